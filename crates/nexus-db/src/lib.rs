@@ -1,0 +1,47 @@
+//! # nexus-db
+//!
+//! The foundation of Nexus storage: one SQLite file (or an in-memory database) opened with the
+//! pragmas an agent orchestrator needs, the Nexus schema migrated, and typed,
+//! compile-time-checked query functions for every table.
+//!
+//! * [`Db`] — the handle: a single writer connection plus a reader pool, transactions,
+//!   health, clean close.
+//! * [`DbOptions`] — location, pool sizes and pragmas.
+//! * One module per table ([`projects`], [`tasks`], [`episodes`], …) with its row type, its
+//!   `New*` insert type, its enums, and `create` / `get` / `update` / `list` / `delete`
+//!   functions that take any sqlx executor: `db.writer()`, `db.reader()` or a transaction.
+//! * [`DbError`] — the crate's typed error: `NotFound`, `Constraint` (naming the table), …
+//!
+//! All timestamps are [`Timestamp`]s: Unix epoch milliseconds.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> nexus_db::Result<()> {
+//! use nexus_db::{Db, projects::{self, NewProject}, tasks::{self, NewTask, TaskStatus}};
+//! let db = Db::in_memory().await?;
+//! let project = projects::create(db.writer(), NewProject::new("shop", "/src/shop")).await?;
+//! let task = tasks::create(db.writer(), NewTask::new(&project.id, "write the cart")).await?;
+//! let task = tasks::start(db.writer(), &task.id, "coder-1").await?;
+//! assert_eq!(task.status, TaskStatus::InProgress);
+//! # Ok(()) }
+//! ```
+
+mod db;
+mod error;
+mod extension;
+mod health;
+mod id;
+pub mod migrate;
+mod models;
+mod options;
+mod time;
+
+pub use db::Db;
+pub use error::{ConstraintKind, DbError, OptionExt, Result, ResultExt};
+pub use extension::register_sqlite_vec;
+pub use health::Health;
+pub use id::new_id;
+pub use models::*;
+pub use options::{DbOptions, Location, Synchronous};
+pub use sqlx::types::Json;
+pub use time::Timestamp;

@@ -1,0 +1,180 @@
+//! `code_chunks`: pieces of a project's source files (line ranges with the symbols they
+//! define) for code search. Embeddings are kept by nexus-vector, keyed by chunk id.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+use sqlx::types::Json;
+
+use super::Page;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "code_chunks";
+
+/// A row of `code_chunks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct CodeChunk {
+    /// Primary key.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// File path, relative to the project root.
+    pub file: String,
+    /// First line (1-based, inclusive).
+    pub start_line: i64,
+    /// Last line (inclusive).
+    pub end_line: i64,
+    /// The code.
+    pub content: String,
+    /// Symbols the chunk defines.
+    pub symbols: Option<Json<Vec<String>>>,
+    /// Kind of chunk (function, class, block, …).
+    pub chunk_type: String,
+    /// Programming language.
+    pub language: String,
+    /// Complexity score.
+    pub complexity: Option<i64>,
+    /// Content hash, for deduplication.
+    pub hash: String,
+    /// When it was indexed.
+    pub indexed_at: Timestamp,
+}
+
+/// A chunk to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCodeChunk {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning project.
+    pub project_id: String,
+    /// File path.
+    pub file: String,
+    /// First line (1-based).
+    pub start_line: i64,
+    /// Last line (inclusive).
+    pub end_line: i64,
+    /// The code.
+    pub content: String,
+    /// Symbols defined.
+    pub symbols: Vec<String>,
+    /// Kind of chunk.
+    pub chunk_type: String,
+    /// Language.
+    pub language: String,
+    /// Complexity score.
+    pub complexity: Option<i64>,
+    /// Content hash.
+    pub hash: String,
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CodeChunkFilter {
+    /// Only chunks of this file.
+    pub file: Option<String>,
+    /// Only chunks in this language.
+    pub language: Option<String>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(CodeChunk, $head + <every column> + $tail, args..)`.
+macro_rules! query_code_chunks {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            CodeChunk,
+            $head + r#" id, project_id, file, start_line, end_line, content,
+                      symbols AS "symbols?: Json<Vec<String>>", chunk_type, language,
+                      complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Inserts a chunk and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Result<CodeChunk> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    let symbols = (!new.symbols.is_empty()).then_some(Json(new.symbols));
+    query_code_chunks!(
+        "INSERT INTO code_chunks (id, project_id, file, start_line, end_line, content, symbols,
+                                  chunk_type, language, complexity, hash, indexed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.project_id,
+        new.file,
+        new.start_line,
+        new.end_line,
+        new.content,
+        symbols,
+        new.chunk_type,
+        new.language,
+        new.complexity,
+        new.hash,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The chunk with this id, or `NotFound`.
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<CodeChunk> {
+    query_code_chunks!("SELECT", "FROM code_chunks WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A project's chunks matching `filter`, by file then line (ties by id).
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &CodeChunkFilter,
+) -> Result<Vec<CodeChunk>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_code_chunks!(
+        "SELECT",
+        "FROM code_chunks
+         WHERE project_id = ?1 AND (?2 IS NULL OR file = ?2) AND (?3 IS NULL OR language = ?3)
+         ORDER BY file, start_line, id LIMIT ?4 OFFSET ?5",
+        project_id,
+        filter.file,
+        filter.language,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The project's chunks whose content has this hash.
+pub async fn find_by_hash<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    hash: &str,
+) -> Result<Vec<CodeChunk>> {
+    query_code_chunks!(
+        "SELECT",
+        "FROM code_chunks WHERE project_id = ? AND hash = ? ORDER BY file, start_line, id",
+        project_id,
+        hash,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Deletes every chunk of one file of a project; returns how many were deleted.
+pub async fn delete_for_file<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, file: &str) -> Result<u64> {
+    let done = sqlx::query!("DELETE FROM code_chunks WHERE project_id = ? AND file = ?", project_id, file)
+        .execute(ex)
+        .await
+        .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
+delete_by_id!("code_chunks");

@@ -1,0 +1,225 @@
+//! `episodes`: the episodic memory of a project — what agents did, learned and decided.
+//! Embeddings are not stored here; nexus-vector keeps them keyed by episode id.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+use sqlx::types::Json;
+
+use super::Page;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "episodes";
+
+text_enum! {
+    /// What kind of memory an episode is.
+    pub enum EpisodeType {
+        CodeGeneration = "code_generation",
+        ErrorFix = "error_fix",
+        ReviewFeedback = "review_feedback",
+        Decision = "decision",
+        Research = "research",
+    }
+}
+
+/// A row of `episodes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Episode {
+    /// Primary key.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Kind of memory (column `type`).
+    pub episode_type: EpisodeType,
+    /// Full content.
+    pub content: String,
+    /// Short summary.
+    pub summary: Option<String>,
+    /// Metadata (any JSON value).
+    pub context: Option<Json<serde_json::Value>>,
+    /// Task it came from.
+    pub task_id: Option<String>,
+    /// Agent that produced it.
+    pub agent_id: Option<String>,
+    /// Importance for pruning (higher is kept longer).
+    pub importance: f64,
+    /// Times recalled.
+    pub access_count: i64,
+    /// Last time recalled.
+    pub last_accessed_at: Option<Timestamp>,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+}
+
+/// An episode to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEpisode {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning project.
+    pub project_id: String,
+    /// Kind of memory.
+    pub episode_type: EpisodeType,
+    /// Full content.
+    pub content: String,
+    /// Short summary.
+    pub summary: Option<String>,
+    /// Metadata.
+    pub context: Option<serde_json::Value>,
+    /// Task it came from.
+    pub task_id: Option<String>,
+    /// Agent that produced it.
+    pub agent_id: Option<String>,
+    /// Importance (default 1.0).
+    pub importance: f64,
+}
+
+impl NewEpisode {
+    /// An episode of `project_id` with default importance.
+    pub fn new(project_id: impl Into<String>, episode_type: EpisodeType, content: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            project_id: project_id.into(),
+            episode_type,
+            content: content.into(),
+            summary: None,
+            context: None,
+            task_id: None,
+            agent_id: None,
+            importance: 1.0,
+        }
+    }
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EpisodeFilter {
+    /// Only this kind.
+    pub episode_type: Option<EpisodeType>,
+    /// Only episodes of this task.
+    pub task_id: Option<String>,
+    /// Only episodes of this agent.
+    pub agent_id: Option<String>,
+    /// Only episodes recorded at or after this time.
+    pub since: Option<Timestamp>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(Episode, $head + <every column> + $tail, args..)`.
+macro_rules! query_episodes {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Episode,
+            $head + r#" id, project_id, type AS "episode_type: EpisodeType", content, summary AS "summary?",
+                      context AS "context?: Json<serde_json::Value>", task_id AS "task_id?",
+                      agent_id AS "agent_id?", importance, access_count,
+                      last_accessed_at AS "last_accessed_at?: Timestamp",
+                      created_at AS "created_at: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Inserts an episode and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<Episode> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    let context = new.context.map(Json);
+    query_episodes!(
+        "INSERT INTO episodes (id, project_id, type, content, summary, context, task_id, agent_id,
+                               importance, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.project_id,
+        new.episode_type,
+        new.content,
+        new.summary,
+        context,
+        new.task_id,
+        new.agent_id,
+        new.importance,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The episode with this id, or `NotFound`.
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Episode> {
+    query_episodes!("SELECT", "FROM episodes WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A project's episodes matching `filter`, newest first (ties by id, newest first).
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &EpisodeFilter,
+) -> Result<Vec<Episode>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_episodes!(
+        "SELECT",
+        "FROM episodes
+         WHERE project_id = ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR task_id = ?3)
+               AND (?4 IS NULL OR agent_id = ?4) AND (?5 IS NULL OR created_at >= ?5)
+         ORDER BY created_at DESC, id DESC LIMIT ?6 OFFSET ?7",
+        project_id,
+        filter.episode_type,
+        filter.task_id,
+        filter.agent_id,
+        filter.since,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Writes the mutable fields of `episode` (content, summary, context, importance).
+pub async fn update<'e>(ex: impl SqliteExecutor<'e>, episode: &Episode) -> Result<Episode> {
+    query_episodes!(
+        "UPDATE episodes SET content = ?, summary = ?, context = ?, importance = ? WHERE id = ? RETURNING",
+        "",
+        episode.content,
+        episode.summary,
+        episode.context,
+        episode.importance,
+        episode.id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, &episode.id)
+}
+
+/// Counts one access of the episode (access_count + 1, last_accessed_at = now).
+pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Episode> {
+    let now = Timestamp::now();
+    query_episodes!(
+        "UPDATE episodes SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ? RETURNING",
+        "",
+        now,
+        id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, id)
+}
+
+/// Number of episodes a project has.
+pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<i64> {
+    sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM episodes WHERE project_id = ?"#, project_id)
+        .fetch_one(ex)
+        .await
+        .in_table(TABLE)
+}
+
+delete_by_id!("episodes");

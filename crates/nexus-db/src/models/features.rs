@@ -1,0 +1,239 @@
+//! `features`: high-level features of a project, extracted from its requirements. Deleting a
+//! feature deletes its sub-features and detaches its tasks (`feature_id` becomes NULL).
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+
+use super::Page;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "features";
+
+text_enum! {
+    /// MoSCoW priority.
+    pub enum FeaturePriority { Must = "must", Should = "should", Could = "could", Wont = "wont" }
+}
+
+text_enum! {
+    /// Lifecycle of a feature or sub-feature.
+    pub enum WorkStatus {
+        Backlog = "backlog",
+        Planned = "planned",
+        InProgress = "in_progress",
+        InReview = "in_review",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// How much planning a feature needs.
+    pub enum Complexity { Simple = "simple", Complex = "complex" }
+}
+
+/// A row of `features`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Feature {
+    /// Primary key.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// MoSCoW priority.
+    pub priority: FeaturePriority,
+    /// Lifecycle status.
+    pub status: WorkStatus,
+    /// Simple or complex.
+    pub complexity: Complexity,
+    /// Estimated number of tasks.
+    pub estimated_tasks: i64,
+    /// Tasks completed so far.
+    pub completed_tasks: i64,
+    /// When the row was created.
+    pub created_at: Timestamp,
+    /// When the row last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A feature to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeature {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning project.
+    pub project_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// MoSCoW priority (default should).
+    pub priority: FeaturePriority,
+    /// Initial status (default backlog).
+    pub status: WorkStatus,
+    /// Complexity (default simple).
+    pub complexity: Complexity,
+    /// Estimated number of tasks (default 0).
+    pub estimated_tasks: i64,
+}
+
+impl NewFeature {
+    /// A backlog feature named `name` in `project_id`.
+    pub fn new(project_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            project_id: project_id.into(),
+            name: name.into(),
+            description: None,
+            priority: FeaturePriority::Should,
+            status: WorkStatus::Backlog,
+            complexity: Complexity::Simple,
+            estimated_tasks: 0,
+        }
+    }
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeatureFilter {
+    /// Only features with this status.
+    pub status: Option<WorkStatus>,
+    /// Only features with this priority.
+    pub priority: Option<FeaturePriority>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(Feature, $head + <every column> + $tail, args..)`.
+macro_rules! query_features {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Feature,
+            $head + r#" id, project_id, name, description AS "description?",
+                      priority AS "priority: FeaturePriority", status AS "status: WorkStatus",
+                      complexity AS "complexity: Complexity", estimated_tasks, completed_tasks,
+                      created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Inserts a feature and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewFeature) -> Result<Feature> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    query_features!(
+        "INSERT INTO features (id, project_id, name, description, priority, status, complexity,
+                               estimated_tasks, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.project_id,
+        new.name,
+        new.description,
+        new.priority,
+        new.status,
+        new.complexity,
+        new.estimated_tasks,
+        now,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The feature with this id, or `NotFound`.
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Feature> {
+    query_features!("SELECT", "FROM features WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A project's features matching `filter`, by MoSCoW priority, then creation, then id.
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &FeatureFilter,
+) -> Result<Vec<Feature>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_features!(
+        "SELECT",
+        "FROM features
+         WHERE project_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR priority = ?3)
+         ORDER BY CASE priority WHEN 'must' THEN 0 WHEN 'should' THEN 1 WHEN 'could' THEN 2 ELSE 3 END,
+                  created_at, id
+         LIMIT ?4 OFFSET ?5",
+        project_id,
+        filter.status,
+        filter.priority,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Writes every mutable field of `feature`, sets `updated_at`, returns the stored row.
+pub async fn update<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Result<Feature> {
+    let now = Timestamp::now();
+    query_features!(
+        "UPDATE features
+         SET name = ?, description = ?, priority = ?, status = ?, complexity = ?,
+             estimated_tasks = ?, completed_tasks = ?, updated_at = ?
+         WHERE id = ? RETURNING",
+        "",
+        feature.name,
+        feature.description,
+        feature.priority,
+        feature.status,
+        feature.complexity,
+        feature.estimated_tasks,
+        feature.completed_tasks,
+        now,
+        feature.id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, &feature.id)
+}
+
+/// Sets the feature's status.
+pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: WorkStatus) -> Result<Feature> {
+    let now = Timestamp::now();
+    query_features!(
+        "UPDATE features SET status = ?, updated_at = ? WHERE id = ? RETURNING",
+        "",
+        status,
+        now,
+        id
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, id)
+}
+
+/// Counts one more completed task for the feature.
+pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Feature> {
+    let now = Timestamp::now();
+    query_features!(
+        "UPDATE features SET completed_tasks = completed_tasks + 1, updated_at = ? WHERE id = ? RETURNING",
+        "",
+        now,
+        id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, id)
+}
+
+delete_by_id!("features");

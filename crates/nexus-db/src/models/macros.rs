@@ -1,0 +1,60 @@
+//! Macros shared by the table modules: `text_enum!` declares a Rust enum stored as a
+//! `CHECK`ed TEXT column (mapped through `sqlx::Type`, serialised the same way with serde,
+//! listed in `ALL`, convertible to and from `&str`); `delete_by_id!` defines a table's `delete`.
+
+/// Declares a TEXT-backed enum; the variant strings must match the `CHECK (... IN (...))` constraint of the column in the migrations.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        pub enum $name {
+            $($(#[$vmeta])* #[doc = concat!("Stored as `", $text, "`.")] #[sqlx(rename = $text)] #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The string stored in the database.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
+                }
+            }
+        }
+    };
+}
+
+/// Defines `pub async fn delete(ex, id)` for a table: deletes the row with this id (and, by
+/// cascade, what belongs to it) or returns [`crate::DbError::NotFound`].
+macro_rules! delete_by_id {
+    ($table:literal) => {
+        #[doc = concat!("Deletes the `", $table, "` row with this id, or returns `NotFound`.")]
+        pub async fn delete<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &str) -> crate::Result<()> {
+            let done = sqlx::query!("DELETE FROM " + $table + " WHERE id = ?", id)
+                .execute(ex)
+                .await
+                .map_err(|e| crate::DbError::from_sqlx($table, e))?;
+            if done.rows_affected() == 0 {
+                return Err(crate::DbError::not_found($table, id));
+            }
+            Ok(())
+        }
+    };
+}

@@ -1,0 +1,214 @@
+//! `metrics`: token usage, task durations and QA iteration counts, recorded per project (and
+//! optionally per agent and task). Append-only.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+use sqlx::types::Json;
+
+use super::Page;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "metrics";
+
+text_enum! {
+    /// What a metric measures.
+    pub enum MetricType { TokenUsage = "token_usage", TaskDuration = "task_duration", QaIterations = "qa_iterations" }
+}
+
+/// A row of `metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Metric {
+    /// Primary key.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Agent it concerns.
+    pub agent_id: Option<String>,
+    /// Task it concerns.
+    pub task_id: Option<String>,
+    /// What it measures (column `type`).
+    pub metric_type: MetricType,
+    /// The measured value.
+    pub value: f64,
+    /// Extra data.
+    pub metadata: Option<Json<serde_json::Value>>,
+    /// When it was measured.
+    pub timestamp: Timestamp,
+}
+
+/// A metric to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMetric {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning project.
+    pub project_id: String,
+    /// Agent it concerns.
+    pub agent_id: Option<String>,
+    /// Task it concerns.
+    pub task_id: Option<String>,
+    /// What it measures.
+    pub metric_type: MetricType,
+    /// The value.
+    pub value: f64,
+    /// Extra data.
+    pub metadata: Option<serde_json::Value>,
+    /// When it was measured (default now).
+    pub timestamp: Option<Timestamp>,
+}
+
+impl NewMetric {
+    /// A metric of `project_id` measured now.
+    pub fn new(project_id: impl Into<String>, metric_type: MetricType, value: f64) -> Self {
+        Self {
+            id: None,
+            project_id: project_id.into(),
+            agent_id: None,
+            task_id: None,
+            metric_type,
+            value,
+            metadata: None,
+            timestamp: None,
+        }
+    }
+}
+
+/// Filters for [`list`] and [`summarize`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricFilter {
+    /// Only this type.
+    pub metric_type: Option<MetricType>,
+    /// Only this agent.
+    pub agent_id: Option<String>,
+    /// Only this task.
+    pub task_id: Option<String>,
+    /// Only at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only before this time.
+    pub until: Option<Timestamp>,
+    /// Pagination (ignored by [`summarize`]).
+    pub page: Page,
+}
+
+/// Aggregate of one metric type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricSummary {
+    /// The type.
+    pub metric_type: MetricType,
+    /// Number of measurements.
+    pub count: i64,
+    /// Sum of values.
+    pub total: f64,
+    /// Mean value.
+    pub mean: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// Expands to `query_as!(Metric, $head + <every column> + $tail, args..)`.
+macro_rules! query_metrics {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Metric,
+            $head + r#" id, project_id, agent_id AS "agent_id?", task_id AS "task_id?",
+                      type AS "metric_type: MetricType", value,
+                      metadata AS "metadata?: Json<serde_json::Value>",
+                      timestamp AS "timestamp: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Records a metric and returns the stored row. NaN and infinite values are rejected by
+/// SQLite's `NOT NULL` (NaN binds as NULL) and reported as a constraint error.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<Metric> {
+    let id = new.id.unwrap_or_else(new_id);
+    let timestamp = new.timestamp.unwrap_or_else(Timestamp::now);
+    let metadata = new.metadata.map(Json);
+    query_metrics!(
+        "INSERT INTO metrics (id, project_id, agent_id, task_id, type, value, metadata, timestamp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.project_id,
+        new.agent_id,
+        new.task_id,
+        new.metric_type,
+        new.value,
+        metadata,
+        timestamp,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The metric with this id, or `NotFound`.
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Metric> {
+    query_metrics!("SELECT", "FROM metrics WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A project's metrics matching `filter`, oldest first (ties by id).
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &MetricFilter,
+) -> Result<Vec<Metric>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_metrics!(
+        "SELECT",
+        "FROM metrics
+         WHERE project_id = ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR agent_id = ?3)
+               AND (?4 IS NULL OR task_id = ?4) AND (?5 IS NULL OR timestamp >= ?5)
+               AND (?6 IS NULL OR timestamp < ?6)
+         ORDER BY timestamp, id LIMIT ?7 OFFSET ?8",
+        project_id,
+        filter.metric_type,
+        filter.agent_id,
+        filter.task_id,
+        filter.since,
+        filter.until,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Count, total, mean, min and max per metric type for a project, in type order.
+pub async fn summarize<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &MetricFilter,
+) -> Result<Vec<MetricSummary>> {
+    sqlx::query_as!(
+        MetricSummary,
+        r#"SELECT type AS "metric_type!: MetricType", COUNT(*) AS "count!: i64",
+                  TOTAL(value) AS "total!: f64", AVG(value) AS "mean!: f64",
+                  MIN(value) AS "min!: f64", MAX(value) AS "max!: f64"
+           FROM metrics
+           WHERE project_id = ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR agent_id = ?3)
+                 AND (?4 IS NULL OR task_id = ?4) AND (?5 IS NULL OR timestamp >= ?5)
+                 AND (?6 IS NULL OR timestamp < ?6)
+           GROUP BY type ORDER BY type"#,
+        project_id,
+        filter.metric_type,
+        filter.agent_id,
+        filter.task_id,
+        filter.since,
+        filter.until,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+delete_by_id!("metrics");

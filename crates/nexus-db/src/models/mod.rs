@@ -1,0 +1,53 @@
+//! Typed models and compile-time-checked queries, one module per Nexus table.
+//!
+//! Every module follows the same shape so a newcomer can find their way around:
+//! the row struct (what `get` returns), a `New*` struct for inserts (with `new(..)` taking the
+//! required fields and defaults for the rest), the table's enums, a `*Filter` for `list`, and
+//! the query functions. Each function takes any sqlx executor — `db.writer()` for writes,
+//! `db.reader()` for reads, or `&mut *tx` inside a transaction.
+
+#[macro_use]
+mod macros;
+
+pub mod agents;
+pub mod checkpoints;
+pub mod code_chunks;
+pub mod continue_points;
+pub mod episodes;
+pub mod features;
+pub mod metrics;
+pub mod projects;
+pub mod requirements;
+pub mod sessions;
+pub mod sub_features;
+pub mod tasks;
+
+/// `LIMIT` value for "no limit".
+pub(crate) fn limit_or_all(limit: Option<u32>) -> i64 {
+    limit.map_or(-1, i64::from)
+}
+
+/// Pagination shared by every `list` function: results come in a stable order, so
+/// `offset`/`limit` pages never repeat or skip rows while the table is unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Maximum rows to return (`None`: all).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+impl Page {
+    /// The first `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        Self { limit: Some(limit), offset: 0 }
+    }
+
+    pub(crate) fn sql_limit(self) -> i64 {
+        limit_or_all(self.limit)
+    }
+
+    pub(crate) fn sql_offset(self) -> i64 {
+        i64::from(self.offset)
+    }
+}

@@ -1,0 +1,237 @@
+//! `projects`: the root of everything an orchestrator tracks. Deleting a project deletes its
+//! features, tasks, checkpoints, requirements, metrics, sessions, episodes, continue points
+//! and code chunks (`ON DELETE CASCADE`).
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+use sqlx::types::Json;
+
+use super::Page;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "projects";
+
+text_enum! {
+    /// Whether the project starts from nothing or evolves an existing codebase.
+    pub enum ProjectMode { Genesis = "genesis", Evolution = "evolution" }
+}
+
+text_enum! {
+    /// Lifecycle of a project.
+    pub enum ProjectStatus {
+        Created = "created",
+        Planning = "planning",
+        InProgress = "in_progress",
+        Paused = "paused",
+        Completed = "completed",
+        Failed = "failed",
+    }
+}
+
+/// Per-project settings (the `settings` JSON column). Keys this version does not know are
+/// kept in `extra` and written back unchanged, so round trips are lossless.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSettings {
+    /// Maximum number of agents working on the project at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_agents: Option<u32>,
+    /// Default model for new agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_model: Option<String>,
+    /// Command that runs the project's tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_command: Option<String>,
+    /// Any other settings.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A row of `projects`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Project {
+    /// Primary key.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Genesis or evolution.
+    pub mode: ProjectMode,
+    /// Lifecycle status.
+    pub status: ProjectStatus,
+    /// Filesystem path of the project's tree.
+    pub root_path: String,
+    /// Git repository URL.
+    pub repository_url: Option<String>,
+    /// Typed settings.
+    pub settings: Option<Json<ProjectSettings>>,
+    /// When the row was created.
+    pub created_at: Timestamp,
+    /// When the row was last changed.
+    pub updated_at: Timestamp,
+    /// When the project reached `completed`.
+    pub completed_at: Option<Timestamp>,
+}
+
+/// A project to insert. `NewProject::new` fills the defaults (mode genesis, status created).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewProject {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Genesis or evolution.
+    pub mode: ProjectMode,
+    /// Initial status.
+    pub status: ProjectStatus,
+    /// Filesystem path of the project's tree.
+    pub root_path: String,
+    /// Git repository URL.
+    pub repository_url: Option<String>,
+    /// Typed settings.
+    pub settings: Option<ProjectSettings>,
+}
+
+impl NewProject {
+    /// A genesis project named `name` rooted at `root_path`.
+    pub fn new(name: impl Into<String>, root_path: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            description: None,
+            mode: ProjectMode::Genesis,
+            status: ProjectStatus::Created,
+            root_path: root_path.into(),
+            repository_url: None,
+            settings: None,
+        }
+    }
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectFilter {
+    /// Only projects with this status.
+    pub status: Option<ProjectStatus>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(Project, $head + <every column> + $tail, args..)`, so SELECT and
+/// RETURNING statements share one column list with the type overrides.
+macro_rules! query_projects {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Project,
+            $head + r#" id, name, description AS "description?", mode AS "mode: ProjectMode",
+                      status AS "status: ProjectStatus", root_path, repository_url AS "repository_url?",
+                      settings AS "settings?: Json<ProjectSettings>",
+                      created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp",
+                      completed_at AS "completed_at?: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Inserts a project and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewProject) -> Result<Project> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    let settings = new.settings.map(Json);
+    query_projects!(
+        "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
+                               settings, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.name,
+        new.description,
+        new.mode,
+        new.status,
+        new.root_path,
+        new.repository_url,
+        settings,
+        now,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The project with this id, or [`crate::DbError::NotFound`].
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Project> {
+    query_projects!("SELECT", "FROM projects WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// Projects matching `filter`, oldest first (ties by id).
+pub async fn list<'e>(ex: impl SqliteExecutor<'e>, filter: &ProjectFilter) -> Result<Vec<Project>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_projects!(
+        "SELECT",
+        "FROM projects WHERE (?1 IS NULL OR status = ?1) ORDER BY created_at, id LIMIT ?2 OFFSET ?3",
+        filter.status,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Writes every mutable field of `project` (all but `id` and `created_at`), sets `updated_at`,
+/// and returns the stored row. Reaching `completed` sets `completed_at` if it was unset.
+/// Read, change and write in one transaction when other writers may touch the same project.
+pub async fn update<'e>(ex: impl SqliteExecutor<'e>, project: &Project) -> Result<Project> {
+    let now = Timestamp::now();
+    query_projects!(
+        "UPDATE projects
+         SET name = ?1, description = ?2, mode = ?3, status = ?4, root_path = ?5,
+             repository_url = ?6, settings = ?7, updated_at = ?8,
+             completed_at = CASE WHEN ?4 = 'completed' THEN COALESCE(?9, completed_at, ?8) ELSE ?9 END
+         WHERE id = ?10 RETURNING",
+        "",
+        project.name,
+        project.description,
+        project.mode,
+        project.status,
+        project.root_path,
+        project.repository_url,
+        project.settings,
+        now,
+        project.completed_at,
+        project.id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, &project.id)
+}
+
+/// Sets the project's status (and `completed_at` when it becomes `completed`).
+pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: ProjectStatus) -> Result<Project> {
+    let now = Timestamp::now();
+    query_projects!(
+        "UPDATE projects
+         SET status = ?1, updated_at = ?2,
+             completed_at = CASE WHEN ?1 = 'completed' THEN COALESCE(completed_at, ?2) ELSE completed_at END
+         WHERE id = ?3 RETURNING",
+        "",
+        status,
+        now,
+        id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, id)
+}
+
+delete_by_id!("projects");

@@ -1,0 +1,168 @@
+//! `sub_features`: finer-grained parts of a feature. Deleted with their feature.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+
+use super::Page;
+use super::features::WorkStatus;
+use crate::error::{OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "sub_features";
+
+/// A row of `sub_features`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SubFeature {
+    /// Primary key.
+    pub id: String,
+    /// Owning feature.
+    pub feature_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Lifecycle status.
+    pub status: WorkStatus,
+    /// When the row was created.
+    pub created_at: Timestamp,
+}
+
+/// A sub-feature to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubFeature {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning feature.
+    pub feature_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Initial status (default backlog).
+    pub status: WorkStatus,
+}
+
+impl NewSubFeature {
+    /// A backlog sub-feature named `name` of `feature_id`.
+    pub fn new(feature_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            feature_id: feature_id.into(),
+            name: name.into(),
+            description: None,
+            status: WorkStatus::Backlog,
+        }
+    }
+}
+
+/// Filters for [`list`] and [`list_for_project`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubFeatureFilter {
+    /// Only sub-features with this status.
+    pub status: Option<WorkStatus>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(SubFeature, $head + <every column> + $tail, args..)`.
+macro_rules! query_sub_features {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            SubFeature,
+            $head + r#" id, feature_id, name, description AS "description?", status AS "status: WorkStatus",
+                      created_at AS "created_at: Timestamp" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+/// Inserts a sub-feature and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewSubFeature) -> Result<SubFeature> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    query_sub_features!(
+        "INSERT INTO sub_features (id, feature_id, name, description, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.feature_id,
+        new.name,
+        new.description,
+        new.status,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The sub-feature with this id, or `NotFound`.
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<SubFeature> {
+    query_sub_features!("SELECT", "FROM sub_features WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A feature's sub-features matching `filter`, oldest first (ties by id).
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    feature_id: &str,
+    filter: &SubFeatureFilter,
+) -> Result<Vec<SubFeature>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_sub_features!(
+        "SELECT",
+        "FROM sub_features WHERE feature_id = ?1 AND (?2 IS NULL OR status = ?2)
+         ORDER BY created_at, id LIMIT ?3 OFFSET ?4",
+        feature_id,
+        filter.status,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Every sub-feature of a project's features matching `filter`, by feature, then creation.
+pub async fn list_for_project<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &SubFeatureFilter,
+) -> Result<Vec<SubFeature>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_sub_features!(
+        "SELECT",
+        "FROM sub_features
+         WHERE feature_id IN (SELECT id FROM features WHERE project_id = ?1)
+           AND (?2 IS NULL OR status = ?2)
+         ORDER BY feature_id, created_at, id LIMIT ?3 OFFSET ?4",
+        project_id,
+        filter.status,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Writes the mutable fields of `sub_feature` (name, description, status).
+pub async fn update<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -> Result<SubFeature> {
+    query_sub_features!(
+        "UPDATE sub_features SET name = ?, description = ?, status = ? WHERE id = ? RETURNING",
+        "",
+        sub_feature.name,
+        sub_feature.description,
+        sub_feature.status,
+        sub_feature.id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, &sub_feature.id)
+}
+
+delete_by_id!("sub_features");

@@ -1,0 +1,498 @@
+//! `tasks`: the work items agents take, with the status changes an orchestrator makes —
+//! assign, start, send to review, count a QA iteration, complete, fail, block.
+
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::{Acquire, Sqlite, SqliteExecutor};
+
+use super::Page;
+use crate::error::{DbError, OptionExt, Result, ResultExt};
+use crate::{Timestamp, new_id};
+
+const TABLE: &str = "tasks";
+
+text_enum! {
+    /// How a task is carried out.
+    pub enum TaskType { Auto = "auto", Checkpoint = "checkpoint", Tdd = "tdd" }
+}
+
+text_enum! {
+    /// Lifecycle of a task.
+    pub enum TaskStatus {
+        Pending = "pending",
+        Queued = "queued",
+        InProgress = "in_progress",
+        InReview = "in_review",
+        Completed = "completed",
+        Failed = "failed",
+        Blocked = "blocked",
+    }
+}
+
+text_enum! {
+    /// Granularity of a task.
+    pub enum TaskSize { Atomic = "atomic", Small = "small" }
+}
+
+/// A row of `tasks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Task {
+    /// Primary key.
+    pub id: String,
+    /// Owning project.
+    pub project_id: String,
+    /// Feature the task implements (set to NULL if the feature is deleted).
+    pub feature_id: Option<String>,
+    /// Sub-feature the task implements (set to NULL if it is deleted).
+    pub sub_feature_id: Option<String>,
+    /// Short name.
+    pub name: String,
+    /// Detailed description.
+    pub description: Option<String>,
+    /// How the task is carried out (column `type`).
+    pub task_type: TaskType,
+    /// Lifecycle status.
+    pub status: TaskStatus,
+    /// Granularity.
+    pub size: TaskSize,
+    /// Sort priority, 1 = highest.
+    pub priority: i64,
+    /// Tags for categorisation.
+    pub tags: Option<Json<Vec<String>>>,
+    /// Implementation notes.
+    pub notes: Option<Json<Vec<String>>>,
+    /// Agent currently working on it.
+    pub assigned_agent: Option<String>,
+    /// Git worktree path.
+    pub worktree_path: Option<String>,
+    /// Git branch name.
+    pub branch_name: Option<String>,
+    /// Ids of tasks that must complete first.
+    pub depends_on: Option<Json<Vec<String>>>,
+    /// Task blocking this one.
+    pub blocked_by: Option<String>,
+    /// QA iterations so far.
+    pub qa_iterations: i64,
+    /// QA iterations allowed before escalation.
+    pub max_iterations: i64,
+    /// Time estimate in minutes.
+    pub estimated_minutes: Option<i64>,
+    /// Time actually taken in minutes.
+    pub actual_minutes: Option<i64>,
+    /// When work started.
+    pub started_at: Option<Timestamp>,
+    /// When the task completed.
+    pub completed_at: Option<Timestamp>,
+    /// When the row was created.
+    pub created_at: Timestamp,
+    /// When the row last changed.
+    pub updated_at: Timestamp,
+}
+
+impl Task {
+    /// True when the QA loop has used all its iterations and the task should be escalated.
+    pub fn needs_escalation(&self) -> bool {
+        self.qa_iterations >= self.max_iterations
+    }
+}
+
+/// A task to insert. `NewTask::new` fills the schema defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    /// Id to use; a UUIDv7 is generated when `None`.
+    pub id: Option<String>,
+    /// Owning project.
+    pub project_id: String,
+    /// Feature the task implements.
+    pub feature_id: Option<String>,
+    /// Sub-feature the task implements.
+    pub sub_feature_id: Option<String>,
+    /// Short name.
+    pub name: String,
+    /// Detailed description.
+    pub description: Option<String>,
+    /// How the task is carried out (default auto).
+    pub task_type: TaskType,
+    /// Initial status (default pending).
+    pub status: TaskStatus,
+    /// Granularity (default small).
+    pub size: TaskSize,
+    /// Sort priority, 1 = highest (default 5).
+    pub priority: i64,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Ids of tasks that must complete first.
+    pub depends_on: Vec<String>,
+    /// QA iterations allowed (default 50).
+    pub max_iterations: i64,
+    /// Time estimate in minutes (default 15).
+    pub estimated_minutes: Option<i64>,
+}
+
+impl NewTask {
+    /// A pending task named `name` in `project_id`.
+    pub fn new(project_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            project_id: project_id.into(),
+            feature_id: None,
+            sub_feature_id: None,
+            name: name.into(),
+            description: None,
+            task_type: TaskType::Auto,
+            status: TaskStatus::Pending,
+            size: TaskSize::Small,
+            priority: 5,
+            tags: Vec::new(),
+            depends_on: Vec::new(),
+            max_iterations: 50,
+            estimated_minutes: Some(15),
+        }
+    }
+}
+
+/// Filters for [`list`]; unset fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskFilter {
+    /// Only tasks with this status.
+    pub status: Option<TaskStatus>,
+    /// Only tasks of this feature.
+    pub feature_id: Option<String>,
+    /// Only tasks assigned to this agent.
+    pub assigned_agent: Option<String>,
+    /// Pagination.
+    pub page: Page,
+}
+
+/// Expands to `query_as!(Task, $head + <every column> + $tail, args..)`.
+macro_rules! query_tasks {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Task,
+            $head + r#" id, project_id, feature_id AS "feature_id?", sub_feature_id AS "sub_feature_id?",
+                      name, description AS "description?", type AS "task_type: TaskType",
+                      status AS "status: TaskStatus", size AS "size: TaskSize", priority,
+                      tags AS "tags?: Json<Vec<String>>", notes AS "notes?: Json<Vec<String>>",
+                      assigned_agent AS "assigned_agent?", worktree_path AS "worktree_path?",
+                      branch_name AS "branch_name?", depends_on AS "depends_on?: Json<Vec<String>>",
+                      blocked_by AS "blocked_by?", qa_iterations, max_iterations,
+                      estimated_minutes AS "estimated_minutes?", actual_minutes AS "actual_minutes?",
+                      started_at AS "started_at?: Timestamp", completed_at AS "completed_at?: Timestamp",
+                      created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "#
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
+
+fn json_list(values: Vec<String>) -> Option<Json<Vec<String>>> {
+    (!values.is_empty()).then_some(Json(values))
+}
+
+/// Inserts a task and returns the stored row.
+pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Task> {
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    let tags = json_list(new.tags);
+    let depends_on = json_list(new.depends_on);
+    query_tasks!(
+        "INSERT INTO tasks (id, project_id, feature_id, sub_feature_id, name, description, type,
+                            status, size, priority, tags, depends_on, max_iterations,
+                            estimated_minutes, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        new.project_id,
+        new.feature_id,
+        new.sub_feature_id,
+        new.name,
+        new.description,
+        new.task_type,
+        new.status,
+        new.size,
+        new.priority,
+        tags,
+        depends_on,
+        new.max_iterations,
+        new.estimated_minutes,
+        now,
+        now,
+    )
+    .fetch_one(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// The task with this id, or [`DbError::NotFound`].
+pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Task> {
+    query_tasks!("SELECT", "FROM tasks WHERE id = ?", id)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)?
+        .found(TABLE, id)
+}
+
+/// A project's tasks matching `filter`, by priority (1 first), then creation, then id.
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    filter: &TaskFilter,
+) -> Result<Vec<Task>> {
+    let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
+    query_tasks!(
+        "SELECT",
+        "FROM tasks
+         WHERE project_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR feature_id = ?3)
+               AND (?4 IS NULL OR assigned_agent = ?4)
+         ORDER BY priority, created_at, id LIMIT ?5 OFFSET ?6",
+        project_id,
+        filter.status,
+        filter.feature_id,
+        filter.assigned_agent,
+        limit,
+        offset,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Pending or queued tasks of a project whose dependencies have all completed, in
+/// [`list`] order: what an orchestrator can hand out next.
+pub async fn list_ready<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, limit: u32) -> Result<Vec<Task>> {
+    query_tasks!(
+        "SELECT",
+        "FROM tasks
+         WHERE project_id = ?1 AND status IN ('pending', 'queued')
+           AND NOT EXISTS (
+               SELECT 1 FROM json_each(COALESCE(tasks.depends_on, '[]')) AS dep
+               LEFT JOIN tasks AS d ON d.id = dep.value
+               WHERE d.status IS NOT 'completed')
+         ORDER BY priority, created_at, id LIMIT ?2",
+        project_id,
+        limit,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Writes every mutable field of `task` (all but id, project_id and created_at), sets
+/// `updated_at`, and returns the stored row. Prefer the status functions below for status
+/// changes; use a transaction when other writers may touch the same task.
+pub async fn update<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<Task> {
+    let now = Timestamp::now();
+    query_tasks!(
+        "UPDATE tasks
+         SET feature_id = ?, sub_feature_id = ?, name = ?, description = ?, type = ?, status = ?,
+             size = ?, priority = ?, tags = ?, notes = ?, assigned_agent = ?, worktree_path = ?,
+             branch_name = ?, depends_on = ?, blocked_by = ?, qa_iterations = ?,
+             max_iterations = ?, estimated_minutes = ?, actual_minutes = ?, started_at = ?,
+             completed_at = ?, updated_at = ?
+         WHERE id = ? RETURNING",
+        "",
+        task.feature_id,
+        task.sub_feature_id,
+        task.name,
+        task.description,
+        task.task_type,
+        task.status,
+        task.size,
+        task.priority,
+        task.tags,
+        task.notes,
+        task.assigned_agent,
+        task.worktree_path,
+        task.branch_name,
+        task.depends_on,
+        task.blocked_by,
+        task.qa_iterations,
+        task.max_iterations,
+        task.estimated_minutes,
+        task.actual_minutes,
+        task.started_at,
+        task.completed_at,
+        now,
+        task.id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, &task.id)
+}
+
+/// Explains why a guarded status change matched no row: the task is missing, or its current
+/// status does not allow the change.
+async fn transition_error<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    id: &str,
+    to: TaskStatus,
+) -> DbError {
+    let mut conn = match conn.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => return DbError::from_sqlx(TABLE, e),
+    };
+    match get(&mut *conn, id).await {
+        Ok(task) => DbError::InvalidTransition {
+            table: TABLE,
+            id: id.to_owned(),
+            from: task.status.to_string(),
+            to: to.as_str(),
+        },
+        Err(e) => e,
+    }
+}
+
+/// Expands to a guarded status change: runs the UPDATE (which must only match rows whose
+/// current status allows it) and, when nothing matched, reports why.
+macro_rules! guarded {
+    ($conn:expr, $id:expr, $to:expr, $query:expr) => {{
+        let mut conn = $conn.acquire().await.in_table(TABLE)?;
+        match $query.fetch_optional(&mut *conn).await.in_table(TABLE)? {
+            Some(task) => Ok(task),
+            None => Err(transition_error(&mut *conn, $id, $to).await),
+        }
+    }};
+}
+
+/// Assigns the task to `agent_id` and queues it. Allowed from pending, queued, blocked and
+/// failed.
+pub async fn assign<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, agent_id: &str) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::Queued,
+        query_tasks!(
+            "UPDATE tasks SET status = 'queued', assigned_agent = ?1, updated_at = ?2
+         WHERE id = ?3 AND status IN ('pending', 'queued', 'blocked', 'failed') RETURNING",
+            "",
+            agent_id,
+            now,
+            id,
+        )
+    )
+}
+
+/// Marks the task in progress by `agent_id`, recording `started_at` the first time.
+/// Allowed from pending, queued, in_review (QA sent it back), blocked and failed (a retry).
+pub async fn start<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, agent_id: &str) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::InProgress,
+        query_tasks!(
+            "UPDATE tasks
+         SET status = 'in_progress', assigned_agent = ?1, started_at = COALESCE(started_at, ?2),
+             blocked_by = NULL, updated_at = ?2
+         WHERE id = ?3 AND status IN ('pending', 'queued', 'in_review', 'blocked', 'failed') RETURNING",
+            "",
+            agent_id,
+            now,
+            id,
+        )
+    )
+}
+
+/// Sends an in-progress task to review.
+pub async fn submit_for_review<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::InReview,
+        query_tasks!(
+            "UPDATE tasks SET status = 'in_review', updated_at = ?1
+         WHERE id = ?2 AND status = 'in_progress' RETURNING",
+            "",
+            now,
+            id,
+        )
+    )
+}
+
+/// Counts one QA iteration and returns the task; check [`Task::needs_escalation`].
+pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Task> {
+    let now = Timestamp::now();
+    query_tasks!(
+        "UPDATE tasks SET qa_iterations = qa_iterations + 1, updated_at = ?1 WHERE id = ?2 RETURNING",
+        "",
+        now,
+        id,
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?
+    .found(TABLE, id)
+}
+
+/// Completes an in-progress or in-review task. `actual_minutes` defaults to the time since
+/// `started_at`, rounded up.
+pub async fn complete<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    id: &str,
+    actual_minutes: Option<i64>,
+) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::Completed,
+        query_tasks!(
+            "UPDATE tasks
+         SET status = 'completed', completed_at = ?1, updated_at = ?1,
+             actual_minutes = COALESCE(?2, (?1 - started_at + 59999) / 60000)
+         WHERE id = ?3 AND status IN ('in_progress', 'in_review') RETURNING",
+            "",
+            now,
+            actual_minutes,
+            id,
+        )
+    )
+}
+
+/// Marks a task failed, appending `reason` to its notes. Allowed from any status but
+/// completed.
+pub async fn fail<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, reason: &str) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::Failed,
+        query_tasks!(
+            "UPDATE tasks
+         SET status = 'failed', updated_at = ?1,
+             notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?2)
+         WHERE id = ?3 AND status != 'completed' RETURNING",
+            "",
+            now,
+            reason,
+            id,
+        )
+    )
+}
+
+/// Marks a task blocked by `blocking_task_id`. Allowed from any status but completed.
+pub async fn block<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    id: &str,
+    blocking_task_id: &str,
+) -> Result<Task> {
+    let now = Timestamp::now();
+    guarded!(
+        conn,
+        id,
+        TaskStatus::Blocked,
+        query_tasks!(
+            "UPDATE tasks SET status = 'blocked', blocked_by = ?1, updated_at = ?2
+         WHERE id = ?3 AND status != 'completed' RETURNING",
+            "",
+            blocking_task_id,
+            now,
+            id,
+        )
+    )
+}
+
+delete_by_id!("tasks");

@@ -1,0 +1,190 @@
+//! [`DbOptions`]: where the database lives and how its connections are configured.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+
+use crate::error::{DbError, Result};
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A database file (created when missing).
+    File(PathBuf),
+    /// A private in-memory database, shared by every connection of one [`crate::Db`].
+    /// It disappears when the `Db` is closed.
+    InMemory,
+}
+
+/// The `synchronous` pragma: how hard SQLite works to survive power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// No fsync at all; fastest, may lose or corrupt on power loss.
+    Off,
+    /// With WAL, durable across application crashes; a power loss may lose the last commits
+    /// but never corrupts. The default.
+    Normal,
+    /// fsync the WAL on every commit.
+    Full,
+}
+
+/// How to open a [`crate::Db`]. Start from [`DbOptions::file`] or [`DbOptions::in_memory`].
+///
+/// ```
+/// use std::time::Duration;
+/// use nexus_db::DbOptions;
+/// let options = DbOptions::file("nexus.db")
+///     .readers(8)
+///     .busy_timeout(Duration::from_secs(10))
+///     .cache_size_kib(64 * 1024);
+/// assert_eq!(options.max_readers(), 8);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub(crate) location: Location,
+    pub(crate) readers: u32,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) synchronous: Synchronous,
+    pub(crate) cache_size_kib: u32,
+    pub(crate) mmap_size: u64,
+    pub(crate) temp_store_memory: bool,
+    pub(crate) run_migrations: bool,
+    pub(crate) acquire_timeout: Duration,
+}
+
+impl DbOptions {
+    fn with_location(location: Location) -> Self {
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32).clamp(2, 8);
+        Self {
+            location,
+            readers,
+            busy_timeout: Duration::from_secs(30),
+            synchronous: Synchronous::Normal,
+            cache_size_kib: 32 * 1024,
+            mmap_size: 256 * 1024 * 1024,
+            temp_store_memory: true,
+            run_migrations: true,
+            acquire_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// A database file at `path`, created when missing.
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        Self::with_location(Location::File(path.as_ref().to_path_buf()))
+    }
+
+    /// A private in-memory database (for tests and throwaway work).
+    pub fn in_memory() -> Self {
+        Self::with_location(Location::InMemory)
+    }
+
+    /// Maximum number of reader connections (default: available cores, 2 to 8).
+    /// There is always exactly one writer connection besides them.
+    pub fn readers(mut self, readers: u32) -> Self {
+        self.readers = readers;
+        self
+    }
+
+    /// How long a connection waits on a lock held by another process before failing
+    /// (default 30 s). Within one `Db`, writes are serialised and never wait on each other.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// How long a caller waits for a pooled connection (default 60 s).
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// The `synchronous` pragma (default [`Synchronous::Normal`], safe with WAL).
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+
+    /// Page cache per connection, in KiB (default 32 MiB).
+    pub fn cache_size_kib(mut self, kib: u32) -> Self {
+        self.cache_size_kib = kib;
+        self
+    }
+
+    /// Memory-mapped I/O size in bytes (default 256 MiB; 0 turns it off).
+    pub fn mmap_size(mut self, bytes: u64) -> Self {
+        self.mmap_size = bytes;
+        self
+    }
+
+    /// Keep temporary tables and indices in memory (default true).
+    pub fn temp_store_memory(mut self, on: bool) -> Self {
+        self.temp_store_memory = on;
+        self
+    }
+
+    /// Apply the embedded migrations on open (default true). Turn off when migrations are
+    /// run separately, for example with `sqlx migrate run`.
+    pub fn run_migrations(mut self, run: bool) -> Self {
+        self.run_migrations = run;
+        self
+    }
+
+    /// The configured location.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The configured maximum number of readers.
+    pub fn max_readers(&self) -> u32 {
+        self.readers
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.readers == 0 {
+            return Err(DbError::InvalidOption { option: "readers", reason: "must be at least 1".into() });
+        }
+        if self.cache_size_kib == 0 {
+            return Err(DbError::InvalidOption {
+                option: "cache_size_kib",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A human-readable name of the location, for errors and logs.
+    pub(crate) fn display_location(&self) -> String {
+        match &self.location {
+            Location::File(path) => path.display().to_string(),
+            Location::InMemory => ":memory:".to_owned(),
+        }
+    }
+
+    /// Connect options shared by readers and the writer. `memory_name` names the shared
+    /// in-memory database when the location is [`Location::InMemory`].
+    pub(crate) fn connect_options(&self, memory_name: &str) -> SqliteConnectOptions {
+        let base = match &self.location {
+            Location::File(path) => SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal),
+            // A named in-memory database with a shared cache: every connection of this Db sees
+            // the same data. WAL does not apply to memory databases.
+            Location::InMemory => SqliteConnectOptions::new()
+                .filename(format!("file:{memory_name}"))
+                .in_memory(true)
+                .shared_cache(true),
+        };
+        base.foreign_keys(true)
+            .busy_timeout(self.busy_timeout)
+            .synchronous(match self.synchronous {
+                Synchronous::Off => SqliteSynchronous::Off,
+                Synchronous::Normal => SqliteSynchronous::Normal,
+                Synchronous::Full => SqliteSynchronous::Full,
+            })
+            .pragma("cache_size", format!("-{}", self.cache_size_kib))
+            .pragma("mmap_size", self.mmap_size.to_string())
+            .pragma("temp_store", if self.temp_store_memory { "MEMORY" } else { "DEFAULT" })
+    }
+}
