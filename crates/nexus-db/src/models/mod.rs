@@ -19,8 +19,11 @@ pub mod metrics;
 pub mod projects;
 pub mod requirements;
 pub mod sessions;
+mod source_kind;
 pub mod sub_features;
 pub mod tasks;
+
+pub use source_kind::SourceKind;
 
 /// `LIMIT` value for "no limit".
 pub(crate) fn limit_or_all(limit: Option<u32>) -> i64 {
