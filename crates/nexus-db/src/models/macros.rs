@@ -6,7 +6,7 @@
 macro_rules! text_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, sqlx::Type)]
         pub enum $name {
             $($(#[$vmeta])* #[doc = concat!("Stored as `", $text, "`.")] #[sqlx(rename = $text)] #[serde(rename = $text)] $variant),+
         }
