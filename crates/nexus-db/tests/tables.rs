@@ -421,6 +421,8 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
     )
     .await?;
     assert_eq!(episodes::count(db.reader(), &p.id).await?, 2);
+    let many = episodes::get_many(db.reader(), &[e.id.clone(), "unknown".into()]).await?;
+    assert_eq!(many.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), [e.id.as_str()]);
     let accessed = episodes::record_access(db.writer(), &e.id).await?;
     assert_eq!(accessed.access_count, 1);
     assert!(accessed.last_accessed_at.is_some());

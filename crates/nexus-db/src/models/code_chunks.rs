@@ -128,6 +128,15 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<CodeChunk>
         .found(TABLE, id)
 }
 
+/// The rows with these ids, in no particular order; unknown ids are skipped.
+pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<CodeChunk>> {
+    let ids = Json(ids);
+    query_code_chunks!("SELECT", "FROM code_chunks WHERE id IN (SELECT value FROM json_each(?))", ids)
+        .fetch_all(ex)
+        .await
+        .in_table(TABLE)
+}
+
 /// A project's chunks matching `filter`, by file then line (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,

@@ -156,6 +156,15 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Episode> {
         .found(TABLE, id)
 }
 
+/// The rows with these ids, in no particular order; unknown ids are skipped.
+pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Episode>> {
+    let ids = Json(ids);
+    query_episodes!("SELECT", "FROM episodes WHERE id IN (SELECT value FROM json_each(?))", ids)
+        .fetch_all(ex)
+        .await
+        .in_table(TABLE)
+}
+
 /// A project's episodes matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,

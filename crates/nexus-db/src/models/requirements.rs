@@ -169,6 +169,15 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Requiremen
         .found(TABLE, id)
 }
 
+/// The rows with these ids, in no particular order; unknown ids are skipped.
+pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Requirement>> {
+    let ids = Json(ids);
+    query_requirements!("SELECT", "FROM requirements WHERE id IN (SELECT value FROM json_each(?))", ids)
+        .fetch_all(ex)
+        .await
+        .in_table(TABLE)
+}
+
 /// A project's requirements matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,

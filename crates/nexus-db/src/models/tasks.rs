@@ -232,6 +232,15 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Task> {
         .found(TABLE, id)
 }
 
+/// The rows with these ids, in no particular order; unknown ids are skipped.
+pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Task>> {
+    let ids = Json(ids);
+    query_tasks!("SELECT", "FROM tasks WHERE id IN (SELECT value FROM json_each(?))", ids)
+        .fetch_all(ex)
+        .await
+        .in_table(TABLE)
+}
+
 /// A project's tasks matching `filter`, by priority (1 first), then creation, then id.
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
