@@ -166,6 +166,14 @@ impl DbError {
     }
 }
 
+/// Errors from raw sqlx calls a caller makes itself (`tx.commit()`, hand-written queries):
+/// classified like any other, with the context "sqlx".
+impl From<sqlx::Error> for DbError {
+    fn from(source: sqlx::Error) -> Self {
+        Self::from_sqlx("sqlx", source)
+    }
+}
+
 /// Adds table context to results of sqlx calls.
 pub trait ResultExt<T> {
     /// Maps the error with [`DbError::from_sqlx`] for `table`.
