@@ -5,13 +5,17 @@
 //! into *segments*: contiguous line ranges, in order, that together cover every line once.
 //! Then, for every language alike:
 //!
-//! 1. Segments marked as filler (blank lines, a lone closing brace between definitions) are
+//! 1. Blank lines at the start of a segment move to the end of the one before it. Segments
+//!    marked as filler (blank lines, a lone closing brace between definitions) are
 //!    merged into the segment before them (into the one after them at the start of a file).
-//! 2. Segments over [`ChunkOptions::max_lines`] or [`ChunkOptions::max_bytes`] are split into
+//! 2. Runs of small segments of the same kind (one-line constants, say) are grouped, see
+//!    [`ChunkOptions::small_lines`].
+//! 3. Segments over [`ChunkOptions::max_lines`] or [`ChunkOptions::max_bytes`] are split into
 //!    windows of about [`ChunkOptions::window_lines`] lines, without overlap, that keep the
-//!    segment's symbols and kind. A window ends after a blank line when one is close to its
+//!    segment's symbols and kind (for languages without a chunker of their own, the line
+//!    limit is `window_lines` itself). A window ends after a blank line when one is close to its
 //!    end.
-//! 3. Windows holding only whitespace are merged into their neighbour, and every segment
+//! 4. Windows holding only whitespace are merged into their neighbour, and every segment
 //!    becomes a [`Chunk`] with its exact text, hash and complexity.
 //!
 //! So every line of a file belongs to exactly one chunk, a chunk's `content` is exactly its
@@ -93,14 +97,19 @@ pub struct ChunkOptions {
     /// A segment with more bytes than this is split into windows (default 6 KiB). A single
     /// line longer than this stays one window: chunks never cut a line.
     pub max_bytes: usize,
-    /// Target number of lines of a window (default 60; also the window size of languages
-    /// without a chunker of their own).
+    /// Target number of lines of a window (default 60). Files of languages without a chunker
+    /// of their own are cut into windows as soon as they have more lines than this.
     pub window_lines: usize,
+    /// Definitions (or sections) of at most this many lines, not counting trailing blank
+    /// lines, that follow each other with the same kind are grouped into one chunk of up to
+    /// `window_lines` lines and `max_bytes` bytes (default 2; 0 turns grouping off). This keeps
+    /// runs of one-line constants or type aliases from becoming thousands of tiny chunks.
+    pub small_lines: usize,
 }
 
 impl Default for ChunkOptions {
     fn default() -> Self {
-        Self { max_lines: 120, max_bytes: 6 * 1024, window_lines: 60 }
+        Self { max_lines: 120, max_bytes: 6 * 1024, window_lines: 60, small_lines: 2 }
     }
 }
 
@@ -188,16 +197,21 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
         return Vec::new();
     }
     let whole = || vec![Segment::new(0, lines.len() - 1, ChunkKind::Block, Vec::new())];
-    let (segments, branches) = match file.language {
-        Language::Markdown => (markdown::segments(&lines), None),
+    // Without structure to follow, a file is cut into windows as soon as it exceeds one.
+    let unstructured = ChunkOptions { max_lines: options.window_lines, ..*options };
+    let (segments, branches, limits) = match file.language {
+        Language::Markdown => (markdown::segments(&lines), None, options),
         language if language.has_grammar() => match syntax::segments(language, &file.content, &lines, options) {
-            Some(parsed) => (parsed.segments, Some(parsed.branches_per_line)),
-            None => (whole(), None),
+            Some(parsed) => (parsed.segments, Some(parsed.branches_per_line), options),
+            None => (whole(), None, &unstructured),
         },
-        _ => (whole(), None),
+        _ => (whole(), None, &unstructured),
     };
-    let segments = merge_into_neighbours(segments, &lines, |s| s.filler || is_blank(&lines, s));
-    let windows = segments.into_iter().flat_map(|s| split_oversize(s, &lines, options)).collect();
+    let segments = merge_into_neighbours(shift_leading_blanks(segments, &lines), &lines, |s| {
+        s.filler || is_blank(&lines, s)
+    });
+    let segments = group_small(segments, &lines, options);
+    let windows = segments.into_iter().flat_map(|s| split_oversize(s, &lines, limits)).collect();
     let segments = merge_into_neighbours(windows, &lines, |s| is_blank(&lines, s));
     let complexity = branches.map(|per_line| {
         let mut prefix = Vec::with_capacity(per_line.len() + 1);
@@ -228,6 +242,23 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
 
 fn is_blank(lines: &Lines<'_>, segment: &Segment) -> bool {
     (segment.first..=segment.last).all(|l| lines.is_blank(l))
+}
+
+/// Moves the blank lines that start a segment to the end of the segment before it, so blank
+/// lines trail what they follow.
+fn shift_leading_blanks(mut segments: Vec<Segment>, lines: &Lines<'_>) -> Vec<Segment> {
+    for index in 1..segments.len() {
+        let segment = &mut segments[index];
+        let mut first = segment.first;
+        while first < segment.last && lines.is_blank(first) {
+            first += 1;
+        }
+        if first > segment.first {
+            segment.first = first;
+            segments[index - 1].last = first - 1;
+        }
+    }
+    segments
 }
 
 /// Merges every segment matching `minor` into the previous kept segment (or, before the
@@ -261,6 +292,38 @@ fn merge_into_neighbours(
         Some(lead) if kept.is_empty() && !is_blank(lines, &lead) => vec![Segment { filler: false, ..lead }],
         _ => kept,
     }
+}
+
+/// Groups runs of small segments of the same kind (see [`ChunkOptions::small_lines`]).
+fn group_small(segments: Vec<Segment>, lines: &Lines<'_>, options: &ChunkOptions) -> Vec<Segment> {
+    let is_small = |s: &Segment| {
+        let last_visible = (s.first..=s.last).rev().find(|&l| !lines.is_blank(l)).unwrap_or(s.first);
+        s.kind != ChunkKind::Block && last_visible - s.first < options.small_lines
+    };
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    // Whether the last segment of `out` is small (a group that may grow).
+    let mut growing = false;
+    for segment in segments {
+        let small = is_small(&segment);
+        if let Some(group) = out.last_mut().filter(|g| {
+            small
+                && growing
+                && g.kind == segment.kind
+                && segment.last - g.first < options.window_lines
+                && lines.bytes(g.first, segment.last) <= options.max_bytes
+        }) {
+            group.last = segment.last;
+            for symbol in segment.symbols {
+                if !group.symbols.contains(&symbol) {
+                    group.symbols.push(symbol);
+                }
+            }
+            continue;
+        }
+        growing = small;
+        out.push(segment);
+    }
+    out
 }
 
 /// `segment` itself when it is within the limits, else its windows.

@@ -153,3 +153,24 @@ fn broken_code_still_covers_every_line() {
     let chunks = chunks("a.rs", src);
     assert_eq!(find(&chunks, "ok").start_line, 1);
 }
+
+#[test]
+fn runs_of_tiny_items_are_grouped() {
+    let mut src = String::from("use a::b;\n\n");
+    for i in 0..100 {
+        src.push_str(&format!("pub const C{i}: u32 = {i};\n"));
+    }
+    src.push_str("/// Doc.\npub type A = u8;\npub type B = u16;\n\npub fn f() {\n    g();\n}\npub fn h() {}\n");
+    let chunks = chunks("consts.rs", &src);
+    let outline = outline(&chunks);
+    assert_eq!(outline.len(), 6, "{outline:?}");
+    // Groups of up to `window_lines` (60) lines.
+    assert_eq!((outline[1].0, outline[1].1, outline[1].2), (3, 62, Const));
+    assert_eq!(outline[1].3.len(), 60);
+    assert_eq!(outline[1].3[..2], ["C0", "C1"]);
+    assert_eq!((outline[2].0, outline[2].1, outline[2].3.len()), (63, 102, 40));
+    assert_eq!(outline[3], (103, 106, Type, vec!["A", "B"]));
+    // A three-line function is not tiny; the one-liner after it stays alone.
+    assert_eq!(outline[4], (107, 109, Function, vec!["f"]));
+    assert_eq!(outline[5], (110, 110, Function, vec!["h"]));
+}
