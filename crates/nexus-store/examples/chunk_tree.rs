@@ -41,7 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         entry.1 += file_chunks.len() as u64;
         if dump {
             for c in &file_chunks {
-                println!("{}:{}-{} {} {:?} cx={:?}", c.file, c.start_line, c.end_line, c.kind, c.symbols, c.complexity);
+                println!(
+                    "{}:{}-{} {} {:?} cx={:?}",
+                    c.file, c.start_line, c.end_line, c.kind, c.symbols, c.complexity
+                );
             }
         }
     }

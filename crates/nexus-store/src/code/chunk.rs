@@ -201,10 +201,12 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
     let unstructured = ChunkOptions { max_lines: options.window_lines, ..*options };
     let (segments, branches, limits) = match file.language {
         Language::Markdown => (markdown::segments(&lines), None, options),
-        language if language.has_grammar() => match syntax::segments(language, &file.content, &lines, options) {
-            Some(parsed) => (parsed.segments, Some(parsed.branches_per_line), options),
-            None => (whole(), None, &unstructured),
-        },
+        language if language.has_grammar() => {
+            match syntax::segments(language, &file.content, &lines, options) {
+                Some(parsed) => (parsed.segments, Some(parsed.branches_per_line), options),
+                None => (whole(), None, &unstructured),
+            }
+        }
         _ => (whole(), None, &unstructured),
     };
     let segments = merge_into_neighbours(shift_leading_blanks(segments, &lines), &lines, |s| {

@@ -69,7 +69,8 @@ const PYTHON: Grammar = Grammar {
     attaches: |node| node.kind() == "comment",
     is_branch: python_branch,
 };
-const TYPESCRIPT: Grammar = Grammar { language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), ..JAVASCRIPT };
+const TYPESCRIPT: Grammar =
+    Grammar { language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), ..JAVASCRIPT };
 const TSX: Grammar = Grammar { language: || tree_sitter_typescript::LANGUAGE_TSX.into(), ..JAVASCRIPT };
 const JAVASCRIPT: Grammar = Grammar {
     language: || tree_sitter_javascript::LANGUAGE.into(),
@@ -89,7 +90,11 @@ const GO: Grammar = Grammar {
 /// The source text of a node, whitespace runs collapsed to one space.
 fn text(node: Node<'_>, src: &str) -> String {
     let raw = src.get(node.byte_range()).unwrap_or_default();
-    if raw.contains(char::is_whitespace) { raw.split_whitespace().collect::<Vec<_>>().join(" ") } else { raw.to_owned() }
+    if raw.contains(char::is_whitespace) {
+        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        raw.to_owned()
+    }
 }
 
 /// The text of a node's `name` field, quotes removed (module names may be strings).
@@ -253,15 +258,18 @@ fn go_def<'t>(node: Node<'t>, src: &str) -> Option<Def<'t>> {
             let method = name(node, src)?;
             let receiver = node.child_by_field_name("receiver").and_then(|list| {
                 let mut cursor = list.walk();
-                let parameter = list.named_children(&mut cursor).find(|p| p.kind() == "parameter_declaration")?;
+                let parameter =
+                    list.named_children(&mut cursor).find(|p| p.kind() == "parameter_declaration")?;
                 Some(go_base_type(parameter.child_by_field_name("type")?, src))
             });
             Some(Def::new(Method, receiver.map_or(method.clone(), |r| format!("{r}.{method}"))))
         }
         "type_declaration" => {
             let mut cursor = node.walk();
-            let specs: Vec<Node<'t>> =
-                node.named_children(&mut cursor).filter(|s| matches!(s.kind(), "type_spec" | "type_alias")).collect();
+            let specs: Vec<Node<'t>> = node
+                .named_children(&mut cursor)
+                .filter(|s| matches!(s.kind(), "type_spec" | "type_alias"))
+                .collect();
             let kind = match specs.as_slice() {
                 [spec] => match spec.child_by_field_name("type").map(|t| t.kind()) {
                     Some("struct_type") => Struct,

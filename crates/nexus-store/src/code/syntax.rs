@@ -37,7 +37,12 @@ pub(crate) struct Parsed {
 
 /// Segments `text` (with at least one line) along its syntax tree; `None` when `language`
 /// has no grammar or the parser fails.
-pub(crate) fn segments(language: Language, text: &str, lines: &Lines<'_>, options: &ChunkOptions) -> Option<Parsed> {
+pub(crate) fn segments(
+    language: Language,
+    text: &str,
+    lines: &Lines<'_>,
+    options: &ChunkOptions,
+) -> Option<Parsed> {
     let grammar = grammar(language)?;
     let tree = parse(language, grammar, text)?;
     let mut segmenter = Segmenter { grammar, src: text, lines, options, out: Vec::new() };
@@ -184,12 +189,16 @@ impl Segmenter<'_> {
     }
 
     fn definition(&mut self, def: Def<'_>, first: usize, last: usize, scope: &Scope, depth: usize) {
-        let kind = if scope.in_type && def.kind == ChunkKind::Function { ChunkKind::Method } else { def.kind };
+        let kind =
+            if scope.in_type && def.kind == ChunkKind::Function { ChunkKind::Method } else { def.kind };
         let mut symbols: Vec<String> = def.names.into_iter().map(|n| self.qualify(scope, n)).collect();
         if let Some(body) = def.body {
             let members = Scope {
                 prefix: symbols.first().cloned(),
-                in_type: matches!(kind, ChunkKind::Impl | ChunkKind::Trait | ChunkKind::Class | ChunkKind::Interface),
+                in_type: matches!(
+                    kind,
+                    ChunkKind::Impl | ChunkKind::Trait | ChunkKind::Class | ChunkKind::Interface
+                ),
                 gap_kind: kind,
             };
             let oversize = last - first + 1 > self.options.max_lines

@@ -45,7 +45,12 @@ fn windows_prefer_to_end_after_a_blank_line() {
     let chunks = chunks("notes.txt", &src);
     assert_eq!(chunks.len(), 3, "{:?}", outline(&chunks));
     for chunk in &chunks[..chunks.len() - 1] {
-        assert!(chunk.content.ends_with("\n\n"), "window {}-{} ends mid-paragraph", chunk.start_line, chunk.end_line);
+        assert!(
+            chunk.content.ends_with("\n\n"),
+            "window {}-{} ends mid-paragraph",
+            chunk.start_line,
+            chunk.end_line
+        );
     }
 }
 

@@ -82,7 +82,11 @@ fn definitions_with_their_docs_and_attributes() {
             (47, 55, Module, vec!["tests", "tests::builds"]),
         ]
     );
-    assert!(chunks[1].content.starts_with("/// How results are fused.\n#[derive(Debug, Clone, Copy)]\npub enum Fusion"));
+    assert!(
+        chunks[1]
+            .content
+            .starts_with("/// How results are fused.\n#[derive(Debug, Clone, Copy)]\npub enum Fusion")
+    );
     // The trailing comment on the const's line stays with it.
     assert!(chunks[4].content.contains("// the usual constant"));
     assert!(chunks.iter().all(|c| c.language.as_str() == "rust"));
@@ -98,7 +102,9 @@ fn complexity_counts_branches() {
 
 #[test]
 fn large_impls_are_split_into_methods() {
-    let mut src = String::from("use std::fmt;\n\n/// A store.\npub struct Store;\n\n/// Its methods.\nimpl Store {\n    const LIMIT: usize = 3;\n\n");
+    let mut src = String::from(
+        "use std::fmt;\n\n/// A store.\npub struct Store;\n\n/// Its methods.\nimpl Store {\n    const LIMIT: usize = 3;\n\n",
+    );
     for i in 0..12 {
         src.push_str(&format!("    /// Method {i}.\n    pub fn method_{i}(&self) -> usize {{\n"));
         for j in 0..10 {
@@ -119,7 +125,7 @@ fn large_impls_are_split_into_methods() {
     let methods: Vec<_> = outline.iter().filter(|o| o.2 == Method).collect();
     assert_eq!(methods.len(), 12);
     // The closing brace joins the last method; the small Display impl stays whole.
-    let last = outline.last().unwrap();
+    let last = &outline[outline.len() - 1];
     assert_eq!(last.2, Impl);
     assert_eq!(last.3, ["Store", "Store::fmt"]);
     assert!(chunks[chunks.len() - 2].content.ends_with("        0\n    }\n\n}\n\n"));
@@ -160,7 +166,9 @@ fn runs_of_tiny_items_are_grouped() {
     for i in 0..100 {
         src.push_str(&format!("pub const C{i}: u32 = {i};\n"));
     }
-    src.push_str("/// Doc.\npub type A = u8;\npub type B = u16;\n\npub fn f() {\n    g();\n}\npub fn h() {}\n");
+    src.push_str(
+        "/// Doc.\npub type A = u8;\npub type B = u16;\n\npub fn f() {\n    g();\n}\npub fn h() {}\n",
+    );
     let chunks = chunks("consts.rs", &src);
     let outline = outline(&chunks);
     assert_eq!(outline.len(), 6, "{outline:?}");

@@ -10,6 +10,9 @@ mod walk;
 
 use nexus_store::code::{self, Chunk, ChunkKind, SourceFile};
 
+/// What tests return: any error fails the test.
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
 /// Chunks `content` as the file `path`, after checking the invariants every chunking keeps.
 pub fn chunks(path: &str, content: &str) -> Vec<Chunk> {
     let file = SourceFile::new(path, content);
@@ -20,7 +23,10 @@ pub fn chunks(path: &str, content: &str) -> Vec<Chunk> {
 
 /// `(start_line, end_line, kind, symbols)` of each chunk, for compact assertions.
 pub fn outline(chunks: &[Chunk]) -> Vec<(usize, usize, ChunkKind, Vec<&str>)> {
-    chunks.iter().map(|c| (c.start_line, c.end_line, c.kind, c.symbols.iter().map(String::as_str).collect())).collect()
+    chunks
+        .iter()
+        .map(|c| (c.start_line, c.end_line, c.kind, c.symbols.iter().map(String::as_str).collect()))
+        .collect()
 }
 
 /// The chunk defining `symbol`.
@@ -45,7 +51,11 @@ pub fn assert_exact(file: &SourceFile, chunks: &[Chunk]) {
     for chunk in chunks {
         assert_eq!(chunk.start_line, next_line, "{context}: chunks are contiguous: {:?}", outline(chunks));
         assert!(chunk.end_line >= chunk.start_line, "{context}: end before start");
-        assert_eq!(chunk.content, lines[chunk.start_line - 1..chunk.end_line].concat(), "{context}: exact content");
+        assert_eq!(
+            chunk.content,
+            lines[chunk.start_line - 1..chunk.end_line].concat(),
+            "{context}: exact content"
+        );
         assert!(!chunk.content.trim().is_empty(), "{context}: blank chunk at {}", chunk.start_line);
         assert_eq!(chunk.hash, code::content_hash(chunk.content.as_bytes()), "{context}: hash");
         assert_eq!((chunk.file.as_str(), chunk.language), (file.path.as_str(), file.language));

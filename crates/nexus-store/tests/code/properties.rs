@@ -5,15 +5,15 @@ use std::path::Path;
 
 use nexus_store::code::{self, ChunkOptions, SourceFile, WalkOptions};
 
-use crate::assert_exact;
+use crate::{TestResult, assert_exact};
 
 #[test]
-fn every_file_of_this_repository() {
+fn every_file_of_this_repository() -> TestResult {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut walk = code::walk(&root, &WalkOptions::default()).unwrap();
+    let mut walk = code::walk(&root, &WalkOptions::default())?;
     let mut files = 0;
     for file in &mut walk {
-        let file = file.unwrap();
+        let file = file?;
         let chunks = code::chunk_file(&file);
         assert_exact(&file, &chunks);
         assert_eq!(chunks, code::chunk_file(&file), "{}: chunking is deterministic", file.path);
@@ -21,6 +21,7 @@ fn every_file_of_this_repository() {
     }
     assert!(files > 40, "only {files} files found under {}", root.display());
     assert_eq!(walk.stats().errors, 0);
+    Ok(())
 }
 
 /// SplitMix64: a small, seeded, reproducible generator.
@@ -126,8 +127,20 @@ const FRAGMENTS: &[(&str, &[&str])] = &[
     ("toml", &["[section]\n", "key = \"value\"\n", "# comment\n"]),
 ];
 
-const HARD_LINES: &[&str] =
-    &["\n", "   \n", "\t\n", "}\n", "});\n", "// ----\n", "é 😀 ünïcode\n", "\r\n", "x\r\n", "/*\n", "*/\n", "\"\n"];
+const HARD_LINES: &[&str] = &[
+    "\n",
+    "   \n",
+    "\t\n",
+    "}\n",
+    "});\n",
+    "// ----\n",
+    "é 😀 ünïcode\n",
+    "\r\n",
+    "x\r\n",
+    "/*\n",
+    "*/\n",
+    "\"\n",
+];
 
 fn generate(rng: &mut Rng, fragments: &[&str]) -> String {
     let mut text = String::new();
