@@ -1,26 +1,5 @@
-//! Splitting a file into [`Chunk`]s: the public types and the language-independent steps.
-//!
-//! A chunker for the file's language (tree-sitter for Rust, Python, TypeScript/TSX,
-//! JavaScript and Go; headings for Markdown; one block for anything else) first cuts the file
-//! into *segments*: contiguous line ranges, in order, that together cover every line once.
-//! Then, for every language alike:
-//!
-//! 1. Blank lines at the start of a segment move to the end of the one before it. Segments
-//!    marked as filler (blank lines, a lone closing brace between definitions) are
-//!    merged into the segment before them (into the one after them at the start of a file).
-//! 2. Runs of small segments of the same kind (one-line constants, say) are grouped, see
-//!    [`ChunkOptions::small_lines`].
-//! 3. Segments over [`ChunkOptions::max_lines`] or [`ChunkOptions::max_bytes`] are split into
-//!    windows of about [`ChunkOptions::window_lines`] lines, without overlap, that keep the
-//!    segment's symbols and kind (for languages without a chunker of their own, the line
-//!    limit is `window_lines` itself). A window ends after a blank line when one is close to its
-//!    end.
-//! 4. Windows holding only whitespace are merged into their neighbour, and every segment
-//!    becomes a [`Chunk`] with its exact text, hash and complexity.
-//!
-//! So every line of a file belongs to exactly one chunk, a chunk's `content` is exactly its
-//! lines (line terminators included: concatenating a file's chunks gives back the file), and
-//! no chunk is blank. A file with no visible character has no chunks.
+//! Splitting a file into [`Chunk`]s: the public types and the language-independent steps
+//! (described on [`chunk_file_with`]) that follow a language's own segmentation.
 
 use nexus_db::code_chunks::NewCodeChunk;
 
@@ -190,7 +169,29 @@ pub fn chunk_file(file: &SourceFile) -> Vec<Chunk> {
     chunk_file_with(file, &ChunkOptions::default())
 }
 
-/// Splits `file` into chunks (see the [module docs](self)).
+/// Splits `file` into chunks.
+///
+/// A chunker for the file's language (tree-sitter for Rust, Python, TypeScript/TSX,
+/// JavaScript and Go; headings for Markdown; one block for anything else) first cuts the file
+/// into *segments*: contiguous line ranges, in order, that together cover every line once.
+/// Then, for every language alike:
+///
+/// 1. Blank lines at the start of a segment move to the end of the one before it. Segments
+///    marked as filler (blank lines, a lone closing brace between definitions) are
+///    merged into the segment before them (into the one after them at the start of a file).
+/// 2. Runs of small segments of the same kind (one-line constants, say) are grouped, see
+///    [`ChunkOptions::small_lines`].
+/// 3. Segments over [`ChunkOptions::max_lines`] or [`ChunkOptions::max_bytes`] are split into
+///    windows of about [`ChunkOptions::window_lines`] lines, without overlap, that keep the
+///    segment's symbols and kind (for languages without a chunker of their own, the line
+///    limit is `window_lines` itself). A window ends after a blank line when one is close to its
+///    end.
+/// 4. Windows holding only whitespace are merged into their neighbour, and every segment
+///    becomes a [`Chunk`] with its exact text, hash and complexity.
+///
+/// So every line of a file belongs to exactly one chunk, a chunk's `content` is exactly its
+/// lines (line terminators included: concatenating a file's chunks gives back the file), and
+/// no chunk is blank. A file with no visible character has no chunks.
 pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> {
     let lines = Lines::new(&file.content);
     if lines.len() == 0 {

@@ -192,6 +192,12 @@ fn js_def<'t>(node: Node<'t>, src: &str) -> Option<Def<'t>> {
             Some(Def::container(Class, name, node.child_by_field_name("body")))
         }
         "method_definition" | "method_signature" | "abstract_method_signature" => named(Method, node, src),
+        // `handle = () => …` in a class body (`property` in JavaScript, `name` in TypeScript).
+        "field_definition" | "public_field_definition" => {
+            let name = node.child_by_field_name("property").or_else(|| node.child_by_field_name("name"))?;
+            let value = js_value_def(node.child_by_field_name("value")?, text(name, src))?;
+            (value.kind == Function).then_some(Def { kind: Method, ..value })
+        }
         "interface_declaration" => named(Interface, node, src),
         "type_alias_declaration" => named(Type, node, src),
         "enum_declaration" => named(Enum, node, src),

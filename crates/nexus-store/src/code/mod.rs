@@ -16,7 +16,17 @@
 //! # Ok::<(), nexus_store::StoreError>(())
 //! ```
 //!
-//! How files are cut is described in `docs/code-index.md`.
+//! How files are cut:
+//!
+//! | language | chunks |
+//! |---|---|
+//! | Rust, Python, TypeScript, TSX, JavaScript, Go | one per top-level definition (function, struct, enum, trait, impl, class, interface, type, module, const, macro) with the doc comments, attributes and decorators above it; the lines between definitions (imports, statements) as `block`s; a container over the size limit (impl, trait, class, module) split into one chunk per member (`Type::method`) |
+//! | Markdown | one per heading, up to the next heading |
+//! | anything else | windows of up to 60 lines, without overlap |
+//!
+//! Everywhere, every line belongs to exactly one chunk, chunks over 120 lines or 6 KiB are cut
+//! into windows that keep their symbols, and runs of one- or two-line definitions of one kind
+//! are grouped. `docs/code-index.md` has the details.
 
 mod chunk;
 mod grammar;

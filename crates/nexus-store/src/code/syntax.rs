@@ -242,3 +242,21 @@ fn branches(tree: &Tree, grammar: &Grammar, line_count: usize) -> Vec<u32> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grammar_loads_into_this_tree_sitter() {
+        for &language in Language::ALL {
+            let Some(grammar) = grammar(language) else {
+                assert!(!language.has_grammar(), "{language} has no grammar");
+                continue;
+            };
+            assert!(language.has_grammar());
+            let loaded = (grammar.language)();
+            assert!(Parser::new().set_language(&loaded).is_ok(), "{language}: ABI {}", loaded.abi_version());
+        }
+    }
+}

@@ -1,15 +1,5 @@
-//! Walking a source tree: which files are indexed, in which order, and with which content.
-//!
-//! [`walk`] honours `.gitignore` (also outside a git repository), `.ignore` and
-//! `.git/info/exclude` files, skips hidden files and the directories named in
-//! [`WalkOptions::skip_dirs`] (`target`, `node_modules`, `.git` by default), never follows
-//! symbolic links, and skips files that are binary (a NUL byte in their first 8 KiB), larger
-//! than [`WalkOptions::max_file_size`] or not UTF-8. Each indexed file comes out as a
-//! [`SourceFile`]: its `/`-separated path relative to the root, its language, its content and
-//! the SHA-256 of that content.
-//!
-//! Order is deterministic: depth first, the entries of each directory sorted by name (byte
-//! order). A path that cannot be read is reported as an `Err` item and the walk goes on.
+//! Walking a source tree: which files are indexed, in which order, and with which content
+//! (the rules are on [`walk`]).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -108,10 +98,19 @@ impl std::fmt::Debug for Walk {
     }
 }
 
-/// Walks the tree under `root` (see the [module docs](self) for the rules).
+/// Walks the tree under `root`.
 ///
-/// Fails only when `root` is not a directory; problems with single paths are `Err` items of
-/// the iterator.
+/// It honours `.gitignore` (also outside a git repository), `.ignore` and
+/// `.git/info/exclude` files, skips hidden files and the directories named in
+/// [`WalkOptions::skip_dirs`] (`target`, `node_modules`, `.git` by default), never follows
+/// symbolic links, and skips files that are binary (a NUL byte in their first 8 KiB), larger
+/// than [`WalkOptions::max_file_size`] or not UTF-8. Each indexed file comes out as a
+/// [`SourceFile`]: its `/`-separated path relative to the root, its language, its content and
+/// the SHA-256 of that content.
+///
+/// Order is deterministic: depth first, the entries of each directory sorted by name (byte
+/// order). Fails only when `root` is not a directory; a path that cannot be read (or whose
+/// name is not UTF-8) is an `Err` item of the iterator, and the walk goes on.
 ///
 /// ```no_run
 /// use nexus_store::code::{self, WalkOptions};

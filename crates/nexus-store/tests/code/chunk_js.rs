@@ -102,6 +102,7 @@ const mul = function (a, b) { return a * b; }, div = (a, b) => a / b;
 
 class Cart extends Base {
   #items = [];
+  onClick = (event) => this.clear(event);
 
   get size() {
     return this.#items.length;
@@ -130,9 +131,9 @@ export default class {
             (1, 3, Block, vec![]),
             (4, 8, Function, vec!["add"]),
             (9, 10, Function, vec!["mul", "div"]),
-            (11, 22, Class, vec!["Cart", "Cart.size", "Cart.empty"]),
-            (23, 28, Function, vec!["module.exports"]),
-            (29, 31, Class, vec!["default", "default.run"]),
+            (11, 23, Class, vec!["Cart", "Cart.onClick", "Cart.size", "Cart.empty"]),
+            (24, 29, Function, vec!["module.exports"]),
+            (30, 32, Class, vec!["default", "default.run"]),
         ]
     );
     assert_eq!(find(&chunks, "module.exports").complexity, Some(3));

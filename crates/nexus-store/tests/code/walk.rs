@@ -199,6 +199,14 @@ fn rejects_a_root_that_is_not_a_directory() -> TestResult {
 }
 
 #[test]
+fn walks_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<code::Walk>();
+    assert_send::<SourceFile>();
+    assert_send::<code::Chunk>();
+}
+
+#[test]
 fn walking_is_deterministic() -> TestResult {
     let dir = tree()?;
     assert_eq!(files(dir.path(), &WalkOptions::default())?, files(dir.path(), &WalkOptions::default())?);
