@@ -237,7 +237,7 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
                 symbols: s.symbols,
                 kind: s.kind,
                 language: file.language,
-                complexity: complexity.as_ref().map(|p| 1 + p[s.last + 1] - p[s.first]),
+                complexity: complexity.as_ref().map(|p| (p[s.last + 1] - p[s.first]).saturating_add(1)),
             }
         })
         .collect()

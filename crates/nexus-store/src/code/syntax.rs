@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -53,8 +54,8 @@ pub(crate) fn segments(
 fn parse(language: Language, grammar: &Grammar, text: &str) -> Option<Tree> {
     PARSERS.with_borrow_mut(|parsers| {
         let parser = match parsers.entry(language) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
                 let mut parser = Parser::new();
                 if let Err(error) = parser.set_language(&(grammar.language)()) {
                     tracing::warn!(%language, %error, "cannot load the tree-sitter grammar; using line windows");
