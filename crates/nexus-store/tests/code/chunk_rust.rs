@@ -1,0 +1,184 @@
+//! Rust chunking.
+
+use nexus_store::code::ChunkKind::*;
+
+use crate::{chunks, find, outline};
+
+const SEARCH: &str = r#"//! Hybrid search.
+
+use std::collections::HashMap;
+use crate::{Error, Result};
+
+/// How results are fused.
+#[derive(Debug, Clone, Copy)]
+pub enum Fusion {
+    /// Reciprocal rank fusion.
+    Rrf { k: u32 },
+    Linear,
+}
+
+/// Builds a hybrid search.
+pub struct HybridSearchBuilder {
+    limit: usize,
+}
+
+impl HybridSearchBuilder {
+    /// A builder with defaults.
+    pub fn new() -> Self {
+        Self { limit: 10 }
+    }
+
+    /// Runs the search.
+    pub async fn execute(self) -> Result<Vec<u32>> {
+        if self.limit == 0 && true {
+            return Err(Error::Empty);
+        }
+        match self.limit {
+            1 => Ok(vec![1]),
+            _ => Ok(vec![]),
+        }
+    }
+}
+
+const DEFAULT_K: u32 = 60; // the usual constant
+
+pub trait Ranker {
+    fn rank(&self, scores: &[f32]) -> Vec<usize>;
+}
+
+macro_rules! ranked {
+    ($x:expr) => { $x };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds() {
+        assert_eq!(HybridSearchBuilder::new().limit, 10);
+    }
+}
+"#;
+
+#[test]
+fn definitions_with_their_docs_and_attributes() {
+    let chunks = chunks("src/search.rs", SEARCH);
+    assert_eq!(
+        outline(&chunks),
+        [
+            (1, 5, Block, vec![]),
+            (6, 13, Enum, vec!["Fusion"]),
+            (14, 18, Struct, vec!["HybridSearchBuilder"]),
+            (
+                19,
+                36,
+                Impl,
+                vec!["HybridSearchBuilder", "HybridSearchBuilder::new", "HybridSearchBuilder::execute"]
+            ),
+            (37, 38, Const, vec!["DEFAULT_K"]),
+            (39, 42, Trait, vec!["Ranker", "Ranker::rank"]),
+            (43, 46, Macro, vec!["ranked"]),
+            (47, 55, Module, vec!["tests", "tests::builds"]),
+        ]
+    );
+    assert!(
+        chunks[1]
+            .content
+            .starts_with("/// How results are fused.\n#[derive(Debug, Clone, Copy)]\npub enum Fusion")
+    );
+    // The trailing comment on the const's line stays with it.
+    assert!(chunks[4].content.contains("// the usual constant"));
+    assert!(chunks.iter().all(|c| c.language.as_str() == "rust"));
+}
+
+#[test]
+fn complexity_counts_branches() {
+    let chunks = chunks("src/search.rs", SEARCH);
+    // `if`, `&&`, two match arms.
+    assert_eq!(find(&chunks, "HybridSearchBuilder::execute").complexity, Some(5));
+    assert_eq!(find(&chunks, "Fusion").complexity, Some(1));
+}
+
+#[test]
+fn large_impls_are_split_into_methods() {
+    let mut src = String::from(
+        "use std::fmt;\n\n/// A store.\npub struct Store;\n\n/// Its methods.\nimpl Store {\n    const LIMIT: usize = 3;\n\n",
+    );
+    for i in 0..12 {
+        src.push_str(&format!("    /// Method {i}.\n    pub fn method_{i}(&self) -> usize {{\n"));
+        for j in 0..10 {
+            src.push_str(&format!("        let x{j} = {j};\n"));
+        }
+        src.push_str("        0\n    }\n\n");
+    }
+    src.push_str("}\n\nimpl fmt::Display for Store {\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n        f.write_str(\"store\")\n    }\n}\n");
+    let chunks = chunks("src/store.rs", &src);
+    let outline = outline(&chunks);
+    assert_eq!(outline[0], (1, 2, Block, vec![]));
+    assert_eq!(outline[1], (3, 5, Struct, vec!["Store"]));
+    // The impl's header (its doc and `impl Store {`) is a chunk of its own, each member too.
+    assert_eq!(outline[2], (6, 7, Impl, vec!["Store"]));
+    assert_eq!(outline[3], (8, 9, Const, vec!["Store::LIMIT"]));
+    assert_eq!(outline[4], (10, 24, Method, vec!["Store::method_0"]));
+    assert!(chunks[4].content.starts_with("    /// Method 0.\n    pub fn method_0"));
+    let methods: Vec<_> = outline.iter().filter(|o| o.2 == Method).collect();
+    assert_eq!(methods.len(), 12);
+    // The closing brace joins the last method; the small Display impl stays whole.
+    let last = &outline[outline.len() - 1];
+    assert_eq!(last.2, Impl);
+    assert_eq!(last.3, ["Store", "Store::fmt"]);
+    assert!(chunks[chunks.len() - 2].content.ends_with("        0\n    }\n\n}\n\n"));
+}
+
+#[test]
+fn long_functions_become_windows_that_keep_the_symbol() {
+    let mut src = String::from("fn long() {\n");
+    for i in 0..300 {
+        src.push_str(&format!("    let v{i} = {i};\n"));
+    }
+    src.push_str("}\n");
+    let chunks = chunks("src/long.rs", &src);
+    assert!(chunks.len() >= 5, "{:?}", outline(&chunks));
+    for chunk in &chunks {
+        assert_eq!(chunk.symbols, ["long"]);
+        assert_eq!(chunk.kind, Function);
+        assert!(chunk.end_line - chunk.start_line < 120);
+    }
+}
+
+#[test]
+fn generic_impls_are_named_after_their_type() {
+    let src = "impl<T: Clone> std::fmt::Debug for Wrapper<T> {\n    fn fmt(&self) {}\n}\n";
+    assert_eq!(outline(&chunks("a.rs", src)), [(1, 3, Impl, vec!["Wrapper", "Wrapper::fmt"])]);
+}
+
+#[test]
+fn broken_code_still_covers_every_line() {
+    let src = "fn ok() {}\n\nfn broken( {\n    let x = ;\n}\n\nstruct After;\n";
+    let chunks = chunks("a.rs", src);
+    assert_eq!(find(&chunks, "ok").start_line, 1);
+}
+
+#[test]
+fn runs_of_tiny_items_are_grouped() {
+    let mut src = String::from("use a::b;\n\n");
+    for i in 0..100 {
+        src.push_str(&format!("pub const C{i}: u32 = {i};\n"));
+    }
+    src.push_str(
+        "/// Doc.\npub type A = u8;\npub type B = u16;\n\npub fn f() {\n    g();\n}\npub fn h() {}\n",
+    );
+    let chunks = chunks("consts.rs", &src);
+    let outline = outline(&chunks);
+    assert_eq!(outline.len(), 6, "{outline:?}");
+    // Groups of up to `window_lines` (60) lines.
+    assert_eq!((outline[1].0, outline[1].1, outline[1].2), (3, 62, Const));
+    assert_eq!(outline[1].3.len(), 60);
+    assert_eq!(outline[1].3[..2], ["C0", "C1"]);
+    assert_eq!((outline[2].0, outline[2].1, outline[2].3.len()), (63, 102, 40));
+    assert_eq!(outline[3], (103, 106, Type, vec!["A", "B"]));
+    // A three-line function is not tiny; the one-liner after it stays alone.
+    assert_eq!(outline[4], (107, 109, Function, vec!["f"]));
+    assert_eq!(outline[5], (110, 110, Function, vec!["h"]));
+}
