@@ -41,14 +41,19 @@ fn main() -> AnyResult<()> {
         .iter()
         .map(|q| (str_field(q, "_id"), str_field(q, "text").trim().to_owned()))
         .collect();
-    let splits = [("test", read_qrels(&dir.join("qrels-test.tsv"))?), ("train", read_qrels(&dir.join("qrels-train.tsv"))?)];
+    let splits = [
+        ("test", read_qrels(&dir.join("qrels-test.tsv"))?),
+        ("train", read_qrels(&dir.join("qrels-train.tsv"))?),
+    ];
 
     // Reference: the shipped all-MiniLM-L6-v2 vectors, scored by the same code.
     let minilm_docs = read_vectors(&dir.join("doc-embeddings.f32"), &dir.join("doc-ids.txt"), 384)?;
     let minilm_queries = read_vectors(&dir.join("query-embeddings.f32"), &dir.join("query-ids.txt"), 384)?;
     let doc_matrix: Vec<Vec<f32>> =
         doc_ids.iter().map(|id| minilm_docs.get(id).cloned().unwrap_or_default()).collect();
-    report("all-MiniLM-L6-v2", 384, 0.0, &doc_ids, &doc_matrix, &splits, |id| minilm_queries.get(id).cloned());
+    report("all-MiniLM-L6-v2", 384, 0.0, &doc_ids, &doc_matrix, &splits, |id| {
+        minilm_queries.get(id).cloned()
+    });
 
     for dims in dimensions {
         let embedder = LocalEmbedder::new(dims)?;
@@ -103,8 +108,11 @@ fn report(
 
 /// The top `k` documents by dot product (cosine: all vectors are unit length), ties by id.
 fn rank<'a>(query: &[f32], ids: &'a [String], docs: &[Vec<f32>], k: usize) -> Vec<&'a str> {
-    let mut scored: Vec<(f32, &str)> =
-        docs.iter().zip(ids).map(|(d, id)| (d.iter().zip(query).map(|(a, b)| a * b).sum(), id.as_str())).collect();
+    let mut scored: Vec<(f32, &str)> = docs
+        .iter()
+        .zip(ids)
+        .map(|(d, id)| (d.iter().zip(query).map(|(a, b)| a * b).sum(), id.as_str()))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(k).map(|(_, id)| id).collect()
 }
@@ -112,8 +120,13 @@ fn rank<'a>(query: &[f32], ids: &'a [String], docs: &[Vec<f32>], k: usize) -> Ve
 /// nDCG@10, Recall@10, Recall@100 and MRR@10 with binary relevance (trec_eval conventions).
 fn metrics(ranking: &[&str], relevant: &HashSet<String>) -> [f64; 4] {
     let hits: Vec<bool> = ranking.iter().map(|id| relevant.contains(*id)).collect();
-    let dcg: f64 =
-        hits.iter().take(10).enumerate().filter(|(_, hit)| **hit).map(|(i, _)| 1.0 / (i as f64 + 2.0).log2()).sum();
+    let dcg: f64 = hits
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, hit)| **hit)
+        .map(|(i, _)| 1.0 / (i as f64 + 2.0).log2())
+        .sum();
     let ideal: f64 = (0..relevant.len().min(10)).map(|i| 1.0 / (i as f64 + 2.0).log2()).sum();
     let recall = |k: usize| hits.iter().take(k).filter(|hit| **hit).count() as f64 / relevant.len() as f64;
     let mrr = hits.iter().take(10).position(|hit| *hit).map_or(0.0, |p| 1.0 / (p as f64 + 1.0));

@@ -112,7 +112,10 @@ impl EmbedderConfig {
         let dimensions = var("NEXUS_EMBED_DIMENSIONS")
             .map(|v| match v.trim().parse::<usize>() {
                 Ok(d) if d > 0 => Ok(d),
-                _ => Err(EmbedError::config("NEXUS_EMBED_DIMENSIONS", format!("{v:?}: expected a positive integer"))),
+                _ => Err(EmbedError::config(
+                    "NEXUS_EMBED_DIMENSIONS",
+                    format!("{v:?}: expected a positive integer"),
+                )),
             })
             .transpose()?;
         Ok(match kind {
@@ -167,7 +170,8 @@ mod tests {
     fn nothing_set_is_local() -> Result<()> {
         assert_eq!(EmbedderConfig::from_vars(None, vars(&[]))?, EmbedderConfig::Local { dimensions: 384 });
         // Empty values count as unset.
-        let config = EmbedderConfig::from_vars(None, vars(&[("OPENAI_API_KEY", ""), ("NEXUS_EMBEDDER", " ")]))?;
+        let config =
+            EmbedderConfig::from_vars(None, vars(&[("OPENAI_API_KEY", ""), ("NEXUS_EMBEDDER", " ")]))?;
         assert_eq!(config.kind(), EmbedderKind::Local);
         Ok(())
     }
@@ -195,10 +199,12 @@ mod tests {
 
     #[test]
     fn explicit_kind_wins() -> Result<()> {
-        let set = [("OPENAI_API_KEY", "sk-test"), ("NEXUS_EMBEDDER", "openai"), ("NEXUS_EMBED_DIMENSIONS", "256")];
+        let set =
+            [("OPENAI_API_KEY", "sk-test"), ("NEXUS_EMBEDDER", "openai"), ("NEXUS_EMBED_DIMENSIONS", "256")];
         let config = EmbedderConfig::from_vars(Some(EmbedderKind::Local), vars(&set))?;
         assert_eq!(config, EmbedderConfig::Local { dimensions: 256 });
-        let config = EmbedderConfig::from_vars(None, vars(&[("NEXUS_EMBEDDER", "LOCAL"), ("OPENAI_API_KEY", "k")]))?;
+        let config =
+            EmbedderConfig::from_vars(None, vars(&[("NEXUS_EMBEDDER", "LOCAL"), ("OPENAI_API_KEY", "k")]))?;
         assert_eq!(config.kind(), EmbedderKind::Local);
         Ok(())
     }
@@ -216,7 +222,10 @@ mod tests {
         ));
         // OpenAI itself without a key is refused when building, before any request.
         let config = EmbedderConfig::from_vars(Some(EmbedderKind::OpenAi), vars(&[]));
-        assert!(matches!(config.and_then(EmbedderConfig::build), Err(EmbedError::Config { setting: "api_key", .. })));
+        assert!(matches!(
+            config.and_then(EmbedderConfig::build),
+            Err(EmbedError::Config { setting: "api_key", .. })
+        ));
         // A model whose size is unknown needs NEXUS_EMBED_DIMENSIONS.
         let config = EmbedderConfig::from_vars(
             None,

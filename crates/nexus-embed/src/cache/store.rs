@@ -24,14 +24,17 @@ pub(crate) fn encode(vector: &[f32]) -> Vec<u8> {
 
 /// The inverse of [`encode`]; `None` unless the blob holds exactly `dimensions` values.
 pub(crate) fn decode(blob: &[u8], dimensions: usize) -> Option<Vec<f32>> {
-    (blob.len() == dimensions * 4).then(|| {
-        blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-    })
+    (blob.len() == dimensions * 4)
+        .then(|| blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes.iter().flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]).map(char::from).collect()
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }
 
 /// The stored vectors of those `hashes` that are cached for (`model`, `dimensions`).
@@ -57,7 +60,9 @@ pub(crate) async fn load(
         .await
         .in_table(TABLE)?;
         for row in rows {
-            if let (Ok(hash), Some(vector)) = (TextHash::try_from(row.text_hash), decode(&row.vector, dimensions)) {
+            if let (Ok(hash), Some(vector)) =
+                (TextHash::try_from(row.text_hash), decode(&row.vector, dimensions))
+            {
                 found.push((hash, vector));
             }
         }
@@ -96,7 +101,11 @@ pub(crate) async fn save(
 }
 
 /// How many vectors are cached for (`model`, `dimensions`).
-pub(crate) async fn count<'e>(ex: impl SqliteExecutor<'e>, model: &str, dimensions: usize) -> Result<u64, DbError> {
+pub(crate) async fn count<'e>(
+    ex: impl SqliteExecutor<'e>,
+    model: &str,
+    dimensions: usize,
+) -> Result<u64, DbError> {
     let dims = dimensions as i64;
     let n = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!: i64" FROM embedding_cache WHERE model = ? AND dimensions = ?"#,
@@ -110,7 +119,11 @@ pub(crate) async fn count<'e>(ex: impl SqliteExecutor<'e>, model: &str, dimensio
 }
 
 /// Deletes every vector cached for (`model`, `dimensions`); returns how many.
-pub(crate) async fn clear<'e>(ex: impl SqliteExecutor<'e>, model: &str, dimensions: usize) -> Result<u64, DbError> {
+pub(crate) async fn clear<'e>(
+    ex: impl SqliteExecutor<'e>,
+    model: &str,
+    dimensions: usize,
+) -> Result<u64, DbError> {
     let dims = dimensions as i64;
     let done = sqlx::query!("DELETE FROM embedding_cache WHERE model = ? AND dimensions = ?", model, dims)
         .execute(ex)
@@ -134,6 +147,9 @@ mod tests {
 
     #[test]
     fn hashes_are_sha256_of_utf8() {
-        assert_eq!(hex(&text_hash("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex(&text_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -224,7 +224,8 @@ mod tests {
         assert_ne!(hash_feature(CLASS_WORD, b"run"), hash_feature(CLASS_NGRAM, b"run"));
         assert_eq!(hash_feature(CLASS_WORD, b"run"), 0x050e_5b7f_e9e1_91cd);
         let v = LocalEmbedder::new(8)?.embed_text("Retry failedRequests, honouring Retry-After!");
-        let pinned: [f32; 8] = [-0.07496143, 0.06605456, -0.017601162, 0.26637098, 0.0, 0.25159904, 0.9177643, -0.11472054];
+        let pinned: [f32; 8] =
+            [-0.07496143, 0.06605456, -0.017601162, 0.26637098, 0.0, 0.25159904, 0.9177643, -0.11472054];
         assert!(v.iter().zip(pinned).all(|(a, b)| (a - b).abs() < 1e-6), "{v:?}");
         Ok(())
     }
@@ -232,7 +233,8 @@ mod tests {
     #[test]
     fn vectors_are_unit_length() -> Result<()> {
         let embedder = LocalEmbedder::new(64)?;
-        for text in ["a", "the of and", "🙂", "x".repeat(10_000).as_str(), "東京タワー", "fn main() {}"] {
+        for text in ["a", "the of and", "🙂", "x".repeat(10_000).as_str(), "東京タワー", "fn main() {}"]
+        {
             let v = embedder.embed_text(text);
             assert_eq!(v.len(), 64);
             let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -71,7 +71,10 @@ mod tests {
     fn oversized_text_goes_alone() {
         let big = "y".repeat(500);
         let batches = plan(&["a", &big, "b"], 10, 100);
-        assert_eq!(batches.iter().map(|b| b.indices.clone()).collect::<Vec<_>>(), [vec![0], vec![1], vec![2]]);
+        assert_eq!(
+            batches.iter().map(|b| b.indices.clone()).collect::<Vec<_>>(),
+            [vec![0], vec![1], vec![2]]
+        );
     }
 
     #[test]

@@ -59,8 +59,8 @@ impl tower::Service<HttpRequestFactory> for StatusService {
 pub(super) struct HttpStatusError {
     pub status: StatusCode,
     pub message: String,
-    /// OpenAI's `error.type` / `error.code` (e.g. `insufficient_quota`), when present.
-    pub kind: Option<String>,
+    /// OpenAI's `error.type` and `error.code` (e.g. `insufficient_quota`), when present.
+    pub labels: Vec<String>,
     pub retry_after: Option<Duration>,
 }
 
@@ -69,35 +69,36 @@ impl HttpStatusError {
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let body = response.bytes().await.unwrap_or_default();
-        let (message, kind) = error_message(&body);
-        Self { status, message, kind, retry_after }
+        let (message, labels) = error_message(&body);
+        Self { status, message, labels, retry_after }
     }
 }
 
-/// The message (and OpenAI error type or code) from an error body. OpenAI sends
+/// The message (and OpenAI's error type and code) from an error body. OpenAI sends
 /// `{"error": {"message", "type", "code"}}`; other servers send `{"error": "…"}`,
 /// `{"message": "…"}`, `{"detail": "…"}` or plain text.
-fn error_message(body: &[u8]) -> (String, Option<String>) {
+fn error_message(body: &[u8]) -> (String, Vec<String>) {
     const MAX_CHARS: usize = 500;
     let text = |s: &str| s.chars().take(MAX_CHARS).collect::<String>();
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     if let Some(json) = &json {
         let error = &json["error"];
-        let kind = ["code", "type"]
+        let labels = ["type", "code"]
             .iter()
-            .find_map(|k| error[*k].as_str())
+            .filter_map(|k| error[*k].as_str())
             .filter(|k| !k.is_empty())
-            .map(str::to_owned);
+            .map(str::to_owned)
+            .collect();
         let message = [&error["message"], error, &json["message"], &json["detail"]]
             .into_iter()
             .find_map(serde_json::Value::as_str);
         if let Some(message) = message {
-            return (text(message), kind);
+            return (text(message), labels);
         }
     }
     let raw = String::from_utf8_lossy(body);
     let raw = raw.trim();
-    (if raw.is_empty() { "(empty body)".to_owned() } else { text(raw) }, None)
+    (if raw.is_empty() { "(empty body)".to_owned() } else { text(raw) }, Vec::new())
 }
 
 /// What one failed attempt means for the batch.
@@ -126,7 +127,10 @@ pub(super) enum Failure {
 impl Failure {
     /// True when another attempt may succeed.
     pub(super) fn is_retryable(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Server { .. } | Self::Timeout | Self::Connection { .. })
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Server { .. } | Self::Timeout | Self::Connection { .. }
+        )
     }
 
     /// The wait the server asked for, if any.
@@ -158,11 +162,11 @@ pub(super) fn classify(error: OpenAIError) -> Failure {
 }
 
 fn classify_status(error: HttpStatusError) -> Failure {
-    let HttpStatusError { status, message, kind, retry_after } = error;
+    let HttpStatusError { status, message, labels, retry_after } = error;
     match status.as_u16() {
         401 | 403 => Failure::Auth { status: status.as_u16(), message },
         408 => Failure::Timeout,
-        429 if kind.as_deref() == Some("insufficient_quota") => Failure::QuotaExhausted { message },
+        429 if labels.iter().any(|l| l == "insufficient_quota") => Failure::QuotaExhausted { message },
         429 => Failure::RateLimited { message, retry_after },
         code if status.is_server_error() => Failure::Server { status: code, message, retry_after },
         code => Failure::BadRequest { status: code, message },
@@ -188,23 +192,27 @@ mod tests {
 
     #[test]
     fn error_bodies_of_several_servers() {
+        let labels = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let openai = br#"{"error":{"message":"Incorrect API key","type":"invalid_request_error","code":"invalid_api_key"}}"#;
-        assert_eq!(error_message(openai), ("Incorrect API key".into(), Some("invalid_api_key".into())));
+        assert_eq!(
+            error_message(openai),
+            ("Incorrect API key".into(), labels(&["invalid_request_error", "invalid_api_key"]))
+        );
         let quota = br#"{"error":{"message":"quota","type":"insufficient_quota","code":null}}"#;
-        assert_eq!(error_message(quota), ("quota".into(), Some("insufficient_quota".into())));
-        assert_eq!(error_message(br#"{"error":"model not found"}"#), ("model not found".into(), None));
-        assert_eq!(error_message(br#"{"detail":"bad"}"#), ("bad".into(), None));
-        assert_eq!(error_message(b"upstream connect error"), ("upstream connect error".into(), None));
-        assert_eq!(error_message(b""), ("(empty body)".into(), None));
+        assert_eq!(error_message(quota), ("quota".into(), labels(&["insufficient_quota"])));
+        assert_eq!(error_message(br#"{"error":"model not found"}"#), ("model not found".into(), vec![]));
+        assert_eq!(error_message(br#"{"detail":"bad"}"#), ("bad".into(), vec![]));
+        assert_eq!(error_message(b"upstream connect error"), ("upstream connect error".into(), vec![]));
+        assert_eq!(error_message(b""), ("(empty body)".into(), vec![]));
     }
 
     #[test]
     fn statuses_map_to_failures() {
-        let failure = |code: u16, kind: Option<&str>| {
+        let failure = |code: u16, label: Option<&str>| {
             classify_status(HttpStatusError {
                 status: StatusCode::from_u16(code).unwrap_or(StatusCode::IM_A_TEAPOT),
                 message: "m".into(),
-                kind: kind.map(str::to_owned),
+                labels: label.map(str::to_owned).into_iter().collect(),
                 retry_after: None,
             })
         };

@@ -265,7 +265,12 @@ impl OpenAiEmbedder {
                     break Err(self.error(failure, attempts, batch));
                 }
                 let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempts));
-                warn!(attempt = attempts, ?failure, delay_ms = delay.as_millis() as u64, "embedding request failed; retrying");
+                warn!(
+                    attempt = attempts,
+                    ?failure,
+                    delay_ms = delay.as_millis() as u64,
+                    "embedding request failed; retrying"
+                );
                 tokio::time::sleep(delay).await;
             };
             let span = tracing::Span::current();
@@ -324,7 +329,9 @@ impl OpenAiEmbedder {
             Failure::RateLimited { message, retry_after } => {
                 EmbedError::RateLimited { model, attempts, retry_after, message, inputs }
             }
-            Failure::BadRequest { status, message } => EmbedError::BadRequest { model, status, message, inputs },
+            Failure::BadRequest { status, message } => {
+                EmbedError::BadRequest { model, status, message, inputs }
+            }
             Failure::InvalidResponse { message } => EmbedError::InvalidResponse { model, message, inputs },
             Failure::Config { message } => EmbedError::config("request", message),
             Failure::Server { status, message, .. } => {
