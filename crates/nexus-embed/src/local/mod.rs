@@ -32,6 +32,7 @@ mod terms;
 
 use async_trait::async_trait;
 use rust_stemmers::{Algorithm, Stemmer};
+use tracing::Instrument;
 
 use crate::embedder::{Embedder, check_not_blank};
 use crate::error::{EmbedError, Result};
@@ -194,10 +195,21 @@ impl Embedder for LocalEmbedder {
     }
 
     async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        /// Texts embedded between yields to the runtime (a few milliseconds of work).
+        const CHUNK: usize = 32;
         check_not_blank(texts)?;
         let span = tracing::debug_span!("nexus_embed.local", model = LOCAL_MODEL, batch = texts.len());
-        let _entered = span.enter();
-        Ok(texts.iter().map(|text| self.embed_text(text)).collect())
+        async {
+            let mut vectors = Vec::with_capacity(texts.len());
+            for chunk in texts.chunks(CHUNK) {
+                vectors.extend(chunk.iter().map(|text| self.embed_text(text)));
+                // Pure computation: let other tasks run between chunks of a large batch.
+                tokio::task::yield_now().await;
+            }
+            Ok(vectors)
+        }
+        .instrument(span)
+        .await
     }
 }
 
