@@ -3,8 +3,12 @@
 //! * `prepare` — regenerate `.sqlx/` (the offline query data) from scratch: a fresh database,
 //!   the migrations, and a check build with the query macros online.
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
+//! * `eval --dataset DIR --mode fts --out RUN.trec` — retrieval quality on a BEIR dataset.
+//! * `bench fts` — full-text search latency over synthetic code chunks.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_fts;
+mod eval;
 mod prepare;
 
 use clap::{Parser, Subcommand};
@@ -24,10 +28,25 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
+    Eval(eval::EvalArgs),
+    /// Benchmarks; the last line of output is one JSON object.
+    Bench {
+        #[command(subcommand)]
+        target: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Full-text search over synthetic code chunks.
+    Fts(bench_fts::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
+        Command::Eval(args) => eval::run(args),
+        Command::Bench { target: Bench::Fts(args) } => bench_fts::run(args),
     }
 }

@@ -8,27 +8,27 @@
 //! | `"search build"*` | a phrase whose last word starts with `build` |
 //! | `-legacy`, `-"old api"` | leave out documents with this word or phrase |
 //! | `redis OR memcached` | either word (binds tighter than the implicit AND of [`MatchMode::All`]) |
+//! | `query.rs`, `parse_query`, `0-dimensional` | punctuation inside a word separates tokens, like a space |
+//! | `parseQuery`, `HybridSearchBuilder` | the name as typed, or (code index) its camelCase humps `parse`, `Query` |
 //!
 //! Everything else is text. FTS5's own syntax (`AND`, `NOT`, `NEAR`, `(`, `:`, `^`, `+`, …)
-//! has no effect: punctuation separates words exactly as the tokenizer would, and every word
-//! reaches FTS5 as a quoted string made only of letters, digits and spaces, so no input can
+//! has no effect: punctuation separates tokens exactly as the tokenizer would, and every token
+//! reaches FTS5 inside a quoted string made only of letters, digits and spaces, so no input can
 //! produce an FTS5 syntax error. A `"` without a partner is ignored, a `-` or `*` not attached
 //! to a word is text, and `OR` that does not stand between two words is the word "or".
-//! A word with inner punctuation is a phrase: `query.rs`, `nexus-fts` and `parse_query` find
-//! those tokens next to each other. A camelCase word also matches its split form in the code
-//! index: `parseQuery` finds `parse_query` and `parseQuery`.
 //!
 //! Text with nothing to search for (empty, only punctuation or emoji, or only `-excluded`
-//! words) is [`FtsError::EmptyQuery`]. At most [`MAX_TERMS`] words are used; the rest of a
+//! words) is [`FtsError::EmptyQuery`]. At most [`MAX_TERMS`] tokens are used; the rest of a
 //! longer text is ignored.
 //!
 //! ```
-//! use nexus_fts::{MatchExpression, MatchMode};
-//! let expr = MatchExpression::parse(r#"parseQuery "hybrid search" -legacy c++ AND ("#, MatchMode::Any)?;
-//! assert_eq!(
-//!     expr.as_str(),
-//!     r#"(("parseQuery" OR "parse Query") OR "hybrid search" OR "c" OR "AND") NOT ("legacy")"#
-//! );
+//! use nexus_fts::{MatchExpression, MatchMode, SourceKind};
+//! let text = r#"cache "hybrid search" -legacy c++ AND ("#;
+//! let expr = MatchExpression::parse(text, MatchMode::Any, SourceKind::Episode)?;
+//! assert_eq!(expr.as_str(), r#"("cache" OR "hybrid search" OR "c" OR "AND") NOT ("legacy")"#);
+//!
+//! let expr = MatchExpression::parse("parseQuery", MatchMode::All, SourceKind::CodeChunk)?;
+//! assert_eq!(expr.as_str(), r#"("parseQuery" OR ("parse" AND "Query"))"#);
 //! # Ok::<(), nexus_fts::FtsError>(())
 //! ```
 
@@ -36,10 +36,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use nexus_db::SourceKind;
+
 use crate::error::{FtsError, Result};
 use crate::tokens::{is_searchable, is_token_char, split_camel_case};
 
-/// The most words (plain, quoted or excluded) one query uses; later words are ignored.
+/// The most tokens (of plain, quoted or excluded words) one query uses; later ones are ignored.
 pub const MAX_TERMS: usize = 64;
 
 /// How the plain words of a query combine.
@@ -62,19 +64,30 @@ pub enum MatchMode {
 pub struct MatchExpression(String);
 
 impl MatchExpression {
-    /// Parses user text with the rules of this module.
+    /// Parses user text with the rules of this module into the expression for the index of
+    /// `kind`. Only the code index holds camelCase humps, so only its expression adds them;
+    /// in prose, mixed case is mostly an abbreviation (`mRNA`, `IgG`) whose humps are noise.
     ///
     /// # Errors
     /// [`FtsError::EmptyQuery`] when the text has no word to search for.
-    pub fn parse(text: &str, mode: MatchMode) -> Result<Self> {
-        let terms = combine_or(lex(text));
+    pub fn parse(text: &str, mode: MatchMode, kind: SourceKind) -> Result<Self> {
+        let humps = kind == SourceKind::CodeChunk;
+        let mut budget = MAX_TERMS;
         let (mut groups, mut excluded) = (Vec::<Vec<String>>::new(), Vec::new());
-        for term in terms.into_iter().take(MAX_TERMS) {
-            let compiled = term.atom.compile();
-            match (term.negated, term.or_with_previous, groups.last_mut()) {
-                (true, _, _) => excluded.push(compiled),
-                (false, true, Some(group)) => group.push(compiled),
-                (false, _, _) => groups.push(vec![compiled]),
+        for mut term in combine_or(lex(text)) {
+            if budget == 0 {
+                break;
+            }
+            term.atom.tokens.truncate(budget);
+            budget -= term.atom.tokens.len();
+            if term.negated {
+                excluded.push(term.atom.phrases(humps).join(" OR "));
+                continue;
+            }
+            let compiled = term.atom.compile(mode, humps);
+            match groups.last_mut() {
+                Some(group) if term.or_with_previous => group.push(compiled),
+                _ => groups.push(vec![compiled]),
             }
         }
         if groups.is_empty() {
@@ -82,11 +95,7 @@ impl MatchExpression {
         }
         let positive = match mode {
             MatchMode::Any => groups.concat().join(" OR "),
-            MatchMode::All => groups
-                .iter()
-                .map(|group| if group.len() == 1 { group.join("") } else { format!("({})", group.join(" OR ")) })
-                .collect::<Vec<_>>()
-                .join(" AND "),
+            MatchMode::All => groups.iter().map(|group| any_of(group)).collect::<Vec<_>>().join(" AND "),
         };
         Ok(Self(if excluded.is_empty() {
             positive
@@ -107,31 +116,107 @@ impl fmt::Display for MatchExpression {
     }
 }
 
+/// `alternatives` joined by `OR`, in parentheses when there is more than one.
+fn any_of(alternatives: &[String]) -> String {
+    match alternatives {
+        [one] => one.clone(),
+        many => format!("({})", many.join(" OR ")),
+    }
+}
+
+/// Tokens longer than this many camelCase parts are not split (no identifier is that long,
+/// and it bounds the size of a compiled query).
+const MAX_CAMEL_PARTS: usize = 8;
+
+/// The camelCase humps of `token`, if it has 2 to [`MAX_CAMEL_PARTS`] of them.
+fn humps_of(token: &str) -> Option<Vec<&str>> {
+    let humps = split_camel_case(token);
+    (humps.len() > 1 && humps.len() <= MAX_CAMEL_PARTS).then_some(humps)
+}
+
 /// A word or quoted phrase, as tokens of letters and digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Atom {
     tokens: Vec<String>,
     prefix: bool,
+    quoted: bool,
 }
 
 impl Atom {
-    /// The atom's text cut into tokens; `None` when nothing in it is searchable.
-    fn new(text: &str, prefix: bool) -> Option<Self> {
+    /// The atom's text cut into searchable tokens; `None` when there are none.
+    fn new(text: &str, prefix: bool, quoted: bool) -> Option<Self> {
         let tokens: Vec<String> =
-            text.split(|c| !is_token_char(c)).filter(|t| !t.is_empty()).map(str::to_owned).collect();
-        tokens.iter().any(|t| is_searchable(t)).then_some(Self { tokens, prefix })
+            text.split(|c| !is_token_char(c)).filter(|t| is_searchable(t)).map(str::to_owned).collect();
+        (!tokens.is_empty()).then_some(Self { tokens, prefix, quoted })
     }
 
-    /// `"tokens"` (with ` *` for a prefix), or `("tokens" OR "camel split tokens")` when a
-    /// token is a camelCase name.
-    fn compile(&self) -> String {
-        let phrase = |tokens: &[&str]| format!("\"{}\"{}", tokens.join(" "), if self.prefix { " *" } else { "" });
+    /// `tokens` as one FTS5 string, with ` *` when `prefix`.
+    fn phrase(tokens: &[&str], prefix: bool) -> String {
+        format!("\"{}\"{}", tokens.join(" "), if prefix { " *" } else { "" })
+    }
+
+    /// The atom as a phrase, and with `humps`, as the phrase of its camelCase-split tokens
+    /// when that differs (`parseQuery` also matches `parse Query`, as the code index holds it).
+    fn phrases(&self, humps: bool) -> Vec<String> {
         let whole: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
-        let split: Vec<&str> = whole.iter().flat_map(|t| split_camel_case(t)).collect();
-        if split.len() == whole.len() {
-            phrase(&whole)
-        } else {
-            format!("({} OR {})", phrase(&whole), phrase(&split))
+        let mut phrases = vec![Self::phrase(&whole, self.prefix)];
+        if humps {
+            let split: Vec<&str> = whole.iter().flat_map(|t| humps_of(t).unwrap_or_else(|| vec![t])).collect();
+            if split.len() != whole.len() {
+                phrases.push(Self::phrase(&split, self.prefix));
+            }
+        }
+        phrases
+    }
+
+    /// A positive term. A quoted phrase is its [`Atom::phrases`]. In an unquoted word,
+    /// punctuation separates tokens like a space (`0-dimensional`, `query.rs`, `parse_query`
+    /// are two tokens each), and a camelCase token also stands for its humps (`parseQuery`:
+    /// `parseQuery` or `parse` + `Query`). With [`MatchMode::Any`] every token and hump is one
+    /// more alternative; with [`MatchMode::All`] every token is needed, as typed or as all of
+    /// its humps. (Matching such words as phrases was measured and ranked worse; docs/fts.md.)
+    fn compile(&self, mode: MatchMode, humps: bool) -> String {
+        if self.quoted {
+            return any_of(&self.phrases(humps));
+        }
+        let last = self.tokens.len() - 1;
+        let units: Vec<(String, Vec<String>)> = self
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| {
+                let prefix = self.prefix && i == last;
+                let humps = if humps { humps_of(token).unwrap_or_default() } else { Vec::new() };
+                let hump_count = humps.len();
+                let humps = humps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(h, hump)| Self::phrase(&[hump], prefix && h + 1 == hump_count))
+                    .collect();
+                (Self::phrase(&[token], prefix), humps)
+            })
+            .collect();
+        match mode {
+            MatchMode::Any => {
+                let mut alternatives: Vec<String> = Vec::new();
+                for (whole, humps) in units {
+                    for phrase in std::iter::once(whole).chain(humps) {
+                        if !alternatives.contains(&phrase) {
+                            alternatives.push(phrase);
+                        }
+                    }
+                }
+                alternatives.join(" OR ")
+            }
+            MatchMode::All => {
+                let units: Vec<String> = units
+                    .into_iter()
+                    .map(|(whole, humps)| {
+                        if humps.is_empty() { whole } else { format!("({whole} OR ({}))", humps.join(" AND ")) }
+                    })
+                    .collect();
+                if units.len() == 1 { units.concat() } else { format!("({})", units.join(" AND ")) }
+            }
         }
     }
 }
@@ -176,7 +261,7 @@ fn lex(text: &str) -> Vec<Item> {
                     while chars.get(at) == Some(&'*') {
                         at += 1;
                     }
-                    if let Some(atom) = Atom::new(&phrase, prefix) {
+                    if let Some(atom) = Atom::new(&phrase, prefix, true) {
                         items.push(Item::Atom { atom, negated });
                     }
                 }
@@ -195,7 +280,7 @@ fn lex(text: &str) -> Vec<Item> {
             continue;
         }
         let stem = word.trim_end_matches('*');
-        if let Some(atom) = Atom::new(stem, stem.len() < word.len()) {
+        if let Some(atom) = Atom::new(stem, stem.len() < word.len(), false) {
             items.push(Item::Atom { atom, negated });
         }
     }
@@ -215,7 +300,7 @@ fn combine_or(items: Vec<Item>) -> Vec<Term> {
                 if after_positive && before_positive {
                     joined = true;
                 } else {
-                    let atom = Atom { tokens: vec!["OR".to_owned()], prefix: false };
+                    let atom = Atom { tokens: vec!["OR".to_owned()], prefix: false, quoted: false };
                     terms.push(Term { atom, negated: false, or_with_previous: std::mem::take(&mut joined) });
                 }
             }
@@ -232,12 +317,17 @@ fn combine_or(items: Vec<Item>) -> Vec<Term> {
 mod tests {
     use super::*;
 
+    fn parse(text: &str, mode: MatchMode, kind: SourceKind) -> String {
+        MatchExpression::parse(text, mode, kind).map(|e| e.0).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    /// The code index's expression (the superset: it adds camelCase humps).
     fn any(text: &str) -> String {
-        MatchExpression::parse(text, MatchMode::Any).map(|e| e.0).unwrap_or_else(|e| format!("error: {e}"))
+        parse(text, MatchMode::Any, SourceKind::CodeChunk)
     }
 
     fn all(text: &str) -> String {
-        MatchExpression::parse(text, MatchMode::All).map(|e| e.0).unwrap_or_else(|e| format!("error: {e}"))
+        parse(text, MatchMode::All, SourceKind::CodeChunk)
     }
 
     #[test]
@@ -266,18 +356,34 @@ mod tests {
     }
 
     #[test]
-    fn punctuation_is_text_and_inner_punctuation_makes_a_phrase() {
-        assert_eq!(any("query.rs"), r#""query rs""#);
-        assert_eq!(any("c++ AND ( NEAR(a b) col:x ^start"), r#""c" OR "AND" OR "NEAR a" OR "b" OR "col x" OR "start""#);
+    fn punctuation_inside_a_word_separates_tokens() {
+        assert_eq!(any("query.rs"), r#""query" OR "rs""#);
+        assert_eq!(all("query.rs x"), r#"("query" AND "rs") AND "x""#);
+        assert_eq!(all("a OR query.rs"), r#"("a" OR ("query" AND "rs"))"#);
+        assert_eq!(any("query.r*"), r#""query" OR "r" *"#);
+        assert_eq!(any("-node_modules x"), r#"("x") NOT ("node modules")"#, "an exclusion is a phrase");
+        assert_eq!(
+            any("c++ AND ( NEAR(a b) col:x ^start"),
+            r#""c" OR "AND" OR "NEAR" OR "a" OR "b" OR "col" OR "x" OR "start""#
+        );
         assert_eq!(any(r#"say "hi"#), r#""say" OR "hi""#, "an unpaired quote is ignored");
         assert_eq!(any(r#"x"y z"w"#), r#""x" OR "y z" OR "w""#);
+        assert_eq!(any("a.a"), r#""a""#);
     }
 
     #[test]
-    fn camel_case_words_also_match_their_split_form() {
-        assert_eq!(any("parseQuery"), r#"("parseQuery" OR "parse Query")"#);
-        assert_eq!(any("HybridSearch*"), r#"("HybridSearch" * OR "Hybrid Search" *)"#);
-        assert_eq!(any("HTTP parse_query"), r#""HTTP" OR "parse query""#);
+    fn camel_case_words_also_match_their_humps() {
+        assert_eq!(any("parseQuery"), r#""parseQuery" OR "parse" OR "Query""#);
+        assert_eq!(all("parseQuery"), r#"("parseQuery" OR ("parse" AND "Query"))"#);
+        assert_eq!(any("HybridSearch*"), r#""HybridSearch" * OR "Hybrid" OR "Search" *"#);
+        assert_eq!(any("HTTP parse_query"), r#""HTTP" OR "parse" OR "query""#);
+        assert_eq!(any(r#"x -parseQuery"#), r#"("x") NOT ("parseQuery" OR "parse Query")"#);
+        assert_eq!(any(r#""parseQuery now""#), r#"("parseQuery now" OR "parse Query now")"#);
+        for kind in [SourceKind::Episode, SourceKind::Requirement, SourceKind::Task] {
+            assert_eq!(parse("mRNA -parseQuery x", MatchMode::Any, kind), r#"("mRNA" OR "x") NOT ("parseQuery")"#);
+        }
+        let long = "aB".repeat(20);
+        assert_eq!(any(&long), format!("\"{long}\""), "names of many humps stay whole");
     }
 
     #[test]
@@ -293,5 +399,7 @@ mod tests {
         let expr = any(&text);
         assert_eq!(expr.matches(" OR ").count(), MAX_TERMS - 1);
         assert!(expr.ends_with(&format!("\"w{}\"", MAX_TERMS - 1)));
+        let dotted = vec!["t"; 1000].join(".");
+        assert_eq!(all(&dotted), format!("({})", vec!["\"t\""; MAX_TERMS].join(" AND ")));
     }
 }

@@ -37,8 +37,9 @@ pub struct FtsQuery {
     pub offset: u32,
     /// BM25 column weights.
     pub weights: FieldWeights,
-    /// How snippets are cut and marked.
-    pub snippet: SnippetStyle,
+    /// How snippets are cut and marked; `None` skips them (cheaper when only ids and
+    /// scores are needed, as for fusion).
+    pub snippet: Option<SnippetStyle>,
 }
 
 impl FtsQuery {
@@ -52,7 +53,7 @@ impl FtsQuery {
             limit: 20,
             offset: 0,
             weights: FieldWeights::default(),
-            snippet: SnippetStyle::default(),
+            snippet: Some(SnippetStyle::default()),
         }
     }
 
@@ -83,6 +84,12 @@ impl FtsQuery {
     /// How plain words combine.
     pub fn mode(mut self, mode: MatchMode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Snippets in this style, or none.
+    pub fn snippet(mut self, style: Option<SnippetStyle>) -> Self {
+        self.snippet = style;
         self
     }
 
@@ -124,8 +131,8 @@ pub struct FtsHit {
     /// indexes with their own term statistics, so fuse kinds by rank rather than by score.
     pub score: f64,
     /// A short extract around the best match, matched words between the style's markers
-    /// (for code chunks, always from `content`).
-    pub snippet: String,
+    /// (for code chunks, always from `content`); `None` when the query asked for none.
+    pub snippet: Option<String>,
 }
 
 /// Searches the full-text indexes.
@@ -146,7 +153,7 @@ pub struct FtsHit {
 ///
 /// let hits = search(db.reader(), &FtsQuery::new("cent total").project(&p.id)).await?;
 /// assert_eq!((hits[0].kind, hits[0].id.as_str()), (SourceKind::Episode, note.id.as_str()));
-/// assert_eq!(hits[0].snippet, "<mark>Totals</mark> are kept in <mark>cents</mark>.");
+/// assert_eq!(hits[0].snippet.as_deref(), Some("<mark>Totals</mark> are kept in <mark>cents</mark>."));
 /// # Ok(()) }
 /// ```
 ///
@@ -155,13 +162,15 @@ pub struct FtsHit {
 /// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
 pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
     query.weights.validate()?;
-    let expr = MatchExpression::parse(&query.text, query.mode)?;
-    debug!(%expr, kinds = ?query.kinds, project = ?query.project, "fts search");
+    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
+    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
     let w = &query.weights;
     let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
-    let style = &query.snippet;
+    let want_snippets = query.snippet.is_some();
+    let style = query.snippet.clone().unwrap_or_default();
     let tokens = i64::from(style.tokens.clamp(1, 64));
-    let expr = expr.as_str();
+    let (prose, code) = (prose.as_str(), code.as_str());
     // One statement: the ranked, filtered, paged hits of every wanted index (an unwanted
     // index's branch is skipped by its constant-false flag), then a snippet for just those
     // rows, so snippets are never built for rows that are cut by LIMIT.
@@ -173,7 +182,7 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
                UNION ALL
                SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10)
                FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
-               WHERE ?6 AND code_chunks_fts MATCH ?1 AND (?2 IS NULL OR c.project_id = ?2)
+               WHERE ?6 AND code_chunks_fts MATCH ?24 AND (?2 IS NULL OR c.project_id = ?2)
                UNION ALL
                SELECT 'requirement', r.id, r.rowid, bm25(requirements_fts, ?12, ?13)
                FROM requirements_fts CROSS JOIN requirements AS r ON r.rowid = requirements_fts.rowid
@@ -186,18 +195,18 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
            )
            SELECT kind AS "kind!: SourceKind", id AS "id!: String", source_rowid AS "rowid!: i64",
                   CAST(-rank AS REAL) AS "score!: f64",
-                  coalesce(CASE kind
+                  CASE WHEN ?23 THEN coalesce(CASE kind
                       WHEN 'episode' THEN (SELECT snippet(episodes_fts, -1, ?19, ?20, ?21, ?22)
                           FROM episodes_fts WHERE episodes_fts MATCH ?1 AND rowid = hits.source_rowid)
                       WHEN 'code_chunk' THEN (SELECT snippet(code_chunks_fts, 2, ?19, ?20, ?21, ?22)
-                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?1 AND rowid = hits.source_rowid)
+                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = hits.source_rowid)
                       WHEN 'requirement' THEN (SELECT snippet(requirements_fts, -1, ?19, ?20, ?21, ?22)
                           FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = hits.source_rowid)
                       ELSE (SELECT snippet(tasks_fts, -1, ?19, ?20, ?21, ?22)
                           FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = hits.source_rowid)
-                  END, '') AS "snippet!: String"
+                  END, '') END AS "snippet?: String"
            FROM hits ORDER BY rank, kind, id"#,
-        expr,
+        prose,
         query.project,
         query.wants(SourceKind::Episode),
         w.episode_content,
@@ -219,6 +228,8 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         style.close,
         style.ellipsis,
         tokens,
+        want_snippets,
+        code,
     )
     .fetch_all(ex)
     .await
