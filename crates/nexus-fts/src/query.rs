@@ -8,8 +8,8 @@
 //! | `"search build"*` | a phrase whose last word starts with `build` |
 //! | `-legacy`, `-"old api"` | leave out documents with this word or phrase |
 //! | `redis OR memcached` | either word (binds tighter than the implicit AND of [`MatchMode::All`]) |
-//! | `query.rs`, `parse_query`, `0-dimensional` | punctuation inside a word separates tokens, like a space |
-//! | `parseQuery`, `HybridSearchBuilder` | the name as typed, or (code index) its camelCase humps `parse`, `Query` |
+//! | `query.rs`, `parse_query`, `0-dimensional` | punctuation inside a word separates tokens, like a space (in code, the tokens next to each other rank first) |
+//! | `parseQuery`, `HybridSearchBuilder` | the name as typed, or (in code) its camelCase humps `parse`, `Query` |
 //!
 //! Everything else is text. FTS5's own syntax (`AND`, `NOT`, `NEAR`, `(`, `:`, `^`, `+`, …)
 //! has no effect: punctuation separates tokens exactly as the tokenizer would, and every token
@@ -28,7 +28,7 @@
 //! assert_eq!(expr.as_str(), r#"("cache" OR "hybrid search" OR "c" OR "AND") NOT ("legacy")"#);
 //!
 //! let expr = MatchExpression::parse("parseQuery", MatchMode::All, SourceKind::CodeChunk)?;
-//! assert_eq!(expr.as_str(), r#"("parseQuery" OR ("parse" AND "Query"))"#);
+//! assert_eq!(expr.as_str(), r#"("parseQuery" OR "parse Query" OR ("parse" AND "Query"))"#);
 //! # Ok::<(), nexus_fts::FtsError>(())
 //! ```
 
@@ -171,13 +171,17 @@ impl Atom {
 
     /// A positive term. A quoted phrase is its [`Atom::phrases`]. In an unquoted word,
     /// punctuation separates tokens like a space (`0-dimensional`, `query.rs`, `parse_query`
-    /// are two tokens each), and a camelCase token also stands for its humps (`parseQuery`:
-    /// `parseQuery` or `parse` + `Query`). With [`MatchMode::Any`] every token and hump is one
-    /// more alternative; with [`MatchMode::All`] every token is needed, as typed or as all of
-    /// its humps. (Matching such words as phrases was measured and ranked worse; docs/fts.md.)
-    fn compile(&self, mode: MatchMode, humps: bool) -> String {
+    /// are two tokens each): with [`MatchMode::Any`] each token is an alternative, with
+    /// [`MatchMode::All`] all are needed. (Matching such words only as phrases was measured
+    /// and ranked prose worse; docs/fts.md.)
+    ///
+    /// For the code index (`code`), a camelCase token also stands for its humps
+    /// (`parseQuery`: as typed, or `parse` + `Query`), and the word's phrases are one more
+    /// alternative, so adjacent tokens rank first: `query.rs` is a file name, `parse_query` and
+    /// `parseQuery` one identifier.
+    fn compile(&self, mode: MatchMode, code: bool) -> String {
         if self.quoted {
-            return any_of(&self.phrases(humps));
+            return any_of(&self.phrases(code));
         }
         let last = self.tokens.len() - 1;
         let units: Vec<(String, Vec<String>)> = self
@@ -186,7 +190,7 @@ impl Atom {
             .enumerate()
             .map(|(i, token)| {
                 let prefix = self.prefix && i == last;
-                let humps = if humps { humps_of(token).unwrap_or_default() } else { Vec::new() };
+                let humps = if code { humps_of(token).unwrap_or_default() } else { Vec::new() };
                 let hump_count = humps.len();
                 let humps = humps
                     .into_iter()
@@ -196,26 +200,42 @@ impl Atom {
                 (Self::phrase(&[token], prefix), humps)
             })
             .collect();
+        let mut alternatives = if code { self.phrases(true) } else { Vec::new() };
+        let mut add = |alternative: String| {
+            if !alternatives.contains(&alternative) {
+                alternatives.push(alternative);
+            }
+        };
         match mode {
             MatchMode::Any => {
-                let mut alternatives: Vec<String> = Vec::new();
                 for (whole, humps) in units {
-                    for phrase in std::iter::once(whole).chain(humps) {
-                        if !alternatives.contains(&phrase) {
-                            alternatives.push(phrase);
-                        }
-                    }
+                    std::iter::once(whole).chain(humps).for_each(&mut add);
                 }
                 alternatives.join(" OR ")
             }
             MatchMode::All => {
-                let units: Vec<String> = units
-                    .into_iter()
-                    .map(|(whole, humps)| {
-                        if humps.is_empty() { whole } else { format!("({whole} OR ({}))", humps.join(" AND ")) }
-                    })
-                    .collect();
-                if units.len() == 1 { units.concat() } else { format!("({})", units.join(" AND ")) }
+                match <[_; 1]>::try_from(units) {
+                    Ok([(whole, humps)]) => {
+                        add(whole);
+                        if !humps.is_empty() {
+                            add(format!("({})", humps.join(" AND ")));
+                        }
+                    }
+                    Err(units) => {
+                        let units: Vec<String> = units
+                            .into_iter()
+                            .map(|(whole, humps)| {
+                                if humps.is_empty() {
+                                    whole
+                                } else {
+                                    format!("({whole} OR ({}))", humps.join(" AND "))
+                                }
+                            })
+                            .collect();
+                        add(format!("({})", units.join(" AND ")));
+                    }
+                }
+                any_of(&alternatives)
             }
         }
     }
@@ -357,26 +377,36 @@ mod tests {
 
     #[test]
     fn punctuation_inside_a_word_separates_tokens() {
-        assert_eq!(any("query.rs"), r#""query" OR "rs""#);
-        assert_eq!(all("query.rs x"), r#"("query" AND "rs") AND "x""#);
-        assert_eq!(all("a OR query.rs"), r#"("a" OR ("query" AND "rs"))"#);
-        assert_eq!(any("query.r*"), r#""query" OR "r" *"#);
-        assert_eq!(any("-node_modules x"), r#"("x") NOT ("node modules")"#, "an exclusion is a phrase");
+        let prose = |text| parse(text, MatchMode::Any, SourceKind::Episode);
+        let prose_all = |text| parse(text, MatchMode::All, SourceKind::Task);
+        assert_eq!(prose("0-dimensional query.rs"), r#""0" OR "dimensional" OR "query" OR "rs""#);
+        assert_eq!(prose_all("query.rs x"), r#"("query" AND "rs") AND "x""#);
+        assert_eq!(prose("-node_modules x"), r#"("x") NOT ("node modules")"#, "an exclusion is a phrase");
+        // The code index also ranks the word as a phrase.
+        assert_eq!(any("query.rs"), r#""query rs" OR "query" OR "rs""#);
+        assert_eq!(all("query.rs x"), r#"("query rs" OR ("query" AND "rs")) AND "x""#);
+        assert_eq!(all("a OR query.rs"), r#"("a" OR ("query rs" OR ("query" AND "rs")))"#);
+        assert_eq!(any("query.r*"), r#""query r" * OR "query" OR "r" *"#);
         assert_eq!(
-            any("c++ AND ( NEAR(a b) col:x ^start"),
+            prose("c++ AND ( NEAR(a b) col:x ^start"),
             r#""c" OR "AND" OR "NEAR" OR "a" OR "b" OR "col" OR "x" OR "start""#
         );
-        assert_eq!(any(r#"say "hi"#), r#""say" OR "hi""#, "an unpaired quote is ignored");
-        assert_eq!(any(r#"x"y z"w"#), r#""x" OR "y z" OR "w""#);
-        assert_eq!(any("a.a"), r#""a""#);
+        assert_eq!(prose(r#"say "hi"#), r#""say" OR "hi""#, "an unpaired quote is ignored");
+        assert_eq!(prose(r#"x"y z"w"#), r#""x" OR "y z" OR "w""#);
+        assert_eq!(prose("a.a"), r#""a""#);
+        assert_eq!(any("a.a"), r#""a a" OR "a""#);
     }
 
     #[test]
-    fn camel_case_words_also_match_their_humps() {
-        assert_eq!(any("parseQuery"), r#""parseQuery" OR "parse" OR "Query""#);
-        assert_eq!(all("parseQuery"), r#"("parseQuery" OR ("parse" AND "Query"))"#);
-        assert_eq!(any("HybridSearch*"), r#""HybridSearch" * OR "Hybrid" OR "Search" *"#);
-        assert_eq!(any("HTTP parse_query"), r#""HTTP" OR "parse" OR "query""#);
+    fn camel_case_words_also_match_their_humps_in_the_code_index() {
+        assert_eq!(any("parseQuery"), r#""parseQuery" OR "parse Query" OR "parse" OR "Query""#);
+        assert_eq!(all("parseQuery"), r#"("parseQuery" OR "parse Query" OR ("parse" AND "Query"))"#);
+        assert_eq!(
+            all("parseQuery.ts"),
+            r#"("parseQuery ts" OR "parse Query ts" OR (("parseQuery" OR ("parse" AND "Query")) AND "ts"))"#
+        );
+        assert_eq!(any("HybridSearch*"), r#""HybridSearch" * OR "Hybrid Search" * OR "Hybrid" OR "Search" *"#);
+        assert_eq!(any("HTTP parse_query"), r#""HTTP" OR "parse query" OR "parse" OR "query""#);
         assert_eq!(any(r#"x -parseQuery"#), r#"("x") NOT ("parseQuery" OR "parse Query")"#);
         assert_eq!(any(r#""parseQuery now""#), r#"("parseQuery now" OR "parse Query now")"#);
         for kind in [SourceKind::Episode, SourceKind::Requirement, SourceKind::Task] {
@@ -400,6 +430,7 @@ mod tests {
         assert_eq!(expr.matches(" OR ").count(), MAX_TERMS - 1);
         assert!(expr.ends_with(&format!("\"w{}\"", MAX_TERMS - 1)));
         let dotted = vec!["t"; 1000].join(".");
-        assert_eq!(all(&dotted), format!("({})", vec!["\"t\""; MAX_TERMS].join(" AND ")));
+        let prose = parse(&dotted, MatchMode::All, SourceKind::Task);
+        assert_eq!(prose, format!("({})", vec!["\"t\""; MAX_TERMS].join(" AND ")));
     }
 }
