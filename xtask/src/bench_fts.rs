@@ -43,7 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 async fn bench(args: Args) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let db = Db::open(scratch.path().join("bench.db")).await?;
-    let mut corpus = Corpus::new(0x5eed_f75);
+    let mut corpus = Corpus::new(0x05ee_df75);
     let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
 
     let started = Instant::now();
@@ -59,13 +59,20 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     nexus_fts::optimize(db.writer(), SourceKind::CodeChunk).await?;
     let optimize = started.elapsed();
     let stats = nexus_fts::stats(db.reader(), SourceKind::CodeChunk).await?;
+    let text_bytes: i64 = sqlx::query_scalar(
+        "SELECT sum(length(CAST(file AS BLOB)) + length(CAST(content AS BLOB)) + coalesce(length(CAST(symbols AS BLOB)), 0)) FROM code_chunks",
+    )
+    .fetch_one(db.reader())
+    .await?;
+    let mib = |bytes: i64| bytes as f64 / f64::from(1 << 20);
     println!(
-        "indexed {} chunks in {:.1} s ({:.0} rows/s with triggers), optimize {:.1} s, index {:.1} MiB",
+        "indexed {} chunks ({:.1} MiB of text) in {:.1} s ({:.0} rows/s with triggers), optimize {:.1} s, index {:.1} MiB",
         stats.indexed_rows,
+        mib(text_bytes),
         load.as_secs_f64(),
         f64::from(args.rows) / load.as_secs_f64(),
         optimize.as_secs_f64(),
-        stats.size_bytes as f64 / (1 << 20) as f64
+        mib(stats.size_bytes)
     );
 
     let queries: Vec<String> = (0..args.queries).map(|i| corpus.query(i)).collect();
@@ -89,13 +96,16 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         bare.push(started.elapsed());
     }
     for text in queries.iter().take(args.like_queries as usize) {
-        let word = text.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).context("query word")?;
+        let word =
+            text.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).context("query word")?;
         let started = Instant::now();
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM code_chunks WHERE project_id = ? AND content LIKE ?")
-            .bind(&project.id)
-            .bind(format!("%{word}%"))
-            .fetch_one(db.reader())
-            .await?;
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM code_chunks WHERE project_id = ? AND content LIKE ?",
+        )
+        .bind(&project.id)
+        .bind(format!("%{word}%"))
+        .fetch_one(db.reader())
+        .await?;
         like.push(started.elapsed());
     }
     db.close().await?;
@@ -109,12 +119,18 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         hits_total as f64 / nexus.len() as f64
     );
     println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
-    println!("baseline LIKE scan: p50 {:.3} ms, p95 {:.3} ms over {} queries", p(&like, 0.5), p(&like, 0.95), like.len());
+    println!(
+        "baseline LIKE scan: p50 {:.3} ms, p95 {:.3} ms over {} queries",
+        p(&like, 0.5),
+        p(&like, 0.95),
+        like.len()
+    );
     let summary = serde_json::json!({
         "bench": "fts",
         "rows": args.rows,
         "queries": nexus.len(),
         "load_rows_per_s": (f64::from(args.rows) / load.as_secs_f64()).round(),
+        "text_bytes": text_bytes,
         "index_bytes": stats.size_bytes,
         "p50_ms": round3(p(&nexus, 0.5)),
         "p95_ms": round3(p(&nexus, 0.95)),
@@ -143,14 +159,15 @@ struct Corpus {
 }
 
 const SYLLABLES: &[&str] = &[
-    "ba", "co", "de", "fi", "gu", "ha", "ki", "lo", "mu", "ne", "po", "ra", "si", "tu", "ve", "xo", "ya", "ze",
-    "bri", "cla", "dro", "fle", "gri", "pla", "stu", "tra",
+    "ba", "co", "de", "fi", "gu", "ha", "ki", "lo", "mu", "ne", "po", "ra", "si", "tu", "ve", "xo", "ya",
+    "ze", "bri", "cla", "dro", "fle", "gri", "pla", "stu", "tra",
 ];
 const COMMON: &[&str] = &[
     "search", "builder", "parse", "query", "index", "vector", "token", "cache", "stream", "buffer", "config",
     "handler", "request", "response", "session", "user", "order", "cart", "total", "price", "item", "list",
-    "map", "key", "value", "error", "result", "file", "path", "read", "write", "open", "close", "node", "tree",
-    "graph", "edge", "score", "rank", "filter", "limit", "offset", "batch", "chunk", "task", "agent", "project",
+    "map", "key", "value", "error", "result", "file", "path", "read", "write", "open", "close", "node",
+    "tree", "graph", "edge", "score", "rank", "filter", "limit", "offset", "batch", "chunk", "task", "agent",
+    "project",
 ];
 
 impl Corpus {
@@ -199,13 +216,29 @@ impl Corpus {
 
     fn chunk(&mut self, project: &str, n: u32) -> code_chunks::NewCodeChunk {
         let (function, ty, other) = (self.snake(), self.pascal(), self.pascal());
-        let mut content = format!("/// {} the {} of a {}.\npub fn {function}(", self.word(), self.word(), self.word());
-        content += &format!("{}: &{ty}, {}: {other}) -> Result<{}> {{\n", self.word(), self.word(), self.pascal());
+        let mut content =
+            format!("/// {} the {} of a {}.\npub fn {function}(", self.word(), self.word(), self.word());
+        content +=
+            &format!("{}: &{ty}, {}: {other}) -> Result<{}> {{\n", self.word(), self.word(), self.pascal());
         for _ in 0..4 + self.below(8) {
             let line = match self.below(4) {
                 0 => format!("    let {} = {}.{}()?;\n", self.snake(), self.word(), self.camel()),
-                1 => format!("    if {}.{} > {} {{ return Err({}::{}); }}\n", self.word(), self.word(), self.below(100), self.pascal(), self.pascal()),
-                2 => format!("    {}::{}(&{}, \"{} {}\");\n", self.pascal(), self.snake(), self.word(), self.word(), self.word()),
+                1 => format!(
+                    "    if {}.{} > {} {{ return Err({}::{}); }}\n",
+                    self.word(),
+                    self.word(),
+                    self.below(100),
+                    self.pascal(),
+                    self.pascal()
+                ),
+                2 => format!(
+                    "    {}::{}(&{}, \"{} {}\");\n",
+                    self.pascal(),
+                    self.snake(),
+                    self.word(),
+                    self.word(),
+                    self.word()
+                ),
                 _ => format!("    // {} {} {} {}\n", self.word(), self.word(), self.word(), self.word()),
             };
             content += &line;

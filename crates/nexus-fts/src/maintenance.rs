@@ -107,11 +107,22 @@ pub async fn stats<'e>(ex: impl SqliteExecutor<'e>, kind: SourceKind) -> Result<
     macro_rules! run {
         ($index:literal, $source:literal) => {
             sqlx::query!(
-                "SELECT (SELECT count(*) FROM " + $index + "_docsize) AS \"indexed_rows!: i64\",
-                        (SELECT count(*) FROM " + $source + ") AS \"source_rows!: i64\",
+                "SELECT (SELECT count(*) FROM "
+                    + $index
+                    + "_docsize) AS \"indexed_rows!: i64\",
+                        (SELECT count(*) FROM "
+                    + $source
+                    + ") AS \"source_rows!: i64\",
                         (SELECT coalesce(sum(pgsize), 0) FROM dbstat
-                         WHERE name IN ('" + $index + "_data', '" + $index + "_idx', '" + $index
-                    + "_docsize', '" + $index + "_config')) AS \"size_bytes!: i64\""
+                         WHERE name IN ('"
+                    + $index
+                    + "_data', '"
+                    + $index
+                    + "_idx', '"
+                    + $index
+                    + "_docsize', '"
+                    + $index
+                    + "_config')) AS \"size_bytes!: i64\""
             )
             .fetch_one(ex)
             .await

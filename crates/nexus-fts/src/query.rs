@@ -161,7 +161,8 @@ impl Atom {
         let whole: Vec<&str> = self.tokens.iter().map(String::as_str).collect();
         let mut phrases = vec![Self::phrase(&whole, self.prefix)];
         if humps {
-            let split: Vec<&str> = whole.iter().flat_map(|t| humps_of(t).unwrap_or_else(|| vec![t])).collect();
+            let split: Vec<&str> =
+                whole.iter().flat_map(|t| humps_of(t).unwrap_or_else(|| vec![t])).collect();
             if split.len() != whole.len() {
                 phrases.push(Self::phrase(&split, self.prefix));
             }
@@ -268,7 +269,8 @@ fn lex(text: &str) -> Vec<Item> {
             continue;
         }
         // A leading `-` excludes the word or phrase attached to it.
-        let negated = chars[at] == '-' && chars.get(at + 1).is_some_and(|c| !c.is_whitespace() && !c.is_control());
+        let negated =
+            chars[at] == '-' && chars.get(at + 1).is_some_and(|c| !c.is_whitespace() && !c.is_control());
         if negated {
             at += 1;
         }
@@ -405,12 +407,18 @@ mod tests {
             all("parseQuery.ts"),
             r#"("parseQuery ts" OR "parse Query ts" OR (("parseQuery" OR ("parse" AND "Query")) AND "ts"))"#
         );
-        assert_eq!(any("HybridSearch*"), r#""HybridSearch" * OR "Hybrid Search" * OR "Hybrid" OR "Search" *"#);
+        assert_eq!(
+            any("HybridSearch*"),
+            r#""HybridSearch" * OR "Hybrid Search" * OR "Hybrid" OR "Search" *"#
+        );
         assert_eq!(any("HTTP parse_query"), r#""HTTP" OR "parse query" OR "parse" OR "query""#);
         assert_eq!(any(r#"x -parseQuery"#), r#"("x") NOT ("parseQuery" OR "parse Query")"#);
         assert_eq!(any(r#""parseQuery now""#), r#"("parseQuery now" OR "parse Query now")"#);
         for kind in [SourceKind::Episode, SourceKind::Requirement, SourceKind::Task] {
-            assert_eq!(parse("mRNA -parseQuery x", MatchMode::Any, kind), r#"("mRNA" OR "x") NOT ("parseQuery")"#);
+            assert_eq!(
+                parse("mRNA -parseQuery x", MatchMode::Any, kind),
+                r#"("mRNA" OR "x") NOT ("parseQuery")"#
+            );
         }
         let long = "aB".repeat(20);
         assert_eq!(any(&long), format!("\"{long}\""), "names of many humps stay whole");

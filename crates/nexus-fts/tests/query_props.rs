@@ -13,10 +13,57 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 /// Fragments that mean something to FTS5, SQL or the query language, plus control
 /// characters, emoji and non-Latin text.
 const NASTY: &[&str] = &[
-    "\"", "\"\"", "'", "AND", "OR", "NOT", "NEAR", "NEAR(", "NEAR/2", "(", ")", "{", "}", "c++", "*", "**",
-    ":", "col:", "content:", "^", "-", "--", "+", ",", ";", "\\", "%", "_", "\0", "\u{1}", "\u{7f}", "\n",
-    "\t", "\u{85}", "\u{200b}", "\u{feff}", "🎉", "👩‍💻", "é", "e\u{301}", "ß", "中文", "עברית", "parseQuery",
-    "parse_query", "query.rs", "HTTPServer", "x", "42", " ", "  ",
+    "\"",
+    "\"\"",
+    "'",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "NEAR(",
+    "NEAR/2",
+    "(",
+    ")",
+    "{",
+    "}",
+    "c++",
+    "*",
+    "**",
+    ":",
+    "col:",
+    "content:",
+    "^",
+    "-",
+    "--",
+    "+",
+    ",",
+    ";",
+    "\\",
+    "%",
+    "_",
+    "\0",
+    "\u{1}",
+    "\u{7f}",
+    "\n",
+    "\t",
+    "\u{85}",
+    "\u{200b}",
+    "\u{feff}",
+    "🎉",
+    "👩‍💻",
+    "é",
+    "e\u{301}",
+    "ß",
+    "中文",
+    "עברית",
+    "parseQuery",
+    "parse_query",
+    "query.rs",
+    "HTTPServer",
+    "x",
+    "42",
+    " ",
+    "  ",
 ];
 
 fn fragment_soup(max: usize) -> impl Strategy<Value = String> {
@@ -45,7 +92,12 @@ async fn check(db: &Db, text: &str) -> Result<(), TestCaseError> {
                         .bind(expr.as_str())
                         .fetch_one(db.reader())
                         .await
-                        .map_err(|e| TestCaseError::fail(format!("{kind} rejected {:?} from {text:?}: {e}", expr.as_str())))?;
+                        .map_err(|e| {
+                            TestCaseError::fail(format!(
+                                "{kind} rejected {:?} from {text:?}: {e}",
+                                expr.as_str()
+                            ))
+                        })?;
                 }
                 Err(FtsError::EmptyQuery) => {}
                 Err(e) => return Err(TestCaseError::fail(format!("{text:?}: unexpected error {e}"))),
@@ -58,7 +110,10 @@ async fn check(db: &Db, text: &str) -> Result<(), TestCaseError> {
     }
     // Text without a letter or digit never searches.
     if !text.chars().any(char::is_alphanumeric) {
-        prop_assert!(matches!(MatchExpression::parse(text, MatchMode::Any, SourceKind::Episode), Err(FtsError::EmptyQuery)));
+        prop_assert!(matches!(
+            MatchExpression::parse(text, MatchMode::Any, SourceKind::Episode),
+            Err(FtsError::EmptyQuery)
+        ));
     }
     Ok(())
 }
@@ -83,6 +138,7 @@ fn fts5_syntax_soup_is_valid_queries_or_empty() -> TestResult {
 
 #[test]
 fn ten_kilobyte_texts_are_valid_queries_or_empty() -> TestResult {
-    let long_soup = fragment_soup(200).prop_map(|s| if s.is_empty() { "(".repeat(10_000) } else { s.repeat(10_000 / s.len() + 1) });
+    let long_soup = fragment_soup(200)
+        .prop_map(|s| if s.is_empty() { "(".repeat(10_000) } else { s.repeat(10_000 / s.len() + 1) });
     run(12, prop_oneof![long_soup, "[a-zA-Z0-9 .\"*():^-]{10000,10100}", ".{10000}"])
 }

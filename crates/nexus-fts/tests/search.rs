@@ -30,19 +30,44 @@ async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
         &["HybridSearchBuilder"],
     )
     .await?;
-    let snake = chunk(db, project, "src/parse.rs", "pub fn parse_query(text: &str) -> Query { todo!() }", &["parse_query"])
-        .await?;
-    let camel = chunk(db, project, "web/parser.ts", "export function parseQuery(text: string): Query {}", &["parseQuery"])
-        .await?;
-    let query_file = chunk(db, project, "crates/nexus-fts/src/query.rs", "pub struct MatchExpression(String);", &[])
-        .await?;
-    let json = chunk(db, project, "src/json.rs", "fn parseJSON(raw: &str) -> Value { serde_json::from_str(raw) }", &[])
-        .await?;
+    let snake = chunk(
+        db,
+        project,
+        "src/parse.rs",
+        "pub fn parse_query(text: &str) -> Query { todo!() }",
+        &["parse_query"],
+    )
+    .await?;
+    let camel = chunk(
+        db,
+        project,
+        "web/parser.ts",
+        "export function parseQuery(text: string): Query {}",
+        &["parseQuery"],
+    )
+    .await?;
+    let query_file =
+        chunk(db, project, "crates/nexus-fts/src/query.rs", "pub struct MatchExpression(String);", &[])
+            .await?;
+    let json = chunk(
+        db,
+        project,
+        "src/json.rs",
+        "fn parseJSON(raw: &str) -> Value { serde_json::from_str(raw) }",
+        &[],
+    )
+    .await?;
     // Noise: single words of the queries.
     chunk(db, project, "src/search.rs", "// search the index", &[]).await?;
     chunk(db, project, "src/pattern.rs", "// the builder pattern", &[]).await?;
     chunk(db, project, "src/rs.rs", "// query text goes to the parser", &[]).await?;
-    Ok(Code { builder: builder.id, snake: snake.id, camel: camel.id, query_file: query_file.id, json: json.id })
+    Ok(Code {
+        builder: builder.id,
+        snake: snake.id,
+        camel: camel.id,
+        query_file: query_file.id,
+        json: json.id,
+    })
 }
 
 #[tokio::test]
@@ -54,7 +79,7 @@ async fn code_is_found_the_way_programmers_type_it() -> TestResult {
 
     // camelCase parts find the whole name, and rank it first.
     assert_eq!(ids(&db, code_query("search builder")).await?[0], code.builder);
-    assert_eq!(ids(&db, code_query("search builder").mode(MatchMode::All)).await?, [code.builder.clone()]);
+    assert_eq!(ids(&db, code_query("search builder").mode(MatchMode::All)).await?, [code.builder.as_str()]);
     assert_eq!(ids(&db, code_query("HybridSearchBuilder")).await?[0], code.builder);
     // snake_case and camelCase spellings find each other.
     for text in ["parse_query", "parseQuery", "parse query"] {
@@ -66,9 +91,9 @@ async fn code_is_found_the_way_programmers_type_it() -> TestResult {
     assert_eq!(ids(&db, code_query("query.rs")).await?[0], code.query_file);
     assert_eq!(ids(&db, code_query("nexus-fts/src/query.rs")).await?[0], code.query_file);
     // An acronym after a lowercase hump is its own word.
-    assert_eq!(ids(&db, code_query("json").mode(MatchMode::All)).await?, [code.json.clone()]);
+    assert_eq!(ids(&db, code_query("json").mode(MatchMode::All)).await?, [code.json.as_str()]);
     // Prefixes.
-    assert_eq!(ids(&db, code_query("MatchExpr*")).await?, [code.query_file.clone()]);
+    assert_eq!(ids(&db, code_query("MatchExpr*")).await?, [code.query_file.as_str()]);
     Ok(())
 }
 
@@ -78,8 +103,10 @@ async fn prose_is_folded_stemmed_and_stripped_of_diacritics() -> TestResult {
     let p = project(&db, "p").await?;
     let e = episode(&db, &p.id, "Le Résumé of the CAFÉ deployments: the caching layer failed.", None).await?;
     episode(&db, &p.id, "Unrelated text about gardens.", None).await?;
-    for text in ["resume", "RÉSUMÉ", "café", "cafe", "deployment", "cache", "cached", "caching", "fail", "failing"] {
-        assert_eq!(ids(&db, FtsQuery::new(text)).await?, [e.id.clone()], "{text}");
+    for text in
+        ["resume", "RÉSUMÉ", "café", "cafe", "deployment", "cache", "cached", "caching", "fail", "failing"]
+    {
+        assert_eq!(ids(&db, FtsQuery::new(text)).await?, [e.id.as_str()], "{text}");
     }
     Ok(())
 }
@@ -97,11 +124,11 @@ async fn the_query_language_reaches_the_index() -> TestResult {
     let mut expected = vec![a.id.clone(), c.id.clone()];
     expected.sort();
     assert_eq!(both, expected);
-    assert_eq!(ids(&db, query("\"redis cache\"")).await?, [a.id.clone()]);
-    assert_eq!(ids(&db, query("cache -redis")).await?, [b.id.clone()]);
+    assert_eq!(ids(&db, query("\"redis cache\"")).await?, [a.id.as_str()]);
+    assert_eq!(ids(&db, query("cache -redis")).await?, [b.id.as_str()]);
     assert_eq!(ids(&db, query("cache -\"redis cache\"")).await?.len(), 2);
-    assert_eq!(ids(&db, query("memcach* pages")).await?, [b.id.clone()]);
-    assert_eq!(ids(&db, query("memcached OR redis pages")).await?, [b.id.clone()]);
+    assert_eq!(ids(&db, query("memcach* pages")).await?, [b.id.as_str()]);
+    assert_eq!(ids(&db, query("memcached OR redis pages")).await?, [b.id.as_str()]);
     // FTS5 syntax in user text is text: NOT is a word here, not an operator.
     assert!(ids(&db, query("cache NOT redis")).await?.is_empty());
     assert_eq!(ids(&db, FtsQuery::new("cache NOT redis")).await?.len(), 3);
@@ -179,7 +206,8 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
     let (_dir, db) = temp_db().await?;
     let p = project(&db, "p").await?;
     episode(&db, &p.id, "We chose Postgres. Later the team moved the queue to Redis streams.", None).await?;
-    chunk(&db, &p.id, "src/builder.rs", "let b = HybridSearchBuilder::new();", &["HybridSearchBuilder"]).await?;
+    chunk(&db, &p.id, "src/builder.rs", "let b = HybridSearchBuilder::new();", &["HybridSearchBuilder"])
+        .await?;
 
     let hits = search(db.reader(), &FtsQuery::new("redis")).await?;
     assert_eq!(
@@ -192,7 +220,8 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
     let hits = search(db.reader(), &FtsQuery::new("queue").snippet(None)).await?;
     assert_eq!(hits[0].snippet, None);
     // Code snippets come from the content column.
-    let hits = search(db.reader(), &FtsQuery::new("HybridSearchBuilder").kinds([SourceKind::CodeChunk])).await?;
+    let hits =
+        search(db.reader(), &FtsQuery::new("HybridSearchBuilder").kinds([SourceKind::CodeChunk])).await?;
     assert_eq!(hits[0].snippet.as_deref(), Some("let b = <mark>HybridSearchBuilder</mark>::new();"));
     Ok(())
 }
@@ -201,7 +230,10 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
 async fn text_with_nothing_to_search_is_an_empty_query_error() -> TestResult {
     let (_dir, db) = temp_db().await?;
     for text in ["", "  \t", "***", "-excluded -only", "🎉"] {
-        assert!(matches!(search(db.reader(), &FtsQuery::new(text)).await, Err(FtsError::EmptyQuery)), "{text:?}");
+        assert!(
+            matches!(search(db.reader(), &FtsQuery::new(text)).await, Err(FtsError::EmptyQuery)),
+            "{text:?}"
+        );
     }
     Ok(())
 }

@@ -76,17 +76,22 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
     let mut r1 = r1;
     r1.user_stories = Some(nexus_db::Json(vec!["As a vet I treat the pangolin".into()]));
     requirements::update(db.writer(), &r1).await?;
-    sqlx::query("UPDATE code_chunks SET content = 'fn swim() { quokka() }', file = 'src/axolotl.rs' WHERE id = ?")
-        .bind(&c1.id)
-        .execute(db.writer())
-        .await?;
+    sqlx::query(
+        "UPDATE code_chunks SET content = 'fn swim() { quokka() }', file = 'src/axolotl.rs' WHERE id = ?",
+    )
+    .bind(&c1.id)
+    .execute(db.writer())
+    .await?;
     assert_in_sync(&db, MARKERS).await?;
 
     // Updates of other columns leave the index alone (and correct).
     episodes::record_access(db.writer(), &e2.id).await?;
     tasks::start(db.writer(), &t2.id, "agent-1").await?;
     requirements::validate(db.writer(), &r2.id).await?;
-    sqlx::query("UPDATE code_chunks SET complexity = 7 WHERE id = ?").bind(&c2.id).execute(db.writer()).await?;
+    sqlx::query("UPDATE code_chunks SET complexity = 7 WHERE id = ?")
+        .bind(&c2.id)
+        .execute(db.writer())
+        .await?;
     assert_in_sync(&db, MARKERS).await?;
 
     // Deletes.
@@ -118,10 +123,13 @@ async fn deleting_a_project_removes_its_rows_from_every_index() -> TestResult {
         assert_eq!((stats.indexed_rows, stats.source_rows), (1, 1), "{kind}");
         let hits = search(db.reader(), &FtsQuery::new("zebrafinch").kinds([*kind])).await?;
         assert_eq!(hits.len(), 1, "{kind}");
-        let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT project_id FROM {} WHERE id = ?", kind.table())))
-            .bind(&hits[0].id)
-            .fetch_one(db.reader())
-            .await?;
+        let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT project_id FROM {} WHERE id = ?",
+            kind.table()
+        )))
+        .bind(&hits[0].id)
+        .fetch_one(db.reader())
+        .await?;
         assert_eq!(owner, kept.id);
     }
     Ok(())

@@ -20,7 +20,12 @@ pub async fn run_queries(
     let mut results = BTreeMap::new();
     let mut latencies = Vec::with_capacity(dataset.queries.len());
     for (qid, text) in &dataset.queries {
-        let query = FtsQuery::new(text.as_str()).project(project).kinds([SourceKind::Episode]).limit(top).mode(mode).snippet(None);
+        let query = FtsQuery::new(text.as_str())
+            .project(project)
+            .kinds([SourceKind::Episode])
+            .limit(top)
+            .mode(mode)
+            .snippet(None);
         let started = Instant::now();
         let hits = match nexus_fts::search(db.reader(), &query).await {
             Err(FtsError::EmptyQuery) => Vec::new(),

@@ -10,9 +10,12 @@ use super::dataset::Dataset;
 pub async fn load_corpus(db: &Db, dataset: &Dataset) -> anyhow::Result<String> {
     let name = dataset.dir.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let mut tx = db.begin().await?;
-    let project = projects::create(&mut *tx, projects::NewProject::new(name, dataset.dir.display().to_string())).await?;
+    let project =
+        projects::create(&mut *tx, projects::NewProject::new(name, dataset.dir.display().to_string()))
+            .await?;
     for doc in &dataset.documents {
-        let mut episode = episodes::NewEpisode::new(&project.id, episodes::EpisodeType::Research, doc.content());
+        let mut episode =
+            episodes::NewEpisode::new(&project.id, episodes::EpisodeType::Research, doc.content());
         episode.id = Some(doc.id.clone());
         episodes::create(&mut *tx, episode).await?;
     }

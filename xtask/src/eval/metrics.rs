@@ -103,7 +103,13 @@ fn score_query(docs: &[String], rels: &HashMap<String, i64>) -> Metrics {
     let rel = |d: &String| rels.get(d).copied().unwrap_or(0);
     let relevant: HashSet<&String> = rels.iter().filter(|(_, r)| **r >= 1).map(|(d, _)| d).collect();
     let discount = |i: usize| 1.0 / ((i + 2) as f64).log2();
-    let dcg: f64 = docs.iter().take(10).enumerate().filter(|(_, d)| rel(d) > 0).map(|(i, d)| rel(d) as f64 * discount(i)).sum();
+    let dcg: f64 = docs
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, d)| rel(d) > 0)
+        .map(|(i, d)| rel(d) as f64 * discount(i))
+        .sum();
     let mut ideal: Vec<i64> = rels.values().copied().filter(|r| *r >= 1).collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
     let idcg: f64 = ideal.iter().take(10).enumerate().map(|(i, r)| *r as f64 * discount(i)).sum();
@@ -160,7 +166,8 @@ mod tests {
     fn metrics_follow_trec_eval_conventions() {
         // q1: relevant d1 (rank 2) and d9 (not retrieved); q2: nothing retrieved.
         let run: Run = [("q1".to_owned(), vec!["d0".to_owned(), "d1".to_owned()])].into();
-        let (m, count, missing) = evaluate(&run, &qrels(&[("q1", "d1", 1), ("q1", "d9", 1), ("q2", "d2", 1), ("q3", "d3", 0)]));
+        let (m, count, missing) =
+            evaluate(&run, &qrels(&[("q1", "d1", 1), ("q1", "d9", 1), ("q2", "d2", 1), ("q3", "d3", 0)]));
         assert_eq!((count, missing), (2, 1));
         let ndcg_q1 = (1.0 / 3f64.log2()) / (1.0 + 1.0 / 3f64.log2());
         assert!((m.ndcg_10 - ndcg_q1 / 2.0).abs() < 1e-12);

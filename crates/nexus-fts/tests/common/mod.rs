@@ -16,13 +16,23 @@ pub async fn project(db: &Db, name: &str) -> Result<projects::Project, DbError> 
     projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await
 }
 
-pub async fn episode(db: &Db, project: &str, content: &str, summary: Option<&str>) -> Result<episodes::Episode, DbError> {
+pub async fn episode(
+    db: &Db,
+    project: &str,
+    content: &str,
+    summary: Option<&str>,
+) -> Result<episodes::Episode, DbError> {
     let mut new = episodes::NewEpisode::new(project, episodes::EpisodeType::Decision, content);
     new.summary = summary.map(str::to_owned);
     episodes::create(db.writer(), new).await
 }
 
-pub async fn task(db: &Db, project: &str, name: &str, description: Option<&str>) -> Result<tasks::Task, DbError> {
+pub async fn task(
+    db: &Db,
+    project: &str,
+    name: &str,
+    description: Option<&str>,
+) -> Result<tasks::Task, DbError> {
     let mut new = tasks::NewTask::new(project, name);
     new.description = description.map(str::to_owned);
     tasks::create(db.writer(), new).await
