@@ -6,8 +6,9 @@
 //!    them through `nexus_db::code_chunks::create`, so the FTS triggers index them; then
 //!    `nexus_fts::optimize`.
 //! 2. Time `--queries` searches (`nexus_fts::search` on the reader pool, code chunks of the
-//!    project, top 10): plain words, identifier parts, snake_case and camelCase names, file
-//!    names, prefixes, phrases, exclusions.
+//!    project, top 10, default [`MatchMode::Any`], then again with `All`): plain words,
+//!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
+//!    exclusions.
 //! 3. Time two baselines in the same run on the same queries: the bare FTS5 statement
 //!    (`MATCH` + `ORDER BY rank LIMIT 10`, no join, filter or snippet) and an unindexed
 //!    `LIKE '%word%'` scan for the query's first word.
@@ -79,13 +80,17 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     for text in queries.iter().take(20) {
         nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?; // warm-up
     }
-    let (mut nexus, mut bare, mut like) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut nexus, mut all, mut bare, mut like) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hits_total = 0usize;
     for text in &queries {
         let started = Instant::now();
         let hits = nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?;
         nexus.push(started.elapsed());
         hits_total += hits.len();
+
+        let started = Instant::now();
+        nexus_fts::search(db.reader(), &search_query(text, &project.id).mode(MatchMode::All)).await?;
+        all.push(started.elapsed());
 
         let expr = MatchExpression::parse(text, MatchMode::Any, SourceKind::CodeChunk)?;
         let started = Instant::now();
@@ -118,6 +123,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         nexus.len(),
         hits_total as f64 / nexus.len() as f64
     );
+    println!("same with MatchMode::All: p50 {:.3} ms, p95 {:.3} ms", p(&all, 0.5), p(&all, 0.95));
     println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
     println!(
         "baseline LIKE scan: p50 {:.3} ms, p95 {:.3} ms over {} queries",
@@ -134,6 +140,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "index_bytes": stats.size_bytes,
         "p50_ms": round3(p(&nexus, 0.5)),
         "p95_ms": round3(p(&nexus, 0.95)),
+        "all_p50_ms": round3(p(&all, 0.5)),
+        "all_p95_ms": round3(p(&all, 0.95)),
         "bare_fts5_p50_ms": round3(p(&bare, 0.5)),
         "bare_fts5_p95_ms": round3(p(&bare, 0.95)),
         "like_scan_p50_ms": round3(p(&like, 0.5)),
