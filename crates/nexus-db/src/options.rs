@@ -186,5 +186,8 @@ impl DbOptions {
             .pragma("cache_size", format!("-{}", self.cache_size_kib))
             .pragma("mmap_size", self.mmap_size.to_string())
             .pragma("temp_store", if self.temp_store_memory { "MEMORY" } else { "DEFAULT" })
+            // Delete triggers also fire for rows that `INSERT OR REPLACE` removes, so the
+            // trigger-maintained full-text indexes (migrations/0003_fts.sql) stay in sync.
+            .pragma("recursive_triggers", "ON")
     }
 }

@@ -1,0 +1,241 @@
+//! [`search`]: one ranked list of hits over the chosen indexes, filtered by project and kind
+//! inside the same SQL statement.
+//!
+//! Run it on the reader pool (`db.reader()`): it only reads, so it runs concurrently with the
+//! writer and with other searches (hybrid search runs it beside a vector query).
+
+use nexus_db::SourceKind;
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+use tracing::debug;
+
+use crate::error::{FtsError, Result};
+use crate::query::{MatchExpression, MatchMode};
+use crate::weights::FieldWeights;
+
+/// A full-text query: the user's text and where and how to search.
+///
+/// ```
+/// use nexus_db::SourceKind;
+/// use nexus_fts::FtsQuery;
+/// let query = FtsQuery::new("parse_query -legacy").project("p-1").kinds([SourceKind::CodeChunk]).limit(10);
+/// assert_eq!(query.kinds, [SourceKind::CodeChunk]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FtsQuery {
+    /// The user's text, in the query language of [`crate::query`].
+    pub text: String,
+    /// How plain words combine (default [`MatchMode::Any`]).
+    pub mode: MatchMode,
+    /// Which kinds of rows to search; empty means all.
+    pub kinds: Vec<SourceKind>,
+    /// Only rows of this project.
+    pub project: Option<String>,
+    /// Maximum hits to return (default 20).
+    pub limit: u32,
+    /// Hits to skip, for paging (default 0).
+    pub offset: u32,
+    /// BM25 column weights.
+    pub weights: FieldWeights,
+    /// How snippets are cut and marked; `None` skips them (cheaper when only ids and
+    /// scores are needed, as for fusion).
+    pub snippet: Option<SnippetStyle>,
+}
+
+impl FtsQuery {
+    /// A query for `text` over every kind and project, first 20 hits.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            mode: MatchMode::default(),
+            kinds: Vec::new(),
+            project: None,
+            limit: 20,
+            offset: 0,
+            weights: FieldWeights::default(),
+            snippet: Some(SnippetStyle::default()),
+        }
+    }
+
+    /// Only rows of this project.
+    pub fn project(mut self, project_id: impl Into<String>) -> Self {
+        self.project = Some(project_id.into());
+        self
+    }
+
+    /// Only these kinds of rows.
+    pub fn kinds(mut self, kinds: impl IntoIterator<Item = SourceKind>) -> Self {
+        self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// At most `limit` hits.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Skip the first `offset` hits.
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// How plain words combine.
+    pub fn mode(mut self, mode: MatchMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Snippets in this style, or none.
+    pub fn snippet(mut self, style: Option<SnippetStyle>) -> Self {
+        self.snippet = style;
+        self
+    }
+
+    fn wants(&self, kind: SourceKind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
+    }
+}
+
+/// How snippets are cut and which markers surround matched words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetStyle {
+    /// Inserted before a matched word (default `<mark>`).
+    pub open: String,
+    /// Inserted after a matched word (default `</mark>`).
+    pub close: String,
+    /// Marks text left out at either end (default `…`).
+    pub ellipsis: String,
+    /// Snippet length in tokens, 1 to 64 (default 24; values outside are clamped).
+    pub tokens: u8,
+}
+
+impl Default for SnippetStyle {
+    fn default() -> Self {
+        Self { open: "<mark>".into(), close: "</mark>".into(), ellipsis: "…".into(), tokens: 24 }
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FtsHit {
+    /// Which table the row is in.
+    pub kind: SourceKind,
+    /// The row's id (its TEXT primary key).
+    pub id: String,
+    /// The row's SQLite rowid (the FTS5 document id).
+    pub rowid: i64,
+    /// Relevance, higher is better: the negated FTS5 `bm25()` with the query's weights,
+    /// so `>= 0`. Comparable between hits of one kind for one query; kinds have separate
+    /// indexes with their own term statistics, so fuse kinds by rank rather than by score.
+    pub score: f64,
+    /// A short extract around the best match, matched words between the style's markers
+    /// (for code chunks, always from `content`); `None` when the query asked for none.
+    pub snippet: Option<String>,
+}
+
+/// Searches the full-text indexes.
+///
+/// Hits come best first (ties by kind, then id, so pages are stable), after `offset`, at most
+/// `limit` of them. A row matches when its indexed text matches the query and, if set, its
+/// `project_id` is the query's project.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use nexus_db::{Db, SourceKind, episodes, projects};
+/// use nexus_fts::{FtsQuery, search};
+/// let db = Db::in_memory().await?;
+/// let p = projects::create(db.writer(), projects::NewProject::new("shop", "/src/shop")).await?;
+/// let note = episodes::NewEpisode::new(&p.id, episodes::EpisodeType::Decision, "Totals are kept in cents.");
+/// let note = episodes::create(db.writer(), note).await?;
+///
+/// let hits = search(db.reader(), &FtsQuery::new("cent total").project(&p.id)).await?;
+/// assert_eq!((hits[0].kind, hits[0].id.as_str()), (SourceKind::Episode, note.id.as_str()));
+/// assert_eq!(hits[0].snippet.as_deref(), Some("<mark>Totals</mark> are kept in <mark>cents</mark>."));
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`FtsError::EmptyQuery`] when the text has nothing to search for,
+/// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
+pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
+    query.weights.validate()?;
+    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
+    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
+    let w = &query.weights;
+    let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
+    let want_snippets = query.snippet.is_some();
+    let style = query.snippet.clone().unwrap_or_default();
+    let tokens = i64::from(style.tokens.clamp(1, 64));
+    let (prose, code) = (prose.as_str(), code.as_str());
+    // One statement: the ranked, filtered, paged hits of every wanted index (an unwanted
+    // index's branch is skipped by its constant-false flag), then a snippet for just those
+    // rows, so snippets are never built for rows that are cut by LIMIT.
+    let rows = sqlx::query!(
+        r#"WITH hits (kind, id, source_rowid, rank) AS (
+               SELECT 'episode', e.id, e.rowid, bm25(episodes_fts, ?4, ?5)
+               FROM episodes_fts CROSS JOIN episodes AS e ON e.rowid = episodes_fts.rowid
+               WHERE ?3 AND episodes_fts MATCH ?1 AND (?2 IS NULL OR e.project_id = ?2)
+               UNION ALL
+               SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10)
+               FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
+               WHERE ?6 AND code_chunks_fts MATCH ?24 AND (?2 IS NULL OR c.project_id = ?2)
+               UNION ALL
+               SELECT 'requirement', r.id, r.rowid, bm25(requirements_fts, ?12, ?13)
+               FROM requirements_fts CROSS JOIN requirements AS r ON r.rowid = requirements_fts.rowid
+               WHERE ?11 AND requirements_fts MATCH ?1 AND (?2 IS NULL OR r.project_id = ?2)
+               UNION ALL
+               SELECT 'task', t.id, t.rowid, bm25(tasks_fts, ?15, ?16)
+               FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
+               WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
+               ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
+           )
+           SELECT kind AS "kind!: SourceKind", id AS "id!: String", source_rowid AS "rowid!: i64",
+                  CAST(-rank AS REAL) AS "score!: f64",
+                  CASE WHEN ?23 THEN coalesce(CASE kind
+                      WHEN 'episode' THEN (SELECT snippet(episodes_fts, -1, ?19, ?20, ?21, ?22)
+                          FROM episodes_fts WHERE episodes_fts MATCH ?1 AND rowid = hits.source_rowid)
+                      WHEN 'code_chunk' THEN (SELECT snippet(code_chunks_fts, 2, ?19, ?20, ?21, ?22)
+                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = hits.source_rowid)
+                      WHEN 'requirement' THEN (SELECT snippet(requirements_fts, -1, ?19, ?20, ?21, ?22)
+                          FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = hits.source_rowid)
+                      ELSE (SELECT snippet(tasks_fts, -1, ?19, ?20, ?21, ?22)
+                          FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = hits.source_rowid)
+                  END, '') END AS "snippet?: String"
+           FROM hits ORDER BY rank, kind, id"#,
+        prose,
+        query.project,
+        query.wants(SourceKind::Episode),
+        w.episode_content,
+        w.episode_summary,
+        query.wants(SourceKind::CodeChunk),
+        w.code_file,
+        w.code_symbols,
+        w.code_content,
+        w.code_identifiers,
+        query.wants(SourceKind::Requirement),
+        w.requirement_description,
+        w.requirement_user_stories,
+        query.wants(SourceKind::Task),
+        w.task_name,
+        w.task_description,
+        limit,
+        offset,
+        style.open,
+        style.close,
+        style.ellipsis,
+        tokens,
+        want_snippets,
+        code,
+    )
+    .fetch_all(ex)
+    .await
+    .map_err(|e| FtsError::sqlx("fts search", e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet: r.snippet })
+        .collect())
+}

@@ -1,0 +1,92 @@
+//! [`FieldWeights`]: how much a match in each indexed column counts in BM25.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FtsError, Result};
+
+/// Per-column weights passed to FTS5's `bm25()`: a match in a column with weight 2 counts
+/// twice as much as one in a column with weight 1; weight 0 makes a column match without
+/// adding to the score. Weights must be finite and `>= 0`.
+///
+/// The defaults favour short, descriptive fields (names, summaries, symbols, paths) over long
+/// bodies, and count the code index's `identifiers` column (the camelCase-split copy of the
+/// chunk) at half weight, because a word found there usually also matched `content`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FieldWeights {
+    /// `episodes.content` (default 1).
+    pub episode_content: f64,
+    /// `episodes.summary` (default 2).
+    pub episode_summary: f64,
+    /// `code_chunks.file`, the path (default 2).
+    pub code_file: f64,
+    /// `code_chunks.symbols` (default 3).
+    pub code_symbols: f64,
+    /// `code_chunks.content` (default 1).
+    pub code_content: f64,
+    /// The camelCase-split path, symbols and content of a code chunk (default 0.5).
+    pub code_identifiers: f64,
+    /// `requirements.description` (default 1).
+    pub requirement_description: f64,
+    /// `requirements.user_stories` (default 1).
+    pub requirement_user_stories: f64,
+    /// `tasks.name` (default 3).
+    pub task_name: f64,
+    /// `tasks.description` (default 1).
+    pub task_description: f64,
+}
+
+impl Default for FieldWeights {
+    fn default() -> Self {
+        Self {
+            episode_content: 1.0,
+            episode_summary: 2.0,
+            code_file: 2.0,
+            code_symbols: 3.0,
+            code_content: 1.0,
+            code_identifiers: 0.5,
+            requirement_description: 1.0,
+            requirement_user_stories: 1.0,
+            task_name: 3.0,
+            task_description: 1.0,
+        }
+    }
+}
+
+impl FieldWeights {
+    /// Checks that every weight is finite and `>= 0`.
+    ///
+    /// # Errors
+    /// [`FtsError::InvalidWeight`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        let fields = [
+            ("episode.content", self.episode_content),
+            ("episode.summary", self.episode_summary),
+            ("code_chunk.file", self.code_file),
+            ("code_chunk.symbols", self.code_symbols),
+            ("code_chunk.content", self.code_content),
+            ("code_chunk.identifiers", self.code_identifiers),
+            ("requirement.description", self.requirement_description),
+            ("requirement.user_stories", self.requirement_user_stories),
+            ("task.name", self.task_name),
+            ("task.description", self.task_description),
+        ];
+        match fields.into_iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
+            Some((field, value)) => Err(FtsError::InvalidWeight { field, value }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_weights_are_named() {
+        assert!(FieldWeights::default().validate().is_ok());
+        let bad = FieldWeights { task_name: f64::NAN, ..FieldWeights::default() };
+        assert!(matches!(bad.validate(), Err(FtsError::InvalidWeight { field: "task.name", .. })));
+        let negative = FieldWeights { code_file: -1.0, ..FieldWeights::default() };
+        assert!(matches!(negative.validate(), Err(FtsError::InvalidWeight { field: "code_chunk.file", .. })));
+    }
+}

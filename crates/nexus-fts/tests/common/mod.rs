@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests: a database file in a temp dir and row builders.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use nexus_db::{Db, DbError, code_chunks, episodes, projects, requirements, tasks};
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// A fresh, migrated database file (the temp dir lives as long as the returned guard).
+pub async fn temp_db() -> TestResult<(tempfile::TempDir, Db)> {
+    let dir = tempfile::tempdir()?;
+    let db = Db::open(dir.path().join("nexus.db")).await?;
+    Ok((dir, db))
+}
+
+pub async fn project(db: &Db, name: &str) -> Result<projects::Project, DbError> {
+    projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await
+}
+
+pub async fn episode(
+    db: &Db,
+    project: &str,
+    content: &str,
+    summary: Option<&str>,
+) -> Result<episodes::Episode, DbError> {
+    let mut new = episodes::NewEpisode::new(project, episodes::EpisodeType::Decision, content);
+    new.summary = summary.map(str::to_owned);
+    episodes::create(db.writer(), new).await
+}
+
+pub async fn task(
+    db: &Db,
+    project: &str,
+    name: &str,
+    description: Option<&str>,
+) -> Result<tasks::Task, DbError> {
+    let mut new = tasks::NewTask::new(project, name);
+    new.description = description.map(str::to_owned);
+    tasks::create(db.writer(), new).await
+}
+
+pub async fn requirement(
+    db: &Db,
+    project: &str,
+    description: &str,
+    stories: &[&str],
+) -> Result<requirements::Requirement, DbError> {
+    let mut new = requirements::NewRequirement::new(project, "functional", description);
+    new.user_stories = stories.iter().map(|s| (*s).to_owned()).collect();
+    requirements::create(db.writer(), new).await
+}
+
+pub fn new_chunk(project: &str, file: &str, content: &str, symbols: &[&str]) -> code_chunks::NewCodeChunk {
+    code_chunks::NewCodeChunk {
+        id: None,
+        project_id: project.to_owned(),
+        file: file.to_owned(),
+        start_line: 1,
+        end_line: 1 + content.lines().count() as i64,
+        content: content.to_owned(),
+        symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
+        chunk_type: "function".into(),
+        language: "rust".into(),
+        complexity: None,
+        hash: format!("{:x}", content.len()),
+    }
+}
+
+pub async fn chunk(
+    db: &Db,
+    project: &str,
+    file: &str,
+    content: &str,
+    symbols: &[&str],
+) -> Result<code_chunks::CodeChunk, DbError> {
+    code_chunks::create(db.writer(), new_chunk(project, file, content, symbols)).await
+}

@@ -1,0 +1,278 @@
+//! Search behaviour on real FTS5 indexes: tokenising of prose and code, the query language,
+//! BM25 field weights, project and kind filters, paging, snippets, errors, and searches on the
+//! reader pool running while the writer writes.
+
+mod common;
+
+use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
+use nexus_db::{Db, SourceKind};
+use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode, SnippetStyle, search};
+
+async fn ids(db: &Db, query: FtsQuery) -> TestResult<Vec<String>> {
+    Ok(search(db.reader(), &query).await?.into_iter().map(|h| h.id).collect())
+}
+
+/// A small code base: each test asks for one of these chunks by how a programmer would type it.
+struct Code {
+    builder: String,
+    snake: String,
+    camel: String,
+    query_file: String,
+    json: String,
+}
+
+async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
+    let builder = chunk(
+        db,
+        project,
+        "src/hybrid.rs",
+        "pub struct HybridSearchBuilder { k: usize }\nimpl HybridSearchBuilder { pub fn new() -> Self { todo!() } }",
+        &["HybridSearchBuilder"],
+    )
+    .await?;
+    let snake = chunk(
+        db,
+        project,
+        "src/parse.rs",
+        "pub fn parse_query(text: &str) -> Query { todo!() }",
+        &["parse_query"],
+    )
+    .await?;
+    let camel = chunk(
+        db,
+        project,
+        "web/parser.ts",
+        "export function parseQuery(text: string): Query {}",
+        &["parseQuery"],
+    )
+    .await?;
+    let query_file =
+        chunk(db, project, "crates/nexus-fts/src/query.rs", "pub struct MatchExpression(String);", &[])
+            .await?;
+    let json = chunk(
+        db,
+        project,
+        "src/json.rs",
+        "fn parseJSON(raw: &str) -> Value { serde_json::from_str(raw) }",
+        &[],
+    )
+    .await?;
+    // Noise: single words of the queries.
+    chunk(db, project, "src/search.rs", "// search the index", &[]).await?;
+    chunk(db, project, "src/pattern.rs", "// the builder pattern", &[]).await?;
+    chunk(db, project, "src/rs.rs", "// query text goes to the parser", &[]).await?;
+    Ok(Code {
+        builder: builder.id,
+        snake: snake.id,
+        camel: camel.id,
+        query_file: query_file.id,
+        json: json.id,
+    })
+}
+
+#[tokio::test]
+async fn code_is_found_the_way_programmers_type_it() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    let code = code_base(&db, &p.id).await?;
+    let code_query = |text: &str| FtsQuery::new(text).project(&p.id).kinds([SourceKind::CodeChunk]);
+
+    // camelCase parts find the whole name, and rank it first.
+    assert_eq!(ids(&db, code_query("search builder")).await?[0], code.builder);
+    assert_eq!(ids(&db, code_query("search builder").mode(MatchMode::All)).await?, [code.builder.as_str()]);
+    assert_eq!(ids(&db, code_query("HybridSearchBuilder")).await?[0], code.builder);
+    // snake_case and camelCase spellings find each other.
+    for text in ["parse_query", "parseQuery", "parse query"] {
+        let found = ids(&db, code_query(text).mode(MatchMode::All)).await?;
+        assert_eq!(found.len(), 2, "{text}: {found:?}");
+        assert!(found.contains(&code.snake) && found.contains(&code.camel), "{text}");
+    }
+    // A file name finds its file first; a path too.
+    assert_eq!(ids(&db, code_query("query.rs")).await?[0], code.query_file);
+    assert_eq!(ids(&db, code_query("nexus-fts/src/query.rs")).await?[0], code.query_file);
+    // An acronym after a lowercase hump is its own word.
+    assert_eq!(ids(&db, code_query("json").mode(MatchMode::All)).await?, [code.json.as_str()]);
+    // Prefixes.
+    assert_eq!(ids(&db, code_query("MatchExpr*")).await?, [code.query_file.as_str()]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn prose_is_folded_stemmed_and_stripped_of_diacritics() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    let e = episode(&db, &p.id, "Le Résumé of the CAFÉ deployments: the caching layer failed.", None).await?;
+    episode(&db, &p.id, "Unrelated text about gardens.", None).await?;
+    for text in
+        ["resume", "RÉSUMÉ", "café", "cafe", "deployment", "cache", "cached", "caching", "fail", "failing"]
+    {
+        assert_eq!(ids(&db, FtsQuery::new(text)).await?, [e.id.as_str()], "{text}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_query_language_reaches_the_index() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    let a = episode(&db, &p.id, "redis cache for sessions", None).await?;
+    let b = episode(&db, &p.id, "memcached cache for pages", None).await?;
+    let c = episode(&db, &p.id, "sessions stored in redis; later a cache", None).await?;
+    let query = |text: &str| FtsQuery::new(text).mode(MatchMode::All);
+    let mut both = ids(&db, query("redis cache")).await?;
+    both.sort();
+    let mut expected = vec![a.id.clone(), c.id.clone()];
+    expected.sort();
+    assert_eq!(both, expected);
+    assert_eq!(ids(&db, query("\"redis cache\"")).await?, [a.id.as_str()]);
+    assert_eq!(ids(&db, query("cache -redis")).await?, [b.id.as_str()]);
+    assert_eq!(ids(&db, query("cache -\"redis cache\"")).await?.len(), 2);
+    assert_eq!(ids(&db, query("memcach* pages")).await?, [b.id.as_str()]);
+    assert_eq!(ids(&db, query("memcached OR redis pages")).await?, [b.id.as_str()]);
+    // FTS5 syntax in user text is text: NOT is a word here, not an operator.
+    assert!(ids(&db, query("cache NOT redis")).await?.is_empty());
+    assert_eq!(ids(&db, FtsQuery::new("cache NOT redis")).await?.len(), 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn field_weights_rank_names_above_descriptions_and_can_be_changed() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    let in_name = task(&db, &p.id, "migrate billing", Some("move the invoices table")).await?;
+    let in_description = task(&db, &p.id, "database work", Some("migrate billing tables")).await?;
+    let hits = search(db.reader(), &FtsQuery::new("billing").kinds([SourceKind::Task])).await?;
+    assert_eq!(hits.iter().map(|h| &h.id).collect::<Vec<_>>(), [&in_name.id, &in_description.id]);
+    assert!(hits[0].score > hits[1].score && hits[1].score > 0.0, "higher is better: {hits:?}");
+
+    let mut query = FtsQuery::new("billing").kinds([SourceKind::Task]);
+    query.weights = FieldWeights { task_name: 0.1, task_description: 5.0, ..FieldWeights::default() };
+    let hits = search(db.reader(), &query).await?;
+    assert_eq!(hits.iter().map(|h| &h.id).collect::<Vec<_>>(), [&in_description.id, &in_name.id]);
+
+    query.weights.task_name = -1.0;
+    assert!(matches!(
+        search(db.reader(), &query).await,
+        Err(FtsError::InvalidWeight { field: "task.name", .. })
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn project_and_kind_filters_apply_inside_the_query_and_pages_are_stable() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let (p, other) = (project(&db, "p").await?, project(&db, "other").await?);
+    for owner in [&p, &other] {
+        for i in 0..5 {
+            let words = "ledger ".repeat(i + 1);
+            episode(&db, &owner.id, &format!("{words} episode"), None).await?;
+            task(&db, &owner.id, &format!("{words} task"), None).await?;
+            requirement(&db, &owner.id, &format!("{words} requirement"), &[]).await?;
+            chunk(&db, &owner.id, &format!("src/l{i}.rs"), &format!("// {words}"), &[]).await?;
+        }
+    }
+    let all: Vec<FtsHit> = search(db.reader(), &FtsQuery::new("ledger").project(&p.id).limit(100)).await?;
+    assert_eq!(all.len(), 20);
+    for hit in &all {
+        let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT project_id FROM {} WHERE id = ? AND rowid = ?",
+            hit.kind.table()
+        )))
+        .bind(&hit.id)
+        .bind(hit.rowid)
+        .fetch_one(db.reader())
+        .await?;
+        assert_eq!(owner, p.id, "the rowid and id name the same row of the project");
+    }
+    assert!(all.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+
+    let kinds = [SourceKind::Task, SourceKind::Requirement];
+    let some = search(db.reader(), &FtsQuery::new("ledger").project(&p.id).kinds(kinds).limit(100)).await?;
+    assert_eq!(some.len(), 10);
+    assert!(some.iter().all(|h| kinds.contains(&h.kind)));
+
+    // Pages of 3 put together are the full list, in order.
+    let mut paged = Vec::new();
+    for page in 0..7 {
+        let query = FtsQuery::new("ledger").project(&p.id).limit(3).offset(page * 3);
+        paged.extend(search(db.reader(), &query).await?.into_iter().map(|h| (h.kind, h.id)));
+    }
+    assert_eq!(paged, all.iter().map(|h| (h.kind, h.id.clone())).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[tokio::test]
+async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    episode(&db, &p.id, "We chose Postgres. Later the team moved the queue to Redis streams.", None).await?;
+    chunk(&db, &p.id, "src/builder.rs", "let b = HybridSearchBuilder::new();", &["HybridSearchBuilder"])
+        .await?;
+
+    let hits = search(db.reader(), &FtsQuery::new("redis")).await?;
+    assert_eq!(
+        hits[0].snippet.as_deref(),
+        Some("We chose Postgres. Later the team moved the queue to <mark>Redis</mark> streams.")
+    );
+    let style = SnippetStyle { open: "[".into(), close: "]".into(), ellipsis: "...".into(), tokens: 3 };
+    let hits = search(db.reader(), &FtsQuery::new("queue").snippet(Some(style))).await?;
+    assert_eq!(hits[0].snippet.as_deref(), Some("...the [queue] to..."));
+    let hits = search(db.reader(), &FtsQuery::new("queue").snippet(None)).await?;
+    assert_eq!(hits[0].snippet, None);
+    // Code snippets come from the content column.
+    let hits =
+        search(db.reader(), &FtsQuery::new("HybridSearchBuilder").kinds([SourceKind::CodeChunk])).await?;
+    assert_eq!(hits[0].snippet.as_deref(), Some("let b = <mark>HybridSearchBuilder</mark>::new();"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn text_with_nothing_to_search_is_an_empty_query_error() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    for text in ["", "  \t", "***", "-excluded -only", "🎉"] {
+        assert!(
+            matches!(search(db.reader(), &FtsQuery::new(text)).await, Err(FtsError::EmptyQuery)),
+            "{text:?}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn searches_on_the_reader_pool_run_while_the_writer_writes() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    for i in 0..50 {
+        episode(&db, &p.id, &format!("seed note {i} about lanterns"), None).await?;
+    }
+    let writer = {
+        let (db, project) = (db.clone(), p.id.clone());
+        tokio::spawn(async move {
+            for i in 0..100 {
+                episode(&db, &project, &format!("new note {i} about lanterns"), None).await?;
+            }
+            Ok::<_, nexus_db::DbError>(())
+        })
+    };
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, project) = (db.clone(), p.id.clone());
+            tokio::spawn(async move {
+                let mut last = 0;
+                for _ in 0..25 {
+                    let query = FtsQuery::new("lanterns").project(&project).limit(1000).snippet(None);
+                    let n = search(db.reader(), &query).await?.len();
+                    assert!(n >= last && n >= 50, "a reader never sees fewer rows than before");
+                    last = n;
+                }
+                Ok::<_, FtsError>(())
+            })
+        })
+        .collect();
+    writer.await??;
+    for reader in readers {
+        reader.await??;
+    }
+    assert_eq!(search(db.reader(), &FtsQuery::new("lanterns").limit(1000)).await?.len(), 150);
+    Ok(())
+}

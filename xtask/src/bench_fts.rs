@@ -1,0 +1,289 @@
+//! `cargo xtask bench fts [--rows N] [--queries N]`: full-text search speed over synthetic
+//! code chunks.
+//!
+//! 1. Generate `--rows` code chunks (Rust-like functions built from a skewed vocabulary of
+//!    about 2,000 words: camelCase, PascalCase and snake_case names, paths, symbols) and insert
+//!    them through `nexus_db::code_chunks::create`, so the FTS triggers index them; then
+//!    `nexus_fts::optimize`.
+//! 2. Time `--queries` searches (`nexus_fts::search` on the reader pool, code chunks of the
+//!    project, top 10, default [`MatchMode::Any`], then again with `All`): plain words,
+//!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
+//!    exclusions.
+//! 3. Time two baselines in the same run on the same queries: the bare FTS5 statement
+//!    (`MATCH` + `ORDER BY rank LIMIT 10`, no join, filter or snippet) and an unindexed
+//!    `LIKE '%word%'` scan for the query's first word.
+//!
+//! The last line is one JSON object with the figures and the ratios.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use nexus_db::{Db, SourceKind, code_chunks, projects};
+use nexus_fts::{FtsQuery, MatchExpression, MatchMode};
+
+use crate::eval::percentile_ms;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Code chunks to generate.
+    #[arg(long, default_value_t = 100_000)]
+    rows: u32,
+    /// Queries to time.
+    #[arg(long, default_value_t = 500)]
+    queries: u32,
+    /// Queries to time for the slow LIKE-scan baseline.
+    #[arg(long, default_value_t = 40)]
+    like_queries: u32,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: Args) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let db = Db::open(scratch.path().join("bench.db")).await?;
+    let mut corpus = Corpus::new(0x05ee_df75);
+    let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
+
+    let started = Instant::now();
+    for batch_start in (0..args.rows).step_by(1000) {
+        let mut tx = db.begin().await?;
+        for n in batch_start..(batch_start + 1000).min(args.rows) {
+            code_chunks::create(&mut *tx, corpus.chunk(&project.id, n)).await?;
+        }
+        tx.commit().await?;
+    }
+    let load = started.elapsed();
+    let started = Instant::now();
+    nexus_fts::optimize(db.writer(), SourceKind::CodeChunk).await?;
+    let optimize = started.elapsed();
+    let stats = nexus_fts::stats(db.reader(), SourceKind::CodeChunk).await?;
+    let text_bytes: i64 = sqlx::query_scalar(
+        "SELECT sum(length(CAST(file AS BLOB)) + length(CAST(content AS BLOB)) + coalesce(length(CAST(symbols AS BLOB)), 0)) FROM code_chunks",
+    )
+    .fetch_one(db.reader())
+    .await?;
+    let mib = |bytes: i64| bytes as f64 / f64::from(1 << 20);
+    println!(
+        "indexed {} chunks ({:.1} MiB of text) in {:.1} s ({:.0} rows/s with triggers), optimize {:.1} s, index {:.1} MiB",
+        stats.indexed_rows,
+        mib(text_bytes),
+        load.as_secs_f64(),
+        f64::from(args.rows) / load.as_secs_f64(),
+        optimize.as_secs_f64(),
+        mib(stats.size_bytes)
+    );
+
+    let queries: Vec<String> = (0..args.queries).map(|i| corpus.query(i)).collect();
+    for text in queries.iter().take(20) {
+        nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?; // warm-up
+    }
+    let (mut nexus, mut all, mut bare, mut like) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut hits_total = 0usize;
+    for text in &queries {
+        let started = Instant::now();
+        let hits = nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?;
+        nexus.push(started.elapsed());
+        hits_total += hits.len();
+
+        let started = Instant::now();
+        nexus_fts::search(db.reader(), &search_query(text, &project.id).mode(MatchMode::All)).await?;
+        all.push(started.elapsed());
+
+        let expr = MatchExpression::parse(text, MatchMode::Any, SourceKind::CodeChunk)?;
+        let started = Instant::now();
+        sqlx::query("SELECT rowid FROM code_chunks_fts WHERE code_chunks_fts MATCH ? ORDER BY rank LIMIT 10")
+            .bind(expr.as_str())
+            .fetch_all(db.reader())
+            .await?;
+        bare.push(started.elapsed());
+    }
+    for text in queries.iter().take(args.like_queries as usize) {
+        let word =
+            text.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).context("query word")?;
+        let started = Instant::now();
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM code_chunks WHERE project_id = ? AND content LIKE ?",
+        )
+        .bind(&project.id)
+        .bind(format!("%{word}%"))
+        .fetch_one(db.reader())
+        .await?;
+        like.push(started.elapsed());
+    }
+    db.close().await?;
+
+    let p = |samples: &[Duration], q| percentile_ms(samples, q);
+    println!(
+        "nexus_fts::search (top 10): p50 {:.3} ms, p95 {:.3} ms over {} queries, {:.1} hits/query",
+        p(&nexus, 0.5),
+        p(&nexus, 0.95),
+        nexus.len(),
+        hits_total as f64 / nexus.len() as f64
+    );
+    println!("same with MatchMode::All: p50 {:.3} ms, p95 {:.3} ms", p(&all, 0.5), p(&all, 0.95));
+    println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
+    println!(
+        "baseline LIKE scan: p50 {:.3} ms, p95 {:.3} ms over {} queries",
+        p(&like, 0.5),
+        p(&like, 0.95),
+        like.len()
+    );
+    let summary = serde_json::json!({
+        "bench": "fts",
+        "rows": args.rows,
+        "queries": nexus.len(),
+        "load_rows_per_s": (f64::from(args.rows) / load.as_secs_f64()).round(),
+        "text_bytes": text_bytes,
+        "index_bytes": stats.size_bytes,
+        "p50_ms": round3(p(&nexus, 0.5)),
+        "p95_ms": round3(p(&nexus, 0.95)),
+        "all_p50_ms": round3(p(&all, 0.5)),
+        "all_p95_ms": round3(p(&all, 0.95)),
+        "bare_fts5_p50_ms": round3(p(&bare, 0.5)),
+        "bare_fts5_p95_ms": round3(p(&bare, 0.95)),
+        "like_scan_p50_ms": round3(p(&like, 0.5)),
+        "p50_vs_bare_fts5": round3(p(&nexus, 0.5) / p(&bare, 0.5)),
+        "like_scan_p50_vs_p50": round3(p(&like, 0.5) / p(&nexus, 0.5)),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
+fn search_query(text: &str, project: &str) -> FtsQuery {
+    FtsQuery::new(text).project(project).kinds([SourceKind::CodeChunk]).limit(10)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+/// Deterministic synthetic code: a word list and a SplitMix64 generator.
+struct Corpus {
+    state: u64,
+    words: Vec<String>,
+}
+
+const SYLLABLES: &[&str] = &[
+    "ba", "co", "de", "fi", "gu", "ha", "ki", "lo", "mu", "ne", "po", "ra", "si", "tu", "ve", "xo", "ya",
+    "ze", "bri", "cla", "dro", "fle", "gri", "pla", "stu", "tra",
+];
+const COMMON: &[&str] = &[
+    "search", "builder", "parse", "query", "index", "vector", "token", "cache", "stream", "buffer", "config",
+    "handler", "request", "response", "session", "user", "order", "cart", "total", "price", "item", "list",
+    "map", "key", "value", "error", "result", "file", "path", "read", "write", "open", "close", "node",
+    "tree", "graph", "edge", "score", "rank", "filter", "limit", "offset", "batch", "chunk", "task", "agent",
+    "project",
+];
+
+impl Corpus {
+    fn new(seed: u64) -> Self {
+        let mut corpus = Self { state: seed, words: COMMON.iter().map(|w| (*w).to_owned()).collect() };
+        while corpus.words.len() < 2000 {
+            let parts = 2 + corpus.below(2);
+            let word: String = (0..parts).map(|_| SYLLABLES[corpus.below(SYLLABLES.len())]).collect();
+            if !corpus.words.contains(&word) {
+                corpus.words.push(word);
+            }
+        }
+        corpus
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A word, skewed towards the start of the list (common words are common).
+    fn word(&mut self) -> String {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        self.words[((u * u * u) * self.words.len() as f64) as usize].clone()
+    }
+
+    fn snake(&mut self) -> String {
+        format!("{}_{}", self.word(), self.word())
+    }
+
+    fn camel(&mut self) -> String {
+        let (a, b) = (self.word(), self.word());
+        format!("{a}{}", capitalise(&b))
+    }
+
+    fn pascal(&mut self) -> String {
+        (0..2 + self.below(2)).map(|_| capitalise(&self.word())).collect()
+    }
+
+    fn chunk(&mut self, project: &str, n: u32) -> code_chunks::NewCodeChunk {
+        let (function, ty, other) = (self.snake(), self.pascal(), self.pascal());
+        let mut content =
+            format!("/// {} the {} of a {}.\npub fn {function}(", self.word(), self.word(), self.word());
+        content +=
+            &format!("{}: &{ty}, {}: {other}) -> Result<{}> {{\n", self.word(), self.word(), self.pascal());
+        for _ in 0..4 + self.below(8) {
+            let line = match self.below(4) {
+                0 => format!("    let {} = {}.{}()?;\n", self.snake(), self.word(), self.camel()),
+                1 => format!(
+                    "    if {}.{} > {} {{ return Err({}::{}); }}\n",
+                    self.word(),
+                    self.word(),
+                    self.below(100),
+                    self.pascal(),
+                    self.pascal()
+                ),
+                2 => format!(
+                    "    {}::{}(&{}, \"{} {}\");\n",
+                    self.pascal(),
+                    self.snake(),
+                    self.word(),
+                    self.word(),
+                    self.word()
+                ),
+                _ => format!("    // {} {} {} {}\n", self.word(), self.word(), self.word(), self.word()),
+            };
+            content += &line;
+        }
+        content += "}\n";
+        let file = format!("src/{}/{}.rs", self.word(), self.snake());
+        let lines = content.lines().count() as i64;
+        code_chunks::NewCodeChunk {
+            id: None,
+            project_id: project.to_owned(),
+            file,
+            start_line: 1 + i64::from(n % 500),
+            end_line: i64::from(n % 500) + lines,
+            content,
+            symbols: vec![function, ty],
+            chunk_type: "function".into(),
+            language: "rust".into(),
+            complexity: None,
+            hash: format!("{n:016x}"),
+        }
+    }
+
+    fn query(&mut self, i: u32) -> String {
+        match i % 8 {
+            0 => format!("{} {}", self.word(), self.word()),
+            1 => self.snake(),
+            2 => self.camel(),
+            3 => format!("{}.rs", self.snake()),
+            4 => format!("{}*", &self.word()[..3]),
+            5 => format!("\"{} {}\"", self.word(), self.word()),
+            6 => format!("{} {} -{}", self.word(), self.word(), self.word()),
+            _ => format!("{} {}", self.pascal(), self.word()),
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
+}

@@ -1,0 +1,202 @@
+//! `cargo xtask eval --dataset DIR --mode fts --out RUN.trec [--qrels test|train]`:
+//! retrieval quality of Nexus search on a dataset in the BEIR layout.
+//!
+//! 1. Load the corpus into a fresh database file through the public API ([`ingest`]).
+//! 2. Run every query of the chosen qrels split through the chosen search mode, timing each.
+//! 3. Write a TREC run (top `--top` per query) and score it with [`metrics`], which mirrors
+//!    `/work/shared/eval/tools/evaluate.py`; print the metrics and latency, the last line as
+//!    one JSON object.
+
+mod dataset;
+mod fts;
+mod ingest;
+mod metrics;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use nexus_db::Db;
+
+use dataset::{Dataset, Split};
+
+/// Search modes the harness can evaluate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Full-text search (nexus-fts, BM25).
+    Fts,
+}
+
+/// How plain query words combine in `--mode fts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchArg {
+    /// A document needs any of the words.
+    Any,
+    /// A document needs all of the words.
+    All,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Dataset directory (corpus.jsonl, queries.jsonl, qrels-test.tsv, qrels-train.tsv).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Search mode to evaluate.
+    #[arg(long, value_enum)]
+    mode: Mode,
+    /// Where to write the TREC run file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Which judgments (and queries) to use; tune on train, report test.
+    #[arg(long, value_enum, default_value = "test")]
+    qrels: Split,
+    /// Results kept per query.
+    #[arg(long, default_value_t = 100)]
+    top: u32,
+    /// How plain words combine (fts mode).
+    #[arg(long = "match", value_enum, default_value = "any")]
+    match_mode: MatchArg,
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    run_returning(args).map(|_| ())
+}
+
+/// Runs the evaluation and returns the mean metrics.
+fn run_returning(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(evaluate(args))
+}
+
+async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
+    let dataset = Dataset::load(&args.dataset, args.qrels)
+        .with_context(|| format!("loading dataset {}", args.dataset.display()))?;
+    let scratch = tempfile::tempdir()?;
+    let db = Db::open(scratch.path().join("eval.db")).await?;
+    let started = Instant::now();
+    let project = ingest::load_corpus(&db, &dataset).await?;
+    println!("loaded {} documents in {:.1} s", dataset.documents.len(), started.elapsed().as_secs_f64());
+
+    let (results, latencies, tag) = match args.mode {
+        Mode::Fts => {
+            let mode = match args.match_mode {
+                MatchArg::Any => nexus_fts::MatchMode::Any,
+                MatchArg::All => nexus_fts::MatchMode::All,
+            };
+            let (results, latencies) = fts::run_queries(&db, &project, &dataset, mode, args.top).await?;
+            (
+                results,
+                latencies,
+                format!("nexus-fts-{}", if mode == nexus_fts::MatchMode::Any { "any" } else { "all" }),
+            )
+        }
+    };
+    db.close().await?;
+
+    metrics::write_run(&args.out, &results, &tag)?;
+    let run = metrics::read_run(&args.out)?;
+    let (mean, queries, missing) = metrics::evaluate(&run, &dataset.qrels);
+    let (p50, p95) = (percentile_ms(&latencies, 0.50), percentile_ms(&latencies, 0.95));
+    println!("run written to {}", args.out.display());
+    println!("queries={queries} missing_from_run={missing}");
+    println!(
+        "nDCG@10\t{:.4}\nRecall@10\t{:.4}\nRecall@100\t{:.4}\nMRR@10\t{:.4}",
+        mean.ndcg_10, mean.recall_10, mean.recall_100, mean.mrr_10
+    );
+    println!("latency p50 {p50:.3} ms, p95 {p95:.3} ms");
+    let summary = serde_json::json!({
+        "dataset": args.dataset.display().to_string(),
+        "mode": tag,
+        "qrels": args.qrels.name(),
+        "queries": queries,
+        "missing_from_run": missing,
+        "ndcg@10": round4(mean.ndcg_10),
+        "recall@10": round4(mean.recall_10),
+        "recall@100": round4(mean.recall_100),
+        "mrr@10": round4(mean.mrr_10),
+        "latency_p50_ms": round4(p50),
+        "latency_p95_ms": round4(p95),
+    });
+    println!("{summary}");
+    Ok(mean)
+}
+
+/// Nearest-rank percentile of `samples`, in milliseconds.
+pub fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use super::*;
+
+    fn args(dataset: &Path, out: &Path, qrels: Split) -> EvalArgs {
+        EvalArgs {
+            dataset: dataset.to_path_buf(),
+            mode: Mode::Fts,
+            out: out.to_path_buf(),
+            qrels,
+            top: 100,
+            match_mode: MatchArg::Any,
+        }
+    }
+
+    #[test]
+    fn any_directory_of_the_layout_is_evaluated_end_to_end() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let doc = |id: &str, title: &str, text: &str| {
+            serde_json::json!({"_id": id, "title": title, "text": text, "metadata": {}}).to_string()
+        };
+        let corpus = [
+            doc("d1", "Lanterns", "Paper lanterns glow at night."),
+            doc("d2", "Bridges", "Suspension bridges carry heavy loads."),
+            doc("d3", "", "Night markets sell paper goods."),
+        ];
+        fs::write(dir.path().join("corpus.jsonl"), corpus.join("\n") + "\n")?;
+        let queries = [
+            r#"{"_id": "q1", "text": "glowing lanterns", "metadata": {}}"#,
+            r#"{"_id": "q2", "text": "bridge load", "metadata": {}}"#,
+        ];
+        fs::write(dir.path().join("queries.jsonl"), queries.join("\n"))?;
+        fs::write(dir.path().join("qrels-test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")?;
+        fs::write(dir.path().join("qrels-train.tsv"), "query-id\tcorpus-id\tscore\nq1\td3\t1\n")?;
+
+        let out = dir.path().join("run.trec");
+        let test = run_returning(args(dir.path(), &out, Split::Test))?;
+        assert_eq!((test.ndcg_10, test.recall_100, test.mrr_10), (1.0, 1.0, 1.0));
+        let run = fs::read_to_string(&out)?;
+        assert!(
+            run.lines().next().is_some_and(|l| l.starts_with("q1 Q0 d1 1 ") && l.ends_with(" nexus-fts-any")),
+            "{run}"
+        );
+
+        // The train split judges d3 for q1, a document with none of q1's words.
+        let train = run_returning(args(dir.path(), &out, Split::Train))?;
+        assert_eq!((train.ndcg_10, train.recall_100), (0.0, 0.0));
+        Ok(())
+    }
+
+    /// The SciFact figure of docs/fts.md, as a regression check (skipped without the data).
+    #[test]
+    fn scifact_bm25_reaches_the_target() -> anyhow::Result<()> {
+        let dataset = Path::new("/work/shared/eval/scifact");
+        if !dataset.join("corpus.jsonl").exists() {
+            eprintln!("skipped: {} is absent", dataset.display());
+            return Ok(());
+        }
+        let dir = tempfile::tempdir()?;
+        let metrics = run_returning(args(dataset, &dir.path().join("scifact.trec"), Split::Test))?;
+        assert!(metrics.ndcg_10 >= 0.680, "nDCG@10 {}", metrics.ndcg_10);
+        Ok(())
+    }
+}
