@@ -3,8 +3,10 @@
 //! * `prepare` — regenerate `.sqlx/` (the offline query data) from scratch: a fresh database,
 //!   the migrations, and a check build with the query macros online.
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
+//! * `bench knn [ARGS]` — the vector KNN benchmark (optimised build; see `bench_knn.rs`).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_knn;
 mod prepare;
 
 use clap::{Parser, Subcommand};
@@ -24,10 +26,26 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run a benchmark (always an optimised build); prints a table, then one JSON line.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+/// The benchmarks.
+#[derive(Subcommand)]
+enum Bench {
+    /// Vector KNN (nexus-vector): sqlite-vec collections against an app-layer scan and a
+    /// memory-bound scan. `cargo xtask bench knn -- --help` lists the options.
+    Knn {
+        /// Passed to the benchmark (`--n`, `--dims`, `--queries`, `--k`, `--from DIR`, …).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
+        Command::Bench(Bench::Knn { args }) => bench_knn::run(&args),
     }
 }
