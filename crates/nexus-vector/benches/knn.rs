@@ -45,6 +45,12 @@ struct Args {
     /// Read real embeddings from DIR (doc-embeddings.f32, query-embeddings.f32; 384 dims).
     #[arg(long, value_name = "DIR")]
     from: Option<PathBuf>,
+    /// Candidates per result of the int8 collection (default: the collection's default).
+    #[arg(long)]
+    int8_oversample: Option<u32>,
+    /// Candidates per result of the bit collection (default: the collection's default).
+    #[arg(long)]
+    bit_oversample: Option<u32>,
     /// Queries of the app-layer baseline (each reads the whole table; default: all queries).
     #[arg(long)]
     app_queries: Option<usize>,
@@ -137,7 +143,7 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
     let index_of: std::collections::HashMap<&str, usize> =
         ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
 
-    let knn = |c: &Collection, filtered: bool| {
+    let knn = |c: &Collection, filtered: bool, oversample: Option<u32>| {
         let (db, project, index_of) = (&db, &project, &index_of);
         let truth = if filtered { &truth_1pct } else { &truth };
         let c = c.clone();
@@ -146,6 +152,10 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
             async move {
                 let query = KnnQuery::new(data.query(q), k as u32).project(project);
                 let query = if filtered { query.kinds(&[SourceKind::CodeChunk]) } else { query };
+                let query = match oversample {
+                    Some(factor) => query.oversample(factor),
+                    None => query,
+                };
                 let hits = c.knn(db.reader(), &query).await?;
                 ensure!(hits.len() == k.min(if filtered { data.n().div_ceil(100) } else { data.n() }), "short answer");
                 let found = hits.iter().filter(|h| index_of.get(h.id.as_str()).is_some_and(|i| truth[q].contains(i)));
@@ -154,13 +164,13 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
         }
     };
     let queries = data.n_queries();
-    let exact_run = measure("exact", queries, knn(&exact, false)).await?;
-    let int8_run = measure("int8", queries, knn(&int8, false)).await?;
+    let exact_run = measure("exact", queries, knn(&exact, false, None)).await?;
+    let int8_run = measure("int8", queries, knn(&int8, false, args.int8_oversample)).await?;
     let bit_run = match &bit {
-        Some(bit) => Some(measure("bit", queries, knn(bit, false)).await?),
+        Some(bit) => Some(measure("bit", queries, knn(bit, false, args.bit_oversample)).await?),
         None => None,
     };
-    let filtered_run = measure("filtered_1pct", queries, knn(&exact, true)).await?;
+    let filtered_run = measure("filtered_1pct", queries, knn(&exact, true, None)).await?;
     let app_run = measure("app_layer", args.app_queries.unwrap_or(queries).min(queries), |q| {
         let (db, truth, project) = (&db, &truth, &project);
         async move {
@@ -220,6 +230,8 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
         "queries": queries,
         "k": k,
         "source": data.source,
+        "int8_oversample": args.int8_oversample.unwrap_or(Element::Int8.default_oversample()),
+        "bit_oversample": args.bit_oversample.unwrap_or(Element::Bit.default_oversample()),
         "exact_p50_ms": round(exact_run.p50_ms()),
         "exact_p95_ms": round(exact_run.p95_ms()),
         "exact_recall_at_10": round(exact_run.recall(k)),

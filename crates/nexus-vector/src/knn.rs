@@ -19,8 +19,9 @@ pub const MAX_K: u32 = 4096;
 /// A nearest-neighbour query. Build it with [`KnnQuery::new`] and the filter methods.
 ///
 /// Filters are applied by sqlite-vec while it scans, not to its results: asking for 10
-/// neighbours of a kind that is 1 % of the collection returns 10 when 10 exist. The project
-/// filter selects one vec0 partition, so only that project's vectors are read.
+/// neighbours of a kind that is 1 % of the collection returns 10 when 10 exist. Project and
+/// kind are vec0 partition keys, so vectors of other projects and kinds are not even read;
+/// labels are checked per vector before its distance is computed.
 ///
 /// ```
 /// use nexus_db::SourceKind;
@@ -148,8 +149,14 @@ impl Collection {
         if let Some(project) = query.project {
             statement = statement.bind(project);
         }
-        for kind in query.kinds {
-            statement = statement.bind(*kind);
+        match kind_filter(query.kinds) {
+            KindFilter::All => {}
+            KindFilter::Only(kind) => statement = statement.bind(kind),
+            KindFilter::AllBut(excluded) => {
+                for kind in excluded {
+                    statement = statement.bind(kind);
+                }
+            }
         }
         for label in query.labels {
             statement = statement.bind(*label);
@@ -177,8 +184,8 @@ impl Collection {
 
     /// The KNN statement for the shape of `query`. Placeholders, in order: the float32
     /// vector; for float32 collections `k`, for quantised ones the quantised vector and the
-    /// candidate count; the project; each kind; each label; the maximum L2 distance; for
-    /// quantised collections `k` again.
+    /// candidate count; the project; the kind(s) of [`kind_filter`]; each label; the maximum L2
+    /// distance; for quantised collections `k` again.
     fn knn_sql(&self, query: &KnnQuery<'_>, max_distance: bool) -> String {
         let table = &self.sql.table;
         let placeholders = |n: usize| vec!["?"; n].join(", ");
@@ -187,8 +194,16 @@ impl Collection {
         if query.project.is_some() {
             let _ = write!(filters, " AND project_id = ?");
         }
-        if !query.kinds.is_empty() {
-            let _ = write!(filters, " AND kind IN ({})", placeholders(query.kinds.len()));
+        match kind_filter(query.kinds) {
+            KindFilter::All => {}
+            KindFilter::Only(_) => {
+                let _ = write!(filters, " AND kind = ?");
+            }
+            KindFilter::AllBut(excluded) => {
+                for _ in excluded {
+                    let _ = write!(filters, " AND kind != ?");
+                }
+            }
         }
         if !query.labels.is_empty() {
             let _ = write!(filters, " AND label IN ({})", placeholders(query.labels.len()));
@@ -220,5 +235,43 @@ impl Collection {
                 )
             }
         }
+    }
+}
+
+/// How a set of kinds is asked of vec0, where `kind` is a partition key (so vectors of other
+/// kinds are not even read). Partition keys take `=` and `!=` but not `IN` (SQLite would run one
+/// KNN per value), so a set is written as the kinds it excludes.
+#[derive(Debug, PartialEq)]
+enum KindFilter {
+    /// No constraint.
+    All,
+    /// `kind = ?`.
+    Only(SourceKind),
+    /// `kind != ?` for each.
+    AllBut(Vec<SourceKind>),
+}
+
+fn kind_filter(kinds: &[SourceKind]) -> KindFilter {
+    let excluded: Vec<SourceKind> = SourceKind::ALL.iter().copied().filter(|k| !kinds.contains(k)).collect();
+    match (kinds, excluded.len()) {
+        ([], _) | (_, 0) => KindFilter::All,
+        ([only, rest @ ..], _) if rest.iter().all(|k| k == only) => KindFilter::Only(*only),
+        _ => KindFilter::AllBut(excluded),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_sets_become_partition_constraints() {
+        use SourceKind::*;
+        assert_eq!(kind_filter(&[]), KindFilter::All);
+        assert_eq!(kind_filter(&[Task, Episode, CodeChunk, Requirement]), KindFilter::All);
+        assert_eq!(kind_filter(&[Episode]), KindFilter::Only(Episode));
+        assert_eq!(kind_filter(&[Episode, Episode]), KindFilter::Only(Episode));
+        assert_eq!(kind_filter(&[Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement, Task]));
+        assert_eq!(kind_filter(&[Task, Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement]));
     }
 }

@@ -68,7 +68,7 @@ impl Element {
     pub const fn default_oversample(self) -> u32 {
         match self {
             Self::Float32 => 1,
-            Self::Int8 => 4,
+            Self::Int8 => 2,
             Self::Bit => 16,
         }
     }

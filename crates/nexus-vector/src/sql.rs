@@ -80,7 +80,7 @@ impl CollectionSql {
     pub(crate) fn create_table(&self, info: &CollectionInfo) -> String {
         let dims = info.dimensions;
         let mut sql = format!(
-            "CREATE VIRTUAL TABLE {} USING vec0(project_id text partition key, kind text, label text, \
+            "CREATE VIRTUAL TABLE {} USING vec0(project_id text partition key, kind text partition key, label text, \
              {EMBEDDING} float[{dims}] distance_metric=l2",
             self.table
         );
@@ -92,7 +92,7 @@ impl CollectionSql {
             Element::Int8 => write!(sql, ", {COARSE} int8[{dims}] distance_metric=l1"),
             Element::Bit => write!(sql, ", {COARSE} bit[{dims}]"),
         };
-        let _ = write!(sql, ", chunk_size={})", chunk_size(dims));
+        let _ = write!(sql, ", chunk_size={})", chunk_size(dims, info.element));
         sql
     }
 
@@ -121,9 +121,17 @@ pub(crate) fn coarse_param(element: Element) -> Option<&'static str> {
     }
 }
 
-/// Vectors per vec0 chunk. A partition (project) always allocates whole chunks, so a small
-/// project costs one chunk: aim at about 512 KiB of float32 per chunk, 64 to 1024 vectors.
-pub(crate) fn chunk_size(dimensions: u32) -> u32 {
+/// Vectors per vec0 chunk.
+///
+/// A partition (project and kind) always allocates whole chunks, so a small partition costs one
+/// chunk: float32 and int8 collections aim at about 512 KiB of float32 per chunk, 64 to 1024
+/// vectors. Bit collections use chunks of 32: sqlite-vec picks each chunk's best
+/// `min(k, chunk)` candidates with a selection that costs `min(k, chunk) × chunk`, which small
+/// chunks keep low for their large, oversampled k (docs/vector.md, "Quantisation").
+pub(crate) fn chunk_size(dimensions: u32, element: Element) -> u32 {
+    if element == Element::Bit {
+        return 32;
+    }
     let target = (512 * 1024) / (4 * dimensions.max(1));
     let mut size = 64;
     while size * 2 <= target && size < 1024 {
@@ -138,11 +146,14 @@ mod tests {
 
     #[test]
     fn chunk_sizes_follow_dimensions() {
-        assert_eq!(chunk_size(384), 256);
-        assert_eq!(chunk_size(768), 128);
-        assert_eq!(chunk_size(1536), 64);
-        assert_eq!(chunk_size(3072), 64);
-        assert_eq!(chunk_size(128), 1024);
-        assert_eq!(chunk_size(8), 1024);
+        for element in [Element::Float32, Element::Int8] {
+            assert_eq!(chunk_size(384, element), 256);
+            assert_eq!(chunk_size(768, element), 128);
+            assert_eq!(chunk_size(1536, element), 64);
+            assert_eq!(chunk_size(3072, element), 64);
+            assert_eq!(chunk_size(128, element), 1024);
+            assert_eq!(chunk_size(8, element), 1024);
+        }
+        assert_eq!(chunk_size(384, Element::Bit), 32);
     }
 }

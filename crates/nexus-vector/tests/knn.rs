@@ -71,8 +71,13 @@ async fn filters_are_applied_inside_the_knn_so_a_rare_kind_still_fills_k() -> Te
     let c = Collection::open_or_create(&f.db, &CollectionSpec::new("mixed", "m", 16, Metric::Cosine)).await?;
     let mut rng = Rng::new(2);
     let data = clustered(&mut rng, 1200, 16, 12, 0.4);
-    // In `main`: 1 % code chunks (rows 6, 106, …), the rest episodes; every 6th row in `other`.
-    let kind_of = |i: usize| if i % 100 == 6 { SourceKind::CodeChunk } else { SourceKind::Episode };
+    // In `main`: 1 % code chunks (rows 6, 106, …), 2 % tasks, the rest episodes; every 6th row
+    // in `other`.
+    let kind_of = |i: usize| match i {
+        _ if i % 100 == 6 => SourceKind::CodeChunk,
+        _ if i % 50 == 13 => SourceKind::Task,
+        _ => SourceKind::Episode,
+    };
     let project_of = |i: usize| if i % 6 == 5 { other.clone() } else { main.clone() };
     let ids = load(&f.db, &c, &data, kind_of, project_of, |_| "").await?;
     let chunks_in_main: Vec<usize> =
@@ -108,6 +113,10 @@ async fn filters_are_applied_inside_the_knn_so_a_rare_kind_still_fills_k() -> Te
     let hits = c.knn(f.db.reader(), &KnnQuery::new(&data[5], 50).project(&main).kinds(&both)).await?;
     assert_eq!(hits.len(), 50);
     assert!(indices(&hits, &ids).iter().all(|&i| project_of(i) == main));
+    assert!(hits.iter().all(|h| both.contains(&h.kind)), "no task among code chunks and episodes");
+    let tasks = c.knn(f.db.reader(), &KnnQuery::new(&data[5], 10).kinds(&[SourceKind::Task])).await?;
+    assert_eq!(tasks.len(), 10);
+    assert!(tasks.iter().all(|h| h.kind == SourceKind::Task));
     let hits = c.knn(f.db.reader(), &KnnQuery::new(&data[5], 50).project(&other)).await?;
     assert!(indices(&hits, &ids).iter().all(|&i| project_of(i) == other));
     assert_eq!(hits[0].distance.abs() < 1e-6, project_of(5) == other);
