@@ -5,8 +5,8 @@
 //! real embeddings of `--from DIR` (`doc-embeddings.f32` and `query-embeddings.f32`). All
 //! vectors belong to episodes of one project, except every 100th, a code chunk (the 1 % kind).
 //!
-//! Measured per query (p50/p95 over `--queries`, after a warm-up), through the public API from
-//! the reader pool: exact float32 KNN, int8 and bit KNN with rescoring (recall@k against the
+//! Measured per query (p50/p95 over `--queries`, after a warm-up; the methods take turns query
+//! by query), through the public API from the reader pool: exact float32 KNN, int8 and bit KNN with rescoring (recall@k against the
 //! exact answer), and exact KNN filtered to the 1 % kind. Two baselines from the same data:
 //! `app_layer` (BLOBs in an ordinary table, every row read and its cosine computed in Rust per
 //! query, as the reference research recommends) and `scan_bound` (one contiguous `Vec<f32>`
@@ -89,7 +89,7 @@ impl Data {
 }
 
 fn kind_of(i: usize) -> SourceKind {
-    if i % 100 == 0 { SourceKind::CodeChunk } else { SourceKind::Episode }
+    if i.is_multiple_of(100) { SourceKind::CodeChunk } else { SourceKind::Episode }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -164,29 +164,52 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
         }
     };
     let queries = data.n_queries();
-    let exact_run = measure("exact", queries, knn(&exact, false, None)).await?;
-    let int8_run = measure("int8", queries, knn(&int8, false, args.int8_oversample)).await?;
-    let bit_run = match &bit {
-        Some(bit) => Some(measure("bit", queries, knn(bit, false, args.bit_oversample)).await?),
-        None => None,
-    };
-    let filtered_run = measure("filtered_1pct", queries, knn(&exact, true, None)).await?;
-    let app_run = measure("app_layer", args.app_queries.unwrap_or(queries).min(queries), |q| {
+    let app_queries = args.app_queries.unwrap_or(queries).min(queries);
+    let exact_knn = knn(&exact, false, None);
+    let int8_knn = knn(&int8, false, args.int8_oversample);
+    let bit_knn = bit.as_ref().map(|bit| knn(bit, false, args.bit_oversample));
+    let filtered_knn = knn(&exact, true, None);
+    let app = |q: usize| {
         let (db, truth, project) = (&db, &truth, &project);
         async move {
             let top = app_layer_knn(db, project, data.query(q), k).await?;
             anyhow::Ok(top.iter().filter(|i| truth[q].contains(i)).count())
         }
-    })
-    .await?;
-    let scan_run = measure("scan_bound", queries, |q| {
+    };
+    let scan_one = |q: usize| {
         let (scan, truth) = (&scan, &truth);
         async move {
             let top = scan.top_k(data.query(q), k, |_| true);
             anyhow::Ok(top.iter().filter(|i| truth[q].contains(i)).count())
         }
-    })
-    .await?;
+    };
+    // Warm-up, untimed: caches, prepared statements, pool connections.
+    for q in 0..queries.min(3) {
+        exact_knn(q).await?;
+        int8_knn(q).await?;
+        if let Some(bit_knn) = &bit_knn {
+            bit_knn(q).await?;
+        }
+        filtered_knn(q).await?;
+        app(q).await?;
+        scan_one(q).await?;
+    }
+    // Query by query, every method in turn: load changes on a shared machine hit all alike.
+    let [mut exact_run, mut int8_run, mut bit_run, mut filtered_run, mut app_run, mut scan_run] =
+        ["exact", "int8", "bit", "filtered_1pct", "app_layer", "scan_bound"].map(Run::new);
+    for q in 0..queries {
+        exact_run.time(q, exact_knn(q)).await?;
+        int8_run.time(q, int8_knn(q)).await?;
+        if let Some(bit_knn) = &bit_knn {
+            bit_run.time(q, bit_knn(q)).await?;
+        }
+        filtered_run.time(q, filtered_knn(q)).await?;
+        if q < app_queries {
+            app_run.time(q, app(q)).await?;
+        }
+        scan_run.time(q, scan_one(q)).await?;
+    }
+    let bit_run = bit.as_ref().map(|_| bit_run);
 
     let bytes = |c: &Collection| {
         let db = &db;
@@ -281,6 +304,18 @@ struct Run {
 }
 
 impl Run {
+    fn new(name: &'static str) -> Self {
+        Self { name, times: Vec::new(), found: 0 }
+    }
+
+    /// Times `work` (query `q`), which returns how many true neighbours it found.
+    async fn time(&mut self, q: usize, work: impl Future<Output = anyhow::Result<usize>>) -> anyhow::Result<()> {
+        let start = Instant::now();
+        self.found += work.await.with_context(|| format!("{}, query {q}", self.name))?;
+        self.times.push(start.elapsed());
+        Ok(())
+    }
+
     fn percentile_ms(&self, p: f64) -> f64 {
         let mut times = self.times.clone();
         times.sort();
@@ -296,24 +331,6 @@ impl Run {
     fn recall(&self, k: usize) -> f64 {
         self.found as f64 / (k * self.times.len()) as f64
     }
-}
-
-/// Runs `one` for queries `0..queries` after a warm-up of 3, timing each.
-async fn measure<F, Fut>(name: &'static str, queries: usize, one: F) -> anyhow::Result<Run>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = anyhow::Result<usize>>,
-{
-    for q in 0..queries.min(3) {
-        one(q).await?;
-    }
-    let mut run = Run { name, times: Vec::with_capacity(queries), found: 0 };
-    for q in 0..queries {
-        let start = Instant::now();
-        run.found += one(q).await.with_context(|| format!("{name}, query {q}"))?;
-        run.times.push(start.elapsed());
-    }
-    Ok(run)
 }
 
 /// One project with `n` source rows (99 % episodes, 1 % code chunks); returns its id and the

@@ -136,7 +136,7 @@ impl CollectionSpec {
         if self.dimensions == 0 || self.dimensions > MAX_DIMENSIONS {
             return Err(self.invalid(format!("dimensions must be between 1 and {MAX_DIMENSIONS}")));
         }
-        if self.element == Element::Bit && self.dimensions % 8 != 0 {
+        if self.element == Element::Bit && !self.dimensions.is_multiple_of(8) {
             return Err(self.invalid("a bit collection needs dimensions that are a multiple of 8".into()));
         }
         if let Some(range) = self.int8_range {

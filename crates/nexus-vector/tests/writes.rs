@@ -44,7 +44,7 @@ async fn a_row_and_its_vector_commit_or_roll_back_together() -> TestResult {
     c.upsert(&mut tx, Item::new(SourceKind::Episode, &dropped, &axis(1))).await?;
     tx.rollback().await?;
 
-    assert_eq!(ids(&c, &f.db, &axis(1)).await?, [kept.clone()]);
+    assert_eq!(ids(&c, &f.db, &axis(1)).await?, [kept]);
     assert!(episodes::get(f.db.reader(), &dropped).await.is_err());
     assert_eq!(c.stats(f.db.reader()).await?.total, 1);
 
@@ -106,7 +106,8 @@ async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> T
     nan[5] = f32::NAN;
     let mut inf = axis(0);
     inf[2] = f32::INFINITY;
-    let cases: [(Vec<f32>, fn(&VectorProblem) -> bool); 5] = [
+    type Expected = fn(&VectorProblem) -> bool;
+    let cases: [(Vec<f32>, Expected); 5] = [
         (vec![1.0; 7], |p| matches!(p, VectorProblem::WrongLength { expected: 8, actual: 7 })),
         (vec![1.0; 9], |p| matches!(p, VectorProblem::WrongLength { expected: 8, actual: 9 })),
         (nan, |p| matches!(p, VectorProblem::NotFinite { index: 5, .. })),
