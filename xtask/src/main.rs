@@ -3,20 +3,19 @@
 //! * `prepare` — regenerate `.sqlx/` (the offline query data) from scratch: a fresh database,
 //!   the migrations, and a check build with the query macros online.
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
-//! * `eval --dataset DIR --mode fts --out RUN.trec` — retrieval quality on a BEIR dataset.
-//! * `bench fts` — full-text search latency over synthetic code chunks.
+//! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
+//!   BEIR-layout dataset (runs `nexus-tools eval`).
+//! * `bench knn|fts|hybrid [ARGS]` — benchmarks; each prints a table, then one JSON line.
 //!
-//! `eval` and `bench` link the workspace crates (feature `search`, on by default), whose query
-//! macros need `.sqlx/`; after adding or editing a query, regenerate it with the lean build:
-//! `cargo run -p xtask --no-default-features -- prepare`.
+//! xtask itself links no workspace crate, so it builds even when `.sqlx/` is stale; `eval` and
+//! `bench` run optimised builds of the programs that do (`xtask/tools`, crate benches).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[cfg(feature = "search")]
-mod bench_fts;
-#[cfg(feature = "search")]
-mod eval;
 mod prepare;
 
+use std::process::Command as Process;
+
+use anyhow::{Context, ensure};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -24,6 +23,13 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Arguments passed through to the program that does the work (`-- --help` lists them).
+#[derive(clap::Args)]
+struct PassThrough {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -34,30 +40,50 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
-    #[cfg(feature = "search")]
-    Eval(eval::EvalArgs),
-    /// Benchmarks; the last line of output is one JSON object.
-    #[cfg(feature = "search")]
-    Bench {
-        #[command(subcommand)]
-        target: Bench,
-    },
+    /// Retrieval quality on a BEIR-layout dataset: TREC run file, then metrics as one JSON line.
+    Eval(PassThrough),
+    /// Run a benchmark (always an optimised build); prints a table, then one JSON line.
+    #[command(subcommand)]
+    Bench(Bench),
 }
 
-#[cfg(feature = "search")]
+/// The benchmarks.
 #[derive(Subcommand)]
 enum Bench {
+    /// Vector KNN (nexus-vector) against an app-layer scan and a memory-bound scan.
+    Knn(PassThrough),
     /// Full-text search over synthetic code chunks.
-    Fts(bench_fts::Args),
+    Fts(PassThrough),
+}
+
+/// Runs `cargo <cargo_args> -- <args>` in the workspace root.
+fn cargo(cargo_args: &[&str], args: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Process::new(&cargo)
+        .current_dir(prepare::workspace_root())
+        .args(cargo_args)
+        .arg("--")
+        .args(args)
+        .status()
+        .with_context(|| format!("running cargo {}", cargo_args.join(" ")))?;
+    ensure!(status.success(), "cargo {} failed ({status})", cargo_args.join(" "));
+    Ok(())
+}
+
+/// Runs `nexus-tools <tool> <args>` in an optimised build.
+fn tool(tool: &str, args: &[String]) -> anyhow::Result<()> {
+    let mut all = vec![tool.to_owned()];
+    all.extend_from_slice(args);
+    cargo(&["run", "--quiet", "--release", "-p", "nexus-tools"], &all)
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
-        #[cfg(feature = "search")]
-        Command::Eval(args) => eval::run(args),
-        #[cfg(feature = "search")]
-        Command::Bench { target: Bench::Fts(args) } => bench_fts::run(args),
+        Command::Eval(pass) => tool("eval", &pass.args),
+        Command::Bench(Bench::Knn(pass)) => {
+            cargo(&["bench", "--quiet", "-p", "nexus-vector", "--bench", "knn"], &pass.args)
+        }
+        Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
     }
 }

@@ -1,0 +1,277 @@
+//! KNN search: a [`KnnQuery`] — k, an optional maximum distance, and project / kind / label
+//! filters that sqlite-vec applies inside its scan — answered with [`Neighbor`]s.
+
+use std::fmt::Write as _;
+
+use nexus_db::SourceKind;
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, SqliteExecutor};
+
+use crate::collection::Collection;
+use crate::encode;
+use crate::error::{Result, VectorError};
+use crate::spec::{Element, Metric};
+use crate::sql::{COARSE, EMBEDDING, coarse_param};
+
+/// Largest `k` sqlite-vec answers (also the cap of `k × oversample`).
+pub const MAX_K: u32 = 4096;
+
+/// A nearest-neighbour query. Build it with [`KnnQuery::new`] and the filter methods.
+///
+/// Filters are applied by sqlite-vec while it scans, not to its results: asking for 10
+/// neighbours of a kind that is 1 % of the collection returns 10 when 10 exist. Project and
+/// kind are vec0 partition keys, so vectors of other projects and kinds are not even read;
+/// labels are checked per vector before its distance is computed.
+///
+/// ```
+/// use nexus_db::SourceKind;
+/// use nexus_vector::KnnQuery;
+/// let embedding = vec![0.0_f32; 384];
+/// let query = KnnQuery::new(&embedding, 10)
+///     .project("project-1")
+///     .kinds(&[SourceKind::Episode])
+///     .max_distance(0.6);
+/// assert_eq!(query.k, 10);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnnQuery<'a> {
+    /// The query vector (same dimensions as the collection).
+    pub vector: &'a [f32],
+    /// How many neighbours to return at most (1 to [`MAX_K`]).
+    pub k: u32,
+    /// Only neighbours at this distance or closer (in the collection's metric).
+    pub max_distance: Option<f32>,
+    /// Only vectors of this project.
+    pub project: Option<&'a str>,
+    /// Only vectors of these kinds (empty: all kinds).
+    pub kinds: &'a [SourceKind],
+    /// Only vectors with one of these labels (empty: any label).
+    pub labels: &'a [&'a str],
+    /// Quantised collections: candidates scanned per result before exact rescoring
+    /// (default [`Element::default_oversample`]). Higher is slower and more accurate.
+    pub oversample: Option<u32>,
+}
+
+impl<'a> KnnQuery<'a> {
+    /// The `k` nearest neighbours of `vector`, unfiltered.
+    pub fn new(vector: &'a [f32], k: u32) -> Self {
+        Self { vector, k, max_distance: None, project: None, kinds: &[], labels: &[], oversample: None }
+    }
+
+    /// Only neighbours at `distance` or closer.
+    pub fn max_distance(mut self, distance: f32) -> Self {
+        self.max_distance = Some(distance);
+        self
+    }
+
+    /// Only vectors of `project`.
+    pub fn project(mut self, project: &'a str) -> Self {
+        self.project = Some(project);
+        self
+    }
+
+    /// Only vectors of these kinds.
+    pub fn kinds(mut self, kinds: &'a [SourceKind]) -> Self {
+        self.kinds = kinds;
+        self
+    }
+
+    /// Only vectors with one of these labels.
+    pub fn labels(mut self, labels: &'a [&'a str]) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// Candidates per result for quantised collections.
+    pub fn oversample(mut self, factor: u32) -> Self {
+        self.oversample = Some(factor);
+        self
+    }
+}
+
+/// A search result: the source row and its distance to the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Neighbor {
+    /// The source row's kind.
+    pub kind: SourceKind,
+    /// The source row's id.
+    pub id: String,
+    /// Distance to the query in the collection's metric (cosine: `1 - cos`, 0 to 2; L2:
+    /// Euclidean), always computed on the float32 vectors.
+    pub distance: f32,
+}
+
+impl Collection {
+    /// The nearest neighbours of `query.vector` that pass the query's filters, nearest first
+    /// (ties by kind, then id).
+    ///
+    /// One statement: pass `db.reader()` to search concurrently with other reads, or `&mut *tx`
+    /// to see the transaction's own writes. Float32 collections are exact. Int8 and bit
+    /// collections scan their quantised vectors for `k × oversample` candidates, then rank those
+    /// by their exact float32 distance.
+    pub async fn knn<'e>(&self, ex: impl SqliteExecutor<'e>, query: &KnnQuery<'_>) -> Result<Vec<Neighbor>> {
+        let invalid =
+            |reason: String| VectorError::InvalidQuery { collection: self.name().to_owned(), reason };
+        if query.k == 0 || query.k > MAX_K {
+            return Err(invalid(format!("k must be between 1 and {MAX_K}, not {}", query.k)));
+        }
+        let oversample = query.oversample.unwrap_or(self.element().default_oversample());
+        if oversample == 0 {
+            return Err(invalid("oversample must be at least 1".into()));
+        }
+        let max_l2 = match query.max_distance {
+            Some(d) if d.is_nan() || d < 0.0 => return Err(invalid(format!("max_distance must be ≥ 0, not {d}"))),
+            // Cosine vectors are stored with unit length, where cos_distance = l2² / 2.
+            Some(d) => Some(match self.metric() {
+                Metric::Cosine => (2.0 * f64::from(d)).sqrt(),
+                Metric::L2 => f64::from(d),
+            }),
+            None => None,
+        };
+        let vector = encode::prepare(query.vector, self.dimensions(), self.metric()).map_err(|problem| {
+            VectorError::InvalidVector {
+                collection: self.name().to_owned(),
+                subject: "the query".into(),
+                problem,
+            }
+        })?;
+        let coarse = self.quantize(&vector);
+        let candidates = query.k.saturating_mul(oversample).min(MAX_K);
+
+        let sql = self.knn_sql(query, max_l2.is_some());
+        let mut statement = sqlx::query_as::<_, (SourceKind, String, f64)>(AssertSqlSafe(sql));
+        // Bind in the order knn_sql writes the placeholders.
+        statement = statement.bind(encode::f32_bytes(&vector));
+        statement = match coarse {
+            Some(coarse) => statement.bind(coarse).bind(candidates),
+            None => statement.bind(query.k),
+        };
+        if let Some(project) = query.project {
+            statement = statement.bind(project);
+        }
+        match kind_filter(query.kinds) {
+            KindFilter::All => {}
+            KindFilter::Only(kind) => statement = statement.bind(kind),
+            KindFilter::AllBut(excluded) => {
+                for kind in excluded {
+                    statement = statement.bind(kind);
+                }
+            }
+        }
+        for label in query.labels {
+            statement = statement.bind(*label);
+        }
+        if let Some(max_l2) = max_l2 {
+            statement = statement.bind(max_l2);
+        }
+        if self.element() != Element::Float32 {
+            statement = statement.bind(query.k);
+        }
+        let rows = statement.fetch_all(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+
+        let metric = self.metric();
+        Ok(rows
+            .into_iter()
+            .map(|(kind, id, l2)| {
+                let distance = match metric {
+                    Metric::Cosine => l2 * l2 / 2.0,
+                    Metric::L2 => l2,
+                };
+                Neighbor { kind, id, distance: distance as f32 }
+            })
+            .collect())
+    }
+
+    /// The KNN statement for the shape of `query`. Placeholders, in order: the float32
+    /// vector; for float32 collections `k`, for quantised ones the quantised vector and the
+    /// candidate count; the project; the kind(s) of [`kind_filter`]; each label; the maximum L2
+    /// distance; for quantised collections `k` again.
+    fn knn_sql(&self, query: &KnnQuery<'_>, max_distance: bool) -> String {
+        let table = &self.sql.table;
+        let placeholders = |n: usize| vec!["?"; n].join(", ");
+        let mut filters = String::new();
+        // Writing to a String cannot fail.
+        if query.project.is_some() {
+            let _ = write!(filters, " AND project_id = ?");
+        }
+        match kind_filter(query.kinds) {
+            KindFilter::All => {}
+            KindFilter::Only(_) => {
+                let _ = write!(filters, " AND kind = ?");
+            }
+            KindFilter::AllBut(excluded) => {
+                for _ in excluded {
+                    let _ = write!(filters, " AND kind != ?");
+                }
+            }
+        }
+        if !query.labels.is_empty() {
+            let _ = write!(filters, " AND label IN ({})", placeholders(query.labels.len()));
+        }
+        // The CTE is MATERIALIZED so the KNN runs once, as the outer loop of the join.
+        match coarse_param(self.element()) {
+            None => {
+                if max_distance {
+                    let _ = write!(filters, " AND distance <= ?");
+                }
+                format!(
+                    "WITH hits AS MATERIALIZED (\
+                       SELECT rowid AS key, distance FROM {table} \
+                       WHERE {EMBEDDING} MATCH ? AND k = ?{filters}) \
+                     SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
+                     FROM hits JOIN vector_keys AS vk ON vk.key = hits.key \
+                     ORDER BY hits.distance, vk.kind, vk.source_id"
+                )
+            }
+            Some(coarse) => {
+                let within = if max_distance { "WHERE hits.distance <= ? " } else { "" };
+                format!(
+                    "WITH hits AS MATERIALIZED (\
+                       SELECT rowid AS key, vec_distance_l2({EMBEDDING}, ?) AS distance FROM {table} \
+                       WHERE {COARSE} MATCH {coarse} AND k = ?{filters}) \
+                     SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
+                     FROM hits JOIN vector_keys AS vk ON vk.key = hits.key {within}\
+                     ORDER BY hits.distance, vk.kind, vk.source_id LIMIT ?"
+                )
+            }
+        }
+    }
+}
+
+/// How a set of kinds is asked of vec0, where `kind` is a partition key (so vectors of other
+/// kinds are not even read). Partition keys take `=` and `!=` but not `IN` (SQLite would run one
+/// KNN per value), so a set is written as the kinds it excludes.
+#[derive(Debug, PartialEq)]
+enum KindFilter {
+    /// No constraint.
+    All,
+    /// `kind = ?`.
+    Only(SourceKind),
+    /// `kind != ?` for each.
+    AllBut(Vec<SourceKind>),
+}
+
+fn kind_filter(kinds: &[SourceKind]) -> KindFilter {
+    let excluded: Vec<SourceKind> = SourceKind::ALL.iter().copied().filter(|k| !kinds.contains(k)).collect();
+    match (kinds, excluded.len()) {
+        ([], _) | (_, 0) => KindFilter::All,
+        ([only, rest @ ..], _) if rest.iter().all(|k| k == only) => KindFilter::Only(*only),
+        _ => KindFilter::AllBut(excluded),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_sets_become_partition_constraints() {
+        use SourceKind::*;
+        assert_eq!(kind_filter(&[]), KindFilter::All);
+        assert_eq!(kind_filter(&[Task, Episode, CodeChunk, Requirement]), KindFilter::All);
+        assert_eq!(kind_filter(&[Episode]), KindFilter::Only(Episode));
+        assert_eq!(kind_filter(&[Episode, Episode]), KindFilter::Only(Episode));
+        assert_eq!(kind_filter(&[Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement, Task]));
+        assert_eq!(kind_filter(&[Task, Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement]));
+    }
+}

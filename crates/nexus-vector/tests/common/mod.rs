@@ -1,0 +1,125 @@
+//! Shared test fixtures: a database file in a temp dir, source rows, seeded random vectors and
+//! a brute-force KNN to compare sqlite-vec's answers with.
+#![allow(dead_code)] // each test binary uses a different part
+
+use nexus_db::{
+    Db, SourceKind, code_chunks, episodes,
+    episodes::{EpisodeType, NewEpisode},
+    projects, requirements, tasks,
+};
+use sqlx::SqliteConnection;
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// A migrated database file in a temp dir (kept alive with the `Db`).
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub db: Db,
+}
+
+pub async fn fixture() -> TestResult<Fixture> {
+    let dir = tempfile::tempdir()?;
+    let db = Db::open(dir.path().join("nexus.db")).await?;
+    Ok(Fixture { dir, db })
+}
+
+pub async fn project(db: &Db, name: &str) -> TestResult<String> {
+    Ok(projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await?.id)
+}
+
+/// Creates a source row of `kind` in `project` and returns its id.
+pub async fn source_row(conn: &mut SqliteConnection, kind: SourceKind, project: &str) -> TestResult<String> {
+    Ok(match kind {
+        SourceKind::Episode => {
+            episodes::create(conn, NewEpisode::new(project, EpisodeType::Decision, "an episode")).await?.id
+        }
+        SourceKind::CodeChunk => {
+            let chunk = code_chunks::NewCodeChunk {
+                id: None,
+                project_id: project.to_owned(),
+                file: "src/lib.rs".into(),
+                start_line: 1,
+                end_line: 2,
+                content: "fn f() {}".into(),
+                symbols: vec![],
+                chunk_type: "function".into(),
+                language: "rust".into(),
+                complexity: None,
+                hash: "h".into(),
+            };
+            code_chunks::create(conn, chunk).await?.id
+        }
+        SourceKind::Requirement => {
+            requirements::create(
+                conn,
+                requirements::NewRequirement::new(project, "functional", "a requirement"),
+            )
+            .await?
+            .id
+        }
+        SourceKind::Task => tasks::create(conn, tasks::NewTask::new(project, "a task")).await?.id,
+    })
+}
+
+/// A seeded xorshift generator: the same vectors on every run and machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    pub fn gaussian(&mut self) -> f32 {
+        let u = self.unit().max(1e-12);
+        let v = self.unit();
+        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+    }
+
+    pub fn vector(&mut self, dims: usize) -> Vec<f32> {
+        (0..dims).map(|_| self.gaussian()).collect()
+    }
+}
+
+/// `n` vectors around `clusters` random centres: structured like real embeddings, unlike
+/// uniform noise.
+pub fn clustered(rng: &mut Rng, n: usize, dims: usize, clusters: usize, spread: f32) -> Vec<Vec<f32>> {
+    let centres: Vec<Vec<f32>> = (0..clusters).map(|_| rng.vector(dims)).collect();
+    (0..n).map(|i| centres[i % clusters].iter().map(|c| c + spread * rng.gaussian()).collect()).collect()
+}
+
+pub fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    (1.0 - dot / (na * nb)) as f32
+}
+
+pub fn l2_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt() as f32
+}
+
+/// Indices of the `k` nearest of `data` to `query` (ties by index), with their distances.
+pub fn brute_force(
+    data: &[Vec<f32>],
+    query: &[f32],
+    k: usize,
+    distance: fn(&[f32], &[f32]) -> f32,
+) -> Vec<(usize, f32)> {
+    let mut all: Vec<(usize, f32)> = data.iter().enumerate().map(|(i, v)| (i, distance(v, query))).collect();
+    all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    all.truncate(k);
+    all
+}
