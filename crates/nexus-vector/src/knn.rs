@@ -120,7 +120,9 @@ impl Collection {
             return Err(invalid("oversample must be at least 1".into()));
         }
         let max_l2 = match query.max_distance {
-            Some(d) if d.is_nan() || d < 0.0 => return Err(invalid(format!("max_distance must be ≥ 0, not {d}"))),
+            Some(d) if d.is_nan() || d < 0.0 => {
+                return Err(invalid(format!("max_distance must be ≥ 0, not {d}")));
+            }
             // Cosine vectors are stored with unit length, where cos_distance = l2² / 2.
             Some(d) => Some(match self.metric() {
                 Metric::Cosine => (2.0 * f64::from(d)).sqrt(),
