@@ -146,20 +146,25 @@ pub struct Fused {
 
 impl Fused {
     /// The best rank either leg gave this hit.
-    fn best_rank(&self) -> usize {
+    pub fn best_rank(&self) -> usize {
         let fts = self.breakdown.fts.map_or(usize::MAX, |l| l.rank);
         let vector = self.breakdown.vector.map_or(usize::MAX, |l| l.rank);
         fts.min(vector)
+    }
+
+    /// Compares this hit with the position `(score, best_rank, key)` in the [`compare`] order.
+    pub(crate) fn sort_key_cmp(&self, score: f64, best_rank: usize, key: &HitKey) -> std::cmp::Ordering {
+        score
+            .total_cmp(&self.score)
+            .then_with(|| self.best_rank().cmp(&best_rank))
+            .then_with(|| self.key.cmp(key))
     }
 }
 
 /// The total order of fused hits: fused score descending, then best leg rank, then kind and
 /// id. Deterministic, so pages of the same query never repeat or skip a hit.
 pub fn compare(a: &Fused, b: &Fused) -> std::cmp::Ordering {
-    b.score
-        .total_cmp(&a.score)
-        .then_with(|| a.best_rank().cmp(&b.best_rank()))
-        .then_with(|| a.key.cmp(&b.key))
+    a.sort_key_cmp(b.score, b.best_rank(), &b.key)
 }
 
 /// Normalises a leg's scores to `[0, 1]` for score fusion.

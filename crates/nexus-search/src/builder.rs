@@ -1,0 +1,341 @@
+//! [`Search`]: the builder an orchestrator calls — one query, two legs, one fused ranking.
+//!
+//! The keyword leg (nexus-fts) and the vector leg (nexus-vector) run concurrently, each on its
+//! own reader connection, each with the project/kind/label filters applied inside its own
+//! query, each returning up to `candidates` rows. Their lists are fused ([`crate::fusion`]),
+//! cut to a page, and hydrated into typed rows with snippets.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use nexus_db::{Db, SourceKind};
+use nexus_embed::Embedder;
+use nexus_fts::{FtsError, FtsQuery, MatchMode};
+use nexus_vector::{Collection, KnnQuery};
+use serde::{Deserialize, Serialize};
+use tracing::{Instrument, debug, info_span};
+
+use crate::cursor::Cursor;
+use crate::error::{Result, SearchError};
+use crate::fusion::{Fusion, HitKey, LegHit, fuse};
+use crate::hit::{Hit, load_sources};
+
+/// Which legs a search runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Keyword and vector legs, fused (the default). Needs text and a query vector.
+    #[default]
+    Hybrid,
+    /// Keyword leg only. Needs text.
+    FtsOnly,
+    /// Vector leg only. Needs a query vector (or text and an embedder).
+    VectorOnly,
+}
+
+/// Largest accepted candidate depth per leg.
+pub const MAX_CANDIDATES: u32 = 4096;
+
+/// Starts a search over `db`. See [`Search`] for the options.
+pub fn search(db: &Db) -> Search<'_> {
+    Search {
+        db,
+        text: None,
+        embedding: None,
+        embedder: None,
+        collection: None,
+        project: None,
+        kinds: Vec::new(),
+        labels: Vec::new(),
+        mode: Mode::Hybrid,
+        match_mode: None,
+        fusion: Fusion::default(),
+        candidates: 100,
+        limit: 10,
+        explain: false,
+        max_distance: None,
+        min_score: None,
+        after: None,
+    }
+}
+
+/// A search being built; run it with [`Search::execute`].
+///
+/// Defaults: hybrid mode, RRF with k = 60 and equal weights, 100 candidates per leg, 10 hits.
+#[derive(Debug, Clone)]
+#[must_use = "a search does nothing until `.execute().await`"]
+pub struct Search<'a> {
+    db: &'a Db,
+    text: Option<String>,
+    embedding: Option<Vec<f32>>,
+    embedder: Option<&'a dyn Embedder>,
+    collection: Option<&'a Collection>,
+    project: Option<String>,
+    kinds: Vec<SourceKind>,
+    labels: Vec<String>,
+    mode: Mode,
+    match_mode: Option<MatchMode>,
+    fusion: Fusion,
+    candidates: u32,
+    limit: u32,
+    explain: bool,
+    max_distance: Option<f32>,
+    min_score: Option<f64>,
+    after: Option<Cursor>,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// The hits, best first.
+    pub hits: Vec<Hit>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
+    /// How many candidates the keyword leg returned.
+    pub fts_candidates: usize,
+    /// How many candidates the vector leg returned.
+    pub vector_candidates: usize,
+}
+
+impl<'a> Search<'a> {
+    /// The query text, for the keyword leg (nexus-fts query language) and, with an embedder,
+    /// the vector leg.
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// The query vector for the vector leg.
+    pub fn embedding(mut self, vector: impl Into<Vec<f32>>) -> Self {
+        self.embedding = Some(vector.into());
+        self
+    }
+
+    /// Embed the query text with `embedder` for the vector leg (when no embedding is given).
+    pub fn embed_with(mut self, embedder: &'a dyn Embedder) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// The vector collection the vector leg searches.
+    pub fn collection(mut self, collection: &'a Collection) -> Self {
+        self.collection = Some(collection);
+        self
+    }
+
+    /// Only rows of this project.
+    pub fn project(mut self, project_id: impl Into<String>) -> Self {
+        self.project = Some(project_id.into());
+        self
+    }
+
+    /// Only these kinds of rows (default: all).
+    pub fn kinds(mut self, kinds: impl IntoIterator<Item = SourceKind>) -> Self {
+        self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// Only vectors carrying one of these labels (a metadata column filtered inside the KNN).
+    pub fn labels(mut self, labels: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.labels = labels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Which legs run (default [`Mode::Hybrid`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How plain words combine in the keyword leg (default: nexus-fts's default).
+    pub fn match_mode(mut self, mode: MatchMode) -> Self {
+        self.match_mode = Some(mode);
+        self
+    }
+
+    /// The fusion method (default RRF, k = 60, equal weights).
+    pub fn fusion(mut self, fusion: Fusion) -> Self {
+        self.fusion = fusion;
+        self
+    }
+
+    /// Candidates each leg returns before fusion (default 100, at most [`MAX_CANDIDATES`]).
+    pub fn candidates(mut self, candidates: u32) -> Self {
+        self.candidates = candidates;
+        self
+    }
+
+    /// Hits per page (default 10).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Attach each hit's per-leg breakdown.
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
+    }
+
+    /// Vector candidates farther than this are dropped inside the KNN.
+    pub fn max_distance(mut self, distance: f32) -> Self {
+        self.max_distance = Some(distance);
+        self
+    }
+
+    /// Fused hits scoring below this are dropped.
+    pub fn min_score(mut self, score: f64) -> Self {
+        self.min_score = Some(score);
+        self
+    }
+
+    /// Continue after a previous page (`SearchResults::next`).
+    pub fn after(mut self, cursor: &str) -> Result<Self> {
+        self.after = Some(cursor.parse()?);
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let invalid = |option, reason: String| Err(SearchError::InvalidOption { option, reason });
+        if self.limit == 0 {
+            return invalid("limit", "must be at least 1".into());
+        }
+        if self.candidates == 0 || self.candidates > MAX_CANDIDATES {
+            return invalid("candidates", format!("must be 1 to {MAX_CANDIDATES}, not {}", self.candidates));
+        }
+        if let Err(reason) = self.fusion.validate() {
+            return invalid("fusion", reason);
+        }
+        if let Some(score) = self.min_score
+            && !score.is_finite()
+        {
+            return invalid("min_score", format!("must be finite, not {score}"));
+        }
+        Ok(())
+    }
+
+    /// The query vector: the given embedding, or the text embedded with the embedder.
+    async fn query_vector(&self, collection: &Collection) -> Result<Cow<'_, [f32]>> {
+        if let Some(vector) = &self.embedding {
+            return Ok(Cow::Borrowed(vector));
+        }
+        let (Some(embedder), Some(text)) = (self.embedder, self.text.as_deref()) else {
+            return Err(SearchError::NoEmbedding { mode: self.mode });
+        };
+        if embedder.model() != collection.model() || embedder.dimensions() != collection.dimensions() {
+            return Err(SearchError::EmbedderMismatch {
+                embedder: embedder.model().to_owned(),
+                embedder_dims: embedder.dimensions(),
+                collection: collection.name().to_owned(),
+                collection_model: collection.model().to_owned(),
+                collection_dims: collection.dimensions(),
+            });
+        }
+        Ok(Cow::Owned(embedder.embed_one(text).await?))
+    }
+
+    /// Runs the search and returns one page of hydrated hits.
+    pub async fn execute(self) -> Result<SearchResults> {
+        self.validate()?;
+        let span =
+            info_span!("nexus_search", mode = ?self.mode, project = ?self.project, kinds = ?self.kinds);
+        self.run().instrument(span).await
+    }
+
+    async fn run(self) -> Result<SearchResults> {
+        let mode = self.mode;
+        let depth = self.after.as_ref().map_or(self.candidates, Cursor::depth);
+        let text = match mode {
+            Mode::Hybrid | Mode::FtsOnly => {
+                Some(self.text.as_deref().ok_or(SearchError::MissingText { mode })?)
+            }
+            Mode::VectorOnly => None,
+        };
+        let collection = match mode {
+            Mode::Hybrid | Mode::VectorOnly => {
+                Some(self.collection.ok_or(SearchError::NoCollection { mode })?)
+            }
+            Mode::FtsOnly => None,
+        };
+        let vector = match collection {
+            Some(collection) => Some(self.query_vector(collection).await?),
+            None => None,
+        };
+
+        let fts_leg = async {
+            let Some(text) = text else { return Ok(Vec::new()) };
+            let started = Instant::now();
+            let mut query = FtsQuery::new(text).kinds(self.kinds.iter().copied()).limit(depth);
+            if let Some(project) = &self.project {
+                query = query.project(project);
+            }
+            if let Some(match_mode) = self.match_mode {
+                query = query.mode(match_mode);
+            }
+            let hits = match nexus_fts::search(self.db.reader(), &query).await {
+                // Text with nothing to search for leaves the vector leg to answer alone.
+                Err(FtsError::EmptyQuery) if mode == Mode::Hybrid => Vec::new(),
+                other => other?,
+            };
+            debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
+            Ok::<_, SearchError>(hits)
+        };
+        let vector_leg = async {
+            let (Some(collection), Some(vector)) = (collection, vector.as_deref()) else {
+                return Ok(Vec::new());
+            };
+            let started = Instant::now();
+            let labels: Vec<&str> = self.labels.iter().map(String::as_str).collect();
+            let mut query = KnnQuery::new(vector, depth).kinds(&self.kinds).labels(&labels);
+            if let Some(project) = &self.project {
+                query = query.project(project);
+            }
+            if let Some(distance) = self.max_distance {
+                query = query.max_distance(distance);
+            }
+            let neighbors = collection.knn(self.db.reader(), &query).await?;
+            debug!(hits = neighbors.len(), elapsed = ?started.elapsed(), "vector leg");
+            Ok::<_, SearchError>(neighbors)
+        };
+        let (fts_hits, neighbors) = futures::try_join!(fts_leg, vector_leg)?;
+
+        let fts_list: Vec<LegHit> = fts_hits
+            .iter()
+            .map(|h| LegHit { key: HitKey { kind: h.kind, id: h.id.clone() }, score: h.score })
+            .collect();
+        let vector_list: Vec<LegHit> = neighbors
+            .iter()
+            .map(|n| LegHit { key: HitKey { kind: n.kind, id: n.id.clone() }, score: -f64::from(n.distance) })
+            .collect();
+        let mut fused = fuse(&fts_list, &vector_list, &self.fusion);
+        if let Some(min) = self.min_score {
+            fused.retain(|f| f.score >= min);
+        }
+        let start = self.after.as_ref().map_or(0, |cursor| fused.partition_point(|f| !cursor.precedes(f)));
+        let end = (start + self.limit as usize).min(fused.len());
+        let page = &fused[start..end];
+        let next = (end < fused.len())
+            .then(|| page.last().map(|last| Cursor::after(last, depth).to_string()))
+            .flatten();
+
+        let keys: Vec<&HitKey> = page.iter().map(|f| &f.key).collect();
+        let mut sources = load_sources(self.db.reader(), &keys).await?;
+        let mut snippets: HashMap<HitKey, String> = fts_hits
+            .into_iter()
+            .filter_map(|h| Some((HitKey { kind: h.kind, id: h.id }, h.snippet?)))
+            .collect();
+        let hits = page
+            .iter()
+            .filter_map(|f| {
+                let source = sources.remove(&f.key)?;
+                Some(Hit {
+                    score: f.score,
+                    source,
+                    snippet: snippets.remove(&f.key),
+                    explain: self.explain.then_some(f.breakdown),
+                })
+            })
+            .collect();
+        Ok(SearchResults { hits, next, fts_candidates: fts_list.len(), vector_candidates: vector_list.len() })
+    }
+}

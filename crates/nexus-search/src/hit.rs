@@ -1,0 +1,87 @@
+//! [`Hit`]: a search result hydrated with its typed source row, and how rows are loaded.
+
+use std::collections::HashMap;
+
+use nexus_db::{SourceKind, code_chunks, episodes, requirements, tasks};
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::error::Result;
+use crate::fusion::{Breakdown, HitKey};
+
+/// The row a hit points at, typed by kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "row", rename_all = "snake_case")]
+pub enum Source {
+    /// An episode of episodic memory.
+    Episode(episodes::Episode),
+    /// A chunk of indexed code.
+    CodeChunk(code_chunks::CodeChunk),
+    /// A requirement.
+    Requirement(requirements::Requirement),
+    /// A task.
+    Task(tasks::Task),
+}
+
+impl Source {
+    /// The row's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Episode(row) => &row.id,
+            Self::CodeChunk(row) => &row.id,
+            Self::Requirement(row) => &row.id,
+            Self::Task(row) => &row.id,
+        }
+    }
+
+    /// The row's kind.
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            Self::Episode(_) => SourceKind::Episode,
+            Self::CodeChunk(_) => SourceKind::CodeChunk,
+            Self::Requirement(_) => SourceKind::Requirement,
+            Self::Task(_) => SourceKind::Task,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The fused score, higher is better (its scale depends on the fusion method).
+    pub score: f64,
+    /// The source row.
+    pub source: Source,
+    /// An extract with the matched words marked, when the keyword leg found the row.
+    pub snippet: Option<String>,
+    /// Each leg's rank, raw score and contribution (only with `explain(true)`).
+    pub explain: Option<Breakdown>,
+}
+
+/// Loads the rows for `keys` with one query per kind, keyed by `(kind, id)`. Rows deleted since
+/// the legs ran are simply absent.
+pub(crate) async fn load_sources(pool: &SqlitePool, keys: &[&HitKey]) -> Result<HashMap<HitKey, Source>> {
+    let mut ids: HashMap<SourceKind, Vec<String>> = HashMap::new();
+    for key in keys {
+        ids.entry(key.kind).or_default().push(key.id.clone());
+    }
+    let mut rows = HashMap::with_capacity(keys.len());
+    for (kind, ids) in ids {
+        let sources: Vec<Source> = match kind {
+            SourceKind::Episode => {
+                episodes::get_many(pool, &ids).await?.into_iter().map(Source::Episode).collect()
+            }
+            SourceKind::CodeChunk => {
+                code_chunks::get_many(pool, &ids).await?.into_iter().map(Source::CodeChunk).collect()
+            }
+            SourceKind::Requirement => {
+                requirements::get_many(pool, &ids).await?.into_iter().map(Source::Requirement).collect()
+            }
+            SourceKind::Task => tasks::get_many(pool, &ids).await?.into_iter().map(Source::Task).collect(),
+        };
+        for source in sources {
+            rows.insert(HitKey { kind: source.kind(), id: source.id().to_owned() }, source);
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,263 @@
+//! The search builder on a real database: legs, filters, pagination, explain and errors.
+
+use nexus_db::{
+    Db, DbOptions, SourceKind, code_chunks,
+    episodes::{self, EpisodeType, NewEpisode},
+    projects::{self, NewProject},
+};
+use nexus_embed::{Embedder, LocalEmbedder};
+use nexus_search::{Fusion, Mode, SearchError, Source, search};
+use nexus_vector::{Collection, CollectionSpec, Item, Metric};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: Db,
+    embedder: LocalEmbedder,
+    memory: Collection,
+    project: String,
+    other_project: String,
+}
+
+const NOTES: &[&str] = &[
+    "Checkpoints are restored from the latest snapshot after a crash",
+    "The checkpoint restore path replays the write-ahead log",
+    "Prices are stored in cents to avoid rounding errors",
+    "The cart total is recomputed whenever an item changes",
+    "Agents take tasks from the ready queue in priority order",
+    "Restoring a checkpoint resets the agent's continue point",
+    "Snapshots are compressed with zstd before they are archived",
+    "The reviewer agent counts QA iterations before escalating",
+];
+
+async fn add_episode(
+    f: &Fixture,
+    project: &str,
+    text: &str,
+    kind: EpisodeType,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let vector = f.embedder.embed_one(text).await?;
+    let mut tx = f.db.begin().await?;
+    let e = episodes::create(&mut *tx, NewEpisode::new(project, kind, text)).await?;
+    f.memory.upsert(&mut tx, Item::new(SourceKind::Episode, &e.id, &vector).label(kind.as_str())).await?;
+    tx.commit().await?;
+    Ok(e.id)
+}
+
+async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let db = Db::open_with(DbOptions::file(dir.path().join("search.db")).readers(4)).await?;
+    let embedder = LocalEmbedder::default();
+    let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions() as u32, Metric::Cosine);
+    let memory = Collection::open_or_create(&db, &spec).await?;
+    let project = projects::create(db.writer(), NewProject::new("shop", "/shop")).await?.id;
+    let other_project = projects::create(db.writer(), NewProject::new("blog", "/blog")).await?.id;
+    let f = Fixture { _dir: dir, db, embedder, memory, project, other_project };
+    for (i, note) in NOTES.iter().enumerate() {
+        let kind = if i % 2 == 0 { EpisodeType::Decision } else { EpisodeType::Research };
+        add_episode(&f, &f.project.clone(), note, kind).await?;
+    }
+    add_episode(
+        &f,
+        &f.other_project.clone(),
+        "Checkpoints of the blog are restored nightly",
+        EpisodeType::Decision,
+    )
+    .await?;
+    let chunk = code_chunks::create(
+        f.db.writer(),
+        code_chunks::NewCodeChunk {
+            id: None,
+            project_id: f.project.clone(),
+            file: "src/checkpoint.rs".into(),
+            start_line: 1,
+            end_line: 3,
+            content: "pub fn restore_checkpoint(id: &str) -> Result<()> { todo_later(id) }".into(),
+            symbols: vec!["restore_checkpoint".into()],
+            chunk_type: "function".into(),
+            language: "rust".into(),
+            complexity: Some(1),
+            hash: "h".into(),
+        },
+    )
+    .await?;
+    let vector = f.embedder.embed_one(&chunk.content).await?;
+    let mut tx = f.db.begin().await?;
+    f.memory.upsert(&mut tx, Item::new(SourceKind::CodeChunk, &chunk.id, &vector)).await?;
+    tx.commit().await?;
+    Ok(f)
+}
+
+#[tokio::test]
+async fn hybrid_finds_by_meaning_and_keyword_and_explains_both_legs() -> TestResult {
+    let f = fixture().await?;
+    let results = search(&f.db)
+        .text("how are checkpoints restored")
+        .embed_with(&f.embedder)
+        .collection(&f.memory)
+        .project(&f.project)
+        .limit(3)
+        .explain(true)
+        .execute()
+        .await?;
+    assert_eq!(results.hits.len(), 3);
+    let Source::Episode(best) = &results.hits[0].source else { panic!("expected an episode first") };
+    assert!(best.content.contains("estor"), "{}", best.content);
+    let explain = results.hits[0].explain.ok_or("no explain")?;
+    let (fts, vector) = (explain.fts.ok_or("no fts leg")?, explain.vector.ok_or("no vector leg")?);
+    assert!((fts.contribution + vector.contribution - results.hits[0].score).abs() < 1e-12);
+    assert!((fts.contribution - 1.0 / (60.0 + fts.rank as f64)).abs() < 1e-12, "RRF k=60 by default");
+    assert!(results.hits[0].snippet.as_deref().is_some_and(|s| s.contains("<mark>")));
+    assert!(results.hits.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(results.fts_candidates > 0 && results.vector_candidates > 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn filters_apply_inside_both_legs() -> TestResult {
+    let f = fixture().await?;
+    let all = |mode| {
+        search(&f.db)
+            .text("checkpoint restored")
+            .embed_with(&f.embedder)
+            .collection(&f.memory)
+            .project(&f.project)
+            .kinds([SourceKind::CodeChunk])
+            .mode(mode)
+            .limit(50)
+    };
+    for mode in [Mode::Hybrid, Mode::FtsOnly, Mode::VectorOnly] {
+        let results = all(mode).execute().await?;
+        assert_eq!(results.hits.len(), 1, "{mode:?}: only the one code chunk");
+        assert!(matches!(results.hits[0].source, Source::CodeChunk(_)));
+    }
+    // Another project's rows never show up.
+    let results = search(&f.db)
+        .text("checkpoints restored")
+        .embed_with(&f.embedder)
+        .collection(&f.memory)
+        .project(&f.other_project)
+        .limit(50)
+        .execute()
+        .await?;
+    assert_eq!(results.hits.len(), 1);
+    assert!(
+        results
+            .hits
+            .iter()
+            .all(|h| matches!(&h.source, Source::Episode(e) if e.project_id == f.other_project))
+    );
+    // Labels filter the vector leg inside the KNN.
+    let research = search(&f.db)
+        .embedding(f.embedder.embed_one("checkpoint").await?)
+        .collection(&f.memory)
+        .project(&f.project)
+        .labels(["research"])
+        .mode(Mode::VectorOnly)
+        .limit(50)
+        .execute()
+        .await?;
+    assert_eq!(research.hits.len(), 4);
+    assert!(
+        research
+            .hits
+            .iter()
+            .all(|h| matches!(&h.source, Source::Episode(e) if e.episode_type == EpisodeType::Research))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn cursor_pages_neither_repeat_nor_skip() -> TestResult {
+    let f = fixture().await?;
+    let query = || {
+        search(&f.db)
+            .text("checkpoint agent snapshot cart prices")
+            .embed_with(&f.embedder)
+            .collection(&f.memory)
+            .project(&f.project)
+            .fusion(Fusion::rrf(60.0))
+    };
+    let everything = query().limit(100).execute().await?;
+    assert!(everything.next.is_none());
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut page = query().limit(3);
+        if let Some(c) = &cursor {
+            page = page.after(c)?;
+        }
+        let results = page.execute().await?;
+        paged.extend(results.hits.iter().map(|h| h.source.id().to_owned()));
+        match results.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let all: Vec<String> = everything.hits.iter().map(|h| h.source.id().to_owned()).collect();
+    assert_eq!(paged, all);
+    assert_eq!(
+        all.len(),
+        NOTES.len() + 1,
+        "every episode and the chunk are candidates of one leg or the other"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn missing_inputs_are_typed_errors_not_silent_fallbacks() -> TestResult {
+    let f = fixture().await?;
+    let text_only = search(&f.db).text("checkpoint").collection(&f.memory).execute().await;
+    assert!(matches!(text_only, Err(SearchError::NoEmbedding { mode: Mode::Hybrid })), "{text_only:?}");
+    let no_collection = search(&f.db).text("checkpoint").embed_with(&f.embedder).execute().await;
+    assert!(matches!(no_collection, Err(SearchError::NoCollection { .. })));
+    let no_text = search(&f.db).mode(Mode::FtsOnly).execute().await;
+    assert!(matches!(no_text, Err(SearchError::MissingText { mode: Mode::FtsOnly })));
+    // FtsOnly needs neither an embedder nor a collection.
+    assert!(!search(&f.db).text("checkpoint").mode(Mode::FtsOnly).execute().await?.hits.is_empty());
+    let bad_cursor = search(&f.db).text("x").after("not-a-cursor");
+    assert!(matches!(bad_cursor, Err(SearchError::InvalidCursor(_))));
+    let zero = search(&f.db).text("x").mode(Mode::FtsOnly).limit(0).execute().await;
+    assert!(matches!(zero, Err(SearchError::InvalidOption { option: "limit", .. })));
+    let wrong_dims =
+        search(&f.db).embedding(vec![1.0, 0.0]).collection(&f.memory).mode(Mode::VectorOnly).execute().await;
+    assert!(matches!(wrong_dims, Err(SearchError::Vector(_))), "{wrong_dims:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_text_is_searched_as_text() -> TestResult {
+    let f = fixture().await?;
+    for text in ["c++ AND (", "\"unbalanced", "NEAR(a b", "*", "-", "what's: ^x", "🦀 checkpoint"] {
+        let results =
+            search(&f.db).text(text).embed_with(&f.embedder).collection(&f.memory).limit(5).execute().await;
+        assert!(results.is_ok(), "{text:?}: {results:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn max_distance_and_min_score_cut_the_list() -> TestResult {
+    let f = fixture().await?;
+    let near = search(&f.db)
+        .embedding(f.embedder.embed_one("Prices are stored in cents to avoid rounding errors").await?)
+        .collection(&f.memory)
+        .mode(Mode::VectorOnly)
+        .max_distance(0.01)
+        .limit(50)
+        .execute()
+        .await?;
+    assert_eq!(near.hits.len(), 1, "only the identical text is that close");
+    let strict = search(&f.db)
+        .text("checkpoint restored")
+        .embed_with(&f.embedder)
+        .collection(&f.memory)
+        .min_score(2.0 / 62.0)
+        .limit(50)
+        .execute()
+        .await?;
+    assert!(strict.hits.iter().all(|h| h.score >= 2.0 / 62.0));
+    assert!(!strict.hits.is_empty() && strict.hits.len() < NOTES.len());
+    Ok(())
+}
