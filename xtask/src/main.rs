@@ -54,6 +54,8 @@ enum Bench {
     Knn(PassThrough),
     /// Full-text search over synthetic code chunks.
     Fts(PassThrough),
+    /// Hybrid search (each leg alone and fused) over synthetic rows with vectors.
+    Hybrid(PassThrough),
 }
 
 /// Runs `cargo <cargo_args> -- <args>` in the workspace root.
@@ -85,5 +87,6 @@ fn main() -> anyhow::Result<()> {
             cargo(&["bench", "--quiet", "-p", "nexus-vector", "--bench", "knn"], &pass.args)
         }
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
+        Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),
     }
 }

@@ -53,6 +53,7 @@ pub fn search(db: &Db) -> Search<'_> {
         candidates: 100,
         limit: 10,
         explain: false,
+        snippets: true,
         max_distance: None,
         min_score: None,
         after: None,
@@ -79,6 +80,7 @@ pub struct Search<'a> {
     candidates: u32,
     limit: u32,
     explain: bool,
+    snippets: bool,
     max_distance: Option<f32>,
     min_score: Option<f64>,
     after: Option<Cursor>,
@@ -177,6 +179,12 @@ impl<'a> Search<'a> {
         self
     }
 
+    /// Cut FTS snippets for the hits (default true); turn off when only ids and scores matter.
+    pub fn snippets(mut self, snippets: bool) -> Self {
+        self.snippets = snippets;
+        self
+    }
+
     /// Vector candidates farther than this are dropped inside the KNN.
     pub fn max_distance(mut self, distance: f32) -> Self {
         self.max_distance = Some(distance);
@@ -271,6 +279,9 @@ impl<'a> Search<'a> {
             }
             if let Some(match_mode) = self.match_mode {
                 query = query.mode(match_mode);
+            }
+            if !self.snippets {
+                query = query.snippet(None);
             }
             let hits = match nexus_fts::search(self.db.reader(), &query).await {
                 // Text with nothing to search for leaves the vector leg to answer alone.

@@ -161,7 +161,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// Deterministic synthetic code: a word list and a SplitMix64 generator.
-struct Corpus {
+pub(crate) struct Corpus {
     state: u64,
     words: Vec<String>,
 }
@@ -179,7 +179,7 @@ const COMMON: &[&str] = &[
 ];
 
 impl Corpus {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let mut corpus = Self { state: seed, words: COMMON.iter().map(|w| (*w).to_owned()).collect() };
         while corpus.words.len() < 2000 {
             let parts = 2 + corpus.below(2);
@@ -222,7 +222,7 @@ impl Corpus {
         (0..2 + self.below(2)).map(|_| capitalise(&self.word())).collect()
     }
 
-    fn chunk(&mut self, project: &str, n: u32) -> code_chunks::NewCodeChunk {
+    pub(crate) fn chunk(&mut self, project: &str, n: u32) -> code_chunks::NewCodeChunk {
         let (function, ty, other) = (self.snake(), self.pascal(), self.pascal());
         let mut content =
             format!("/// {} the {} of a {}.\npub fn {function}(", self.word(), self.word(), self.word());
@@ -269,7 +269,7 @@ impl Corpus {
         }
     }
 
-    fn query(&mut self, i: u32) -> String {
+    pub(crate) fn query(&mut self, i: u32) -> String {
         match i % 8 {
             0 => format!("{} {}", self.word(), self.word()),
             1 => self.snake(),

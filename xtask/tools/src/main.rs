@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench_fts;
+mod bench_hybrid;
 mod eval;
 
 use clap::{Parser, Subcommand};
@@ -23,11 +24,14 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Full-text search latency over synthetic code chunks.
     BenchFts(bench_fts::Args),
+    /// Hybrid search latency (both legs and fused) over synthetic rows with vectors.
+    BenchHybrid(bench_hybrid::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Eval(args) => eval::run(args),
         Command::BenchFts(args) => bench_fts::run(args),
+        Command::BenchHybrid(args) => bench_hybrid::run(args),
     }
 }

@@ -1,33 +1,47 @@
-//! `cargo xtask eval --dataset DIR --mode fts --out RUN.trec [--qrels test|train]`:
+//! `cargo xtask eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec [options]`:
 //! retrieval quality of Nexus search on a dataset in the BEIR layout.
 //!
-//! 1. Load the corpus into a fresh database file through the public API ([`ingest`]).
-//! 2. Run every query of the chosen qrels split through the chosen search mode, timing each.
+//! 1. Load the corpus into a fresh database file through the public API ([`ingest`]): one
+//!    episode per document and, for the vector modes, its vector — the dataset's own
+//!    (`--embedder provided`, the default) or the offline embedder's (`--embedder local`).
+//! 2. Run every query of the chosen qrels split through `nexus_search::search` in the chosen
+//!    mode ([`queries`]), timing each.
 //! 3. Write a TREC run (top `--top` per query) and score it with [`metrics`], which mirrors
-//!    `/work/shared/eval/tools/evaluate.py`; print the metrics and latency, the last line as
-//!    one JSON object.
+//!    `evaluate.py` of the shared evaluation tools; print the metrics and latency, the last
+//!    line as one JSON object.
 
 mod dataset;
-mod fts;
+mod embeddings;
 mod ingest;
 mod metrics;
+mod queries;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nexus_db::Db;
+use nexus_embed::{Embedder, LocalEmbedder};
+use nexus_search::{Fusion, Weights};
+use nexus_vector::{Collection, CollectionSpec, Metric};
 
 use dataset::{Dataset, Split};
+use embeddings::Vectors;
+use ingest::DocVectors;
+use queries::QueryPlan;
 
 /// Search modes the harness can evaluate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
-    /// Full-text search (nexus-fts, BM25).
+    /// Keyword search only (nexus-fts, BM25).
     Fts,
+    /// Vector search only (nexus-vector, exact cosine KNN).
+    Vector,
+    /// Both legs fused (nexus-search).
+    Hybrid,
 }
 
-/// How plain query words combine in `--mode fts`.
+/// How plain query words combine in the keyword leg.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MatchArg {
     /// A document needs any of the words.
@@ -36,9 +50,30 @@ pub enum MatchArg {
     All,
 }
 
+/// The fusion method of hybrid mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FusionArg {
+    /// Reciprocal rank fusion (`--rrf-k`, weights).
+    Rrf,
+    /// Min-max normalised scores (weights).
+    Minmax,
+    /// Distribution-based normalised scores (weights).
+    Dbsf,
+}
+
+/// Where vectors come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmbedderArg {
+    /// The dataset's `doc-embeddings.f32` / `query-embeddings.f32`.
+    Provided,
+    /// Nexus's offline hashing embedder (nexus-embed `LocalEmbedder`).
+    Local,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Dataset directory (corpus.jsonl, queries.jsonl, qrels-test.tsv, qrels-train.tsv).
+    /// Dataset directory (corpus.jsonl, queries.jsonl, qrels-*.tsv, and for vector modes
+    /// doc-ids.txt, doc-embeddings.f32, query-ids.txt, query-embeddings.f32).
     #[arg(long)]
     dataset: PathBuf,
     /// Search mode to evaluate.
@@ -53,9 +88,50 @@ pub struct EvalArgs {
     /// Results kept per query.
     #[arg(long, default_value_t = 100)]
     top: u32,
-    /// How plain words combine (fts mode).
+    /// How plain words combine in the keyword leg.
     #[arg(long = "match", value_enum, default_value = "any")]
     match_mode: MatchArg,
+    /// Fusion method (hybrid mode).
+    #[arg(long, value_enum, default_value = "rrf")]
+    fusion: FusionArg,
+    /// RRF rank constant.
+    #[arg(long, default_value_t = 60.0)]
+    rrf_k: f64,
+    /// Weight of the keyword leg.
+    #[arg(long, default_value_t = 1.0)]
+    w_fts: f64,
+    /// Weight of the vector leg.
+    #[arg(long, default_value_t = 1.0)]
+    w_vector: f64,
+    /// Candidates per leg (at least --top).
+    #[arg(long, default_value_t = 100)]
+    candidates: u32,
+    /// Where vectors come from.
+    #[arg(long, value_enum, default_value = "provided")]
+    embedder: EmbedderArg,
+}
+
+impl EvalArgs {
+    fn fusion(&self) -> Fusion {
+        let weights = Weights { fts: self.w_fts, vector: self.w_vector };
+        match self.fusion {
+            FusionArg::Rrf => Fusion::Rrf { k: self.rrf_k, weights },
+            FusionArg::Minmax => Fusion::MinMax { weights },
+            FusionArg::Dbsf => Fusion::Distribution { weights },
+        }
+    }
+
+    fn tag(&self) -> String {
+        let mut tag = match self.mode {
+            Mode::Fts => format!("nexus-fts-{:?}", self.match_mode),
+            Mode::Vector => "nexus-vector".to_owned(),
+            Mode::Hybrid => format!("nexus-hybrid-{:?}", self.fusion),
+        };
+        if self.mode != Mode::Fts {
+            tag.push_str(&format!("-{:?}", self.embedder));
+        }
+        tag.to_lowercase()
+    }
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -73,25 +149,55 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
         .with_context(|| format!("loading dataset {}", args.dataset.display()))?;
     let scratch = tempfile::tempdir()?;
     let db = Db::open(scratch.path().join("eval.db")).await?;
+    let wants_vectors = args.mode != Mode::Fts;
+    let local = LocalEmbedder::default();
+    let (doc_vectors, query_vectors) = match (wants_vectors, args.embedder) {
+        (true, EmbedderArg::Provided) => {
+            (Some(Vectors::load(&args.dataset, "doc")?), Some(Vectors::load(&args.dataset, "query")?))
+        }
+        _ => (None, None),
+    };
+    let collection = if wants_vectors {
+        let (model, dimensions) = match &doc_vectors {
+            Some(v) => ("provided".to_owned(), v.dimensions),
+            None => (local.model().to_owned(), local.dimensions()),
+        };
+        let spec = CollectionSpec::new("eval", model, u32::try_from(dimensions)?, Metric::Cosine);
+        Some(Collection::open_or_create(&db, &spec).await?)
+    } else {
+        None
+    };
+    let source = match (&doc_vectors, wants_vectors) {
+        (Some(v), _) => DocVectors::Provided(v),
+        (None, true) => DocVectors::Embedded(&local),
+        (None, false) => DocVectors::None,
+    };
+
     let started = Instant::now();
-    let project = ingest::load_corpus(&db, &dataset).await?;
+    let project = ingest::load_corpus(&db, &dataset, collection.as_ref(), source).await?;
     println!("loaded {} documents in {:.1} s", dataset.documents.len(), started.elapsed().as_secs_f64());
 
-    let (results, latencies, tag) = match args.mode {
-        Mode::Fts => {
-            let mode = match args.match_mode {
-                MatchArg::Any => nexus_fts::MatchMode::Any,
-                MatchArg::All => nexus_fts::MatchMode::All,
-            };
-            let (results, latencies) = fts::run_queries(&db, &project, &dataset, mode, args.top).await?;
-            (
-                results,
-                latencies,
-                format!("nexus-fts-{}", if mode == nexus_fts::MatchMode::Any { "any" } else { "all" }),
-            )
-        }
+    let plan = QueryPlan {
+        project: &project,
+        mode: match args.mode {
+            Mode::Fts => nexus_search::Mode::FtsOnly,
+            Mode::Vector => nexus_search::Mode::VectorOnly,
+            Mode::Hybrid => nexus_search::Mode::Hybrid,
+        },
+        fusion: args.fusion(),
+        candidates: args.candidates,
+        top: args.top,
+        match_mode: match args.match_mode {
+            MatchArg::Any => nexus_fts::MatchMode::Any,
+            MatchArg::All => nexus_fts::MatchMode::All,
+        },
+        collection: collection.as_ref(),
+        query_vectors: query_vectors.as_ref(),
+        embedder: (wants_vectors && query_vectors.is_none()).then_some(&local as &dyn Embedder),
     };
+    let (results, latencies) = queries::run_queries(&db, &dataset, &plan).await?;
     db.close().await?;
+    let tag = args.tag();
 
     metrics::write_run(&args.out, &results, &tag)?;
     let run = metrics::read_run(&args.out)?;
@@ -108,6 +214,8 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
         "dataset": args.dataset.display().to_string(),
         "mode": tag,
         "qrels": args.qrels.name(),
+        "fusion": format!("{:?}", plan.fusion),
+        "candidates": args.candidates,
         "queries": queries,
         "missing_from_run": missing,
         "ndcg@10": round4(mean.ndcg_10),
@@ -148,6 +256,12 @@ mod tests {
             qrels,
             top: 100,
             match_mode: MatchArg::Any,
+            fusion: FusionArg::Rrf,
+            rrf_k: 60.0,
+            w_fts: 1.0,
+            w_vector: 1.0,
+            candidates: 100,
+            embedder: EmbedderArg::Provided,
         }
     }
 
@@ -189,13 +303,14 @@ mod tests {
     /// The SciFact figure of docs/fts.md, as a regression check (skipped without the data).
     #[test]
     fn scifact_bm25_reaches_the_target() -> anyhow::Result<()> {
-        let dataset = Path::new("/work/shared/eval/scifact");
+        // The shared evaluation data sits beside the project root.
+        let dataset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/scifact");
         if !dataset.join("corpus.jsonl").exists() {
             eprintln!("skipped: {} is absent", dataset.display());
             return Ok(());
         }
         let dir = tempfile::tempdir()?;
-        let metrics = run_returning(args(dataset, &dir.path().join("scifact.trec"), Split::Test))?;
+        let metrics = run_returning(args(&dataset, &dir.path().join("scifact.trec"), Split::Test))?;
         assert!(metrics.ndcg_10 >= 0.680, "nDCG@10 {}", metrics.ndcg_10);
         Ok(())
     }

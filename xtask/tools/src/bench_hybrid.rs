@@ -1,0 +1,162 @@
+//! `cargo xtask bench hybrid [--rows N] [--dims D] [--queries N]`: hybrid search speed.
+//!
+//! 1. Generate `--rows` synthetic code chunks (the corpus of `bench fts`) with a seeded random
+//!    unit vector each (`--dims`, default 384), written row and vector together through the
+//!    public API (`code_chunks::create` + `Collection::upsert`, 1,000 per transaction).
+//! 2. Time the same `--queries` through `nexus_search::search` three ways: keyword leg only
+//!    (`Mode::FtsOnly`), vector leg only (`Mode::VectorOnly`) and both fused (`Mode::Hybrid`),
+//!    each with the project and kind filters, 100 candidates per leg, 10 hits, hydrated rows
+//!    and snippets — what an orchestrator gets.
+//!
+//! The legs of a hybrid search run concurrently on two reader connections, so its p50 should be
+//! close to the slower leg's, not their sum. The last line is one JSON object.
+
+use std::time::{Duration, Instant};
+
+use nexus_db::{Db, DbOptions, SourceKind, code_chunks, projects};
+use nexus_search::{Mode, search};
+use nexus_vector::{Collection, CollectionSpec, Item, Metric};
+
+use crate::bench_fts::Corpus;
+use crate::eval::percentile_ms;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Rows (code chunks with a vector each) to generate.
+    #[arg(long, default_value_t = 100_000)]
+    rows: u32,
+    /// Vector dimensions.
+    #[arg(long, default_value_t = 384)]
+    dims: u32,
+    /// Queries to time per mode.
+    #[arg(long, default_value_t = 200)]
+    queries: u32,
+}
+
+/// A seeded xorshift generator of unit vectors.
+struct Vectors(u64);
+
+impl Vectors {
+    fn next(&mut self, dims: u32) -> Vec<f32> {
+        let mut v: Vec<f32> = (0..dims)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        v.iter_mut().for_each(|x| *x /= norm);
+        v
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: Args) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let db = Db::open_with(DbOptions::file(scratch.path().join("bench.db")).readers(4)).await?;
+    let spec = CollectionSpec::new("bench", "synthetic", args.dims, Metric::Cosine);
+    let collection = Collection::open_or_create(&db, &spec).await?;
+    let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
+    let (mut corpus, mut vectors) = (Corpus::new(0x05ee_df75), Vectors(0x9e37_79b9_7f4a_7c15));
+
+    let started = Instant::now();
+    for batch_start in (0..args.rows).step_by(1000) {
+        let mut tx = db.begin().await?;
+        for n in batch_start..(batch_start + 1000).min(args.rows) {
+            let chunk = code_chunks::create(&mut *tx, corpus.chunk(&project.id, n)).await?;
+            let vector = vectors.next(args.dims);
+            collection.upsert(&mut tx, Item::new(SourceKind::CodeChunk, &chunk.id, &vector)).await?;
+        }
+        tx.commit().await?;
+    }
+    let load = started.elapsed();
+    nexus_fts::optimize(db.writer(), SourceKind::CodeChunk).await?;
+    println!(
+        "loaded {} code chunks with {}-dim vectors in {:.1} s ({:.0} rows/s)",
+        args.rows,
+        args.dims,
+        load.as_secs_f64(),
+        f64::from(args.rows) / load.as_secs_f64()
+    );
+
+    let queries: Vec<(String, Vec<f32>)> =
+        (0..args.queries).map(|i| (corpus.query(i), vectors.next(args.dims))).collect();
+    let mut timings: [Vec<Duration>; 3] = Default::default();
+    let modes = [Mode::FtsOnly, Mode::VectorOnly, Mode::Hybrid];
+    let mut hits = [0usize; 3];
+    // Warm-up, then the modes take turns query by query so background load hits all alike.
+    for (text, vector) in queries.iter().take(10) {
+        for mode in modes {
+            one(&db, &collection, &project.id, text, vector, mode).await?;
+        }
+    }
+    for (text, vector) in &queries {
+        for (i, mode) in modes.into_iter().enumerate() {
+            let started = Instant::now();
+            hits[i] += one(&db, &collection, &project.id, text, vector, mode).await?;
+            timings[i].push(started.elapsed());
+        }
+    }
+    db.close().await?;
+
+    let p = |samples: &[Duration], q| percentile_ms(samples, q);
+    let [fts, vector, hybrid] = &timings;
+    println!("{:<12} {:>9} {:>9} {:>10}", "mode", "p50 ms", "p95 ms", "hits/query");
+    for (i, name) in ["fts only", "vector only", "hybrid"].iter().enumerate() {
+        println!(
+            "{name:<12} {:>9.2} {:>9.2} {:>10.1}",
+            p(&timings[i], 0.5),
+            p(&timings[i], 0.95),
+            hits[i] as f64 / f64::from(args.queries)
+        );
+    }
+    let slower = p(fts, 0.5).max(p(vector, 0.5));
+    let ratio = p(hybrid, 0.5) / slower;
+    println!("hybrid p50 / slower leg p50 = {ratio:.2} (target ≤ 1.3)");
+    let round = |x: f64| (x * 1e3).round() / 1e3;
+    let summary = serde_json::json!({
+        "bench": "hybrid",
+        "n": args.rows,
+        "dims": args.dims,
+        "queries": args.queries,
+        "fts_p50_ms": round(p(fts, 0.5)),
+        "fts_p95_ms": round(p(fts, 0.95)),
+        "vector_p50_ms": round(p(vector, 0.5)),
+        "vector_p95_ms": round(p(vector, 0.95)),
+        "hybrid_p50_ms": round(p(hybrid, 0.5)),
+        "hybrid_p95_ms": round(p(hybrid, 0.95)),
+        "hybrid_vs_slower_leg_p50": round(ratio),
+        "load_rows_per_s": round(f64::from(args.rows) / load.as_secs_f64()),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
+/// One search in `mode`; returns the number of hits.
+async fn one(
+    db: &Db,
+    collection: &Collection,
+    project: &str,
+    text: &str,
+    vector: &[f32],
+    mode: Mode,
+) -> anyhow::Result<usize> {
+    let results = search(db)
+        .text(text)
+        .embedding(vector)
+        .collection(collection)
+        .project(project)
+        .kinds([SourceKind::CodeChunk])
+        .mode(mode)
+        .candidates(100)
+        .limit(10)
+        .execute()
+        .await?;
+    Ok(results.hits.len())
+}
