@@ -4,7 +4,8 @@
 //! Run it on the reader pool (`db.reader()`): it only reads, so it runs concurrently with the
 //! writer and with other searches (hybrid search runs it beside a vector query).
 
-use nexus_db::SourceKind;
+use nexus_db::episodes::EpisodeType;
+use nexus_db::{Json, SourceKind};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 use tracing::debug;
@@ -31,6 +32,8 @@ pub struct FtsQuery {
     pub kinds: Vec<SourceKind>,
     /// Only rows of this project.
     pub project: Option<String>,
+    /// Only episodes of these types (other kinds are unaffected); empty means all.
+    pub episode_types: Vec<EpisodeType>,
     /// Maximum hits to return (default 20).
     pub limit: u32,
     /// Hits to skip, for paging (default 0).
@@ -50,6 +53,7 @@ impl FtsQuery {
             mode: MatchMode::default(),
             kinds: Vec::new(),
             project: None,
+            episode_types: Vec::new(),
             limit: 20,
             offset: 0,
             weights: FieldWeights::default(),
@@ -66,6 +70,12 @@ impl FtsQuery {
     /// Only these kinds of rows.
     pub fn kinds(mut self, kinds: impl IntoIterator<Item = SourceKind>) -> Self {
         self.kinds = kinds.into_iter().collect();
+        self
+    }
+
+    /// Only episodes of these types.
+    pub fn episode_types(mut self, types: impl IntoIterator<Item = EpisodeType>) -> Self {
+        self.episode_types = types.into_iter().collect();
         self
     }
 
@@ -174,11 +184,13 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
     // One statement: the ranked, filtered, paged hits of every wanted index (an unwanted
     // index's branch is skipped by its constant-false flag), then a snippet for just those
     // rows, so snippets are never built for rows that are cut by LIMIT.
+    let episode_types = (!query.episode_types.is_empty()).then_some(Json(&query.episode_types));
     let rows = sqlx::query!(
         r#"WITH hits (kind, id, source_rowid, rank) AS (
                SELECT 'episode', e.id, e.rowid, bm25(episodes_fts, ?4, ?5)
                FROM episodes_fts CROSS JOIN episodes AS e ON e.rowid = episodes_fts.rowid
                WHERE ?3 AND episodes_fts MATCH ?1 AND (?2 IS NULL OR e.project_id = ?2)
+                     AND (?25 IS NULL OR e.type IN (SELECT value FROM json_each(?25)))
                UNION ALL
                SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10)
                FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
@@ -230,6 +242,7 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         tokens,
         want_snippets,
         code,
+        episode_types,
     )
     .fetch_all(ex)
     .await

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Instant;
 
+use nexus_db::episodes::EpisodeType;
 use nexus_db::{Db, SourceKind};
 use nexus_embed::Embedder;
 use nexus_fts::{FtsError, FtsQuery, MatchMode};
@@ -47,6 +48,7 @@ pub fn search(db: &Db) -> Search<'_> {
         project: None,
         kinds: Vec::new(),
         labels: Vec::new(),
+        episode_types: Vec::new(),
         mode: Mode::Hybrid,
         match_mode: None,
         fusion: Fusion::default(),
@@ -74,6 +76,7 @@ pub struct Search<'a> {
     project: Option<String>,
     kinds: Vec<SourceKind>,
     labels: Vec<String>,
+    episode_types: Vec<EpisodeType>,
     mode: Mode,
     match_mode: Option<MatchMode>,
     fusion: Fusion,
@@ -140,6 +143,17 @@ impl<'a> Search<'a> {
     /// Only vectors carrying one of these labels (a metadata column filtered inside the KNN).
     pub fn labels(mut self, labels: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.labels = labels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only episodes of these types, in both legs: the keyword leg filters on `episodes.type`,
+    /// the vector leg on the vector label (nexus-store labels each episode's vector with its
+    /// type). Implies `kinds([SourceKind::Episode])`.
+    pub fn episode_types(mut self, types: impl IntoIterator<Item = EpisodeType>) -> Self {
+        self.episode_types = types.into_iter().collect();
+        if !self.episode_types.is_empty() {
+            self.kinds = vec![SourceKind::Episode];
+        }
         self
     }
 
@@ -273,7 +287,10 @@ impl<'a> Search<'a> {
         let fts_leg = async {
             let Some(text) = text else { return Ok(Vec::new()) };
             let started = Instant::now();
-            let mut query = FtsQuery::new(text).kinds(self.kinds.iter().copied()).limit(depth);
+            let mut query = FtsQuery::new(text)
+                .kinds(self.kinds.iter().copied())
+                .episode_types(self.episode_types.iter().copied())
+                .limit(depth);
             if let Some(project) = &self.project {
                 query = query.project(project);
             }
@@ -296,7 +313,12 @@ impl<'a> Search<'a> {
                 return Ok(Vec::new());
             };
             let started = Instant::now();
-            let labels: Vec<&str> = self.labels.iter().map(String::as_str).collect();
+            let labels: Vec<&str> = self
+                .labels
+                .iter()
+                .map(String::as_str)
+                .chain(self.episode_types.iter().map(|t| t.as_str()))
+                .collect();
             let mut query = KnnQuery::new(vector, depth).kinds(&self.kinds).labels(&labels);
             if let Some(project) = &self.project {
                 query = query.project(project);

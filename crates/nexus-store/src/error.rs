@@ -37,6 +37,34 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The database failed (with the table it concerns).
+    #[error(transparent)]
+    Db(#[from] nexus_db::DbError),
+    /// Embedding failed.
+    #[error(transparent)]
+    Embed(#[from] nexus_embed::EmbedError),
+    /// The vector collection failed or rejected a vector.
+    #[error(transparent)]
+    Vector(#[from] nexus_vector::VectorError),
+    /// A full-text index failed.
+    #[error(transparent)]
+    Fts(#[from] nexus_fts::FtsError),
+    /// A search failed.
+    #[error(transparent)]
+    Search(#[from] nexus_search::SearchError),
+    /// Content is larger than the store accepts.
+    #[error("{what} is {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A background task (walking or chunking) panicked or was cancelled.
+    #[error("background task failed: {0}")]
+    Task(String),
     /// A file's path is not valid UTF-8, so it cannot be stored as a relative path.
     #[error("path is not valid UTF-8: {}", path.display())]
     NonUtf8Path {

@@ -1,9 +1,11 @@
 //! # nexus-store
 //!
-//! The façade an agent orchestrator imports: it ties the Nexus database, the code index,
-//! memory and search together.
+//! The façade an agent orchestrator imports: one [`Store`] handle gives the typed tables
+//! ([`Store::db`] with the modules of [`db`]), hybrid search ([`Store::search`]), episodic
+//! memory ([`Store::remember`], [`Store::recall`], [`Store::prune`]), the code index
+//! ([`Store::index_dir`]) and [`Store::stats`].
 //!
-//! This version holds the front half of the code index, [`code`]: walking a source tree
+//! The code index's front half is [`code`]: walking a source tree
 //! (honouring `.gitignore`, skipping binary and huge files), detecting each file's language and
 //! splitting files into [`code::Chunk`]s — one per definition for Rust, Python,
 //! TypeScript/TSX, JavaScript and Go (parsed with tree-sitter), one per section for Markdown,
@@ -21,5 +23,16 @@
 
 pub mod code;
 mod error;
+mod index;
+mod memory;
+mod stats;
+mod store;
 
 pub use error::{Result, StoreError};
+pub use index::{IndexProgress, IndexReport};
+pub use memory::{MAX_EPISODE_BYTES, PruneReport, RecallOptions, Recalled, RetentionPolicy};
+pub use nexus_db as db;
+pub use nexus_embed as embed;
+pub use nexus_search as search;
+pub use stats::{StoreStats, TableCount};
+pub use store::{Store, StoreBuilder, collection_name};

@@ -231,4 +231,41 @@ pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<
         .in_table(TABLE)
 }
 
+/// Deletes a project's episodes created before `cutoff`; returns their ids.
+pub async fn delete_created_before<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    cutoff: Timestamp,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "DELETE FROM episodes WHERE project_id = ? AND created_at < ? RETURNING id",
+        project_id,
+        cutoff
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Deletes `count` of a project's episodes, least important first, then least accessed,
+/// then least recently used (or created), then by id; returns their ids.
+pub async fn delete_least_valuable<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &str,
+    count: i64,
+) -> Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "DELETE FROM episodes WHERE id IN (
+             SELECT id FROM episodes WHERE project_id = ?1
+             ORDER BY importance, access_count, COALESCE(last_accessed_at, created_at), id
+             LIMIT ?2)
+         RETURNING id",
+        project_id,
+        count
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
 delete_by_id!("episodes");

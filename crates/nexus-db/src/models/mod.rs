@@ -15,6 +15,7 @@ pub mod code_chunks;
 pub mod continue_points;
 pub mod episodes;
 pub mod features;
+pub mod indexed_files;
 pub mod metrics;
 pub mod projects;
 pub mod requirements;

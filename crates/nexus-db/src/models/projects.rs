@@ -171,6 +171,14 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Project> {
         .found(TABLE, id)
 }
 
+/// The oldest project with this name, if any (names are not unique; ids are).
+pub async fn find_by_name<'e>(ex: impl SqliteExecutor<'e>, name: &str) -> Result<Option<Project>> {
+    query_projects!("SELECT", "FROM projects WHERE name = ? ORDER BY created_at, id LIMIT 1", name)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)
+}
+
 /// Projects matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(ex: impl SqliteExecutor<'e>, filter: &ProjectFilter) -> Result<Vec<Project>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());

@@ -1,0 +1,162 @@
+//! [`Store`]: the one handle an orchestrator keeps — the database, the embedder and the vector
+//! collection of that embedder — and [`StoreBuilder`] to configure it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nexus_db::{Db, DbOptions};
+use nexus_embed::{CachedEmbedder, Embedder, LocalEmbedder};
+use nexus_search::Search;
+use nexus_vector::{Collection, CollectionSpec, Metric};
+
+use crate::error::Result;
+
+/// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
+/// episodic memory ([`Store::remember`], [`Store::recall`], [`Store::prune`]) and the code
+/// index ([`Store::index_dir`]). Cheap to clone; clones share everything; safe to share across
+/// tasks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+    embedder: Arc<dyn Embedder>,
+    collection: Collection,
+}
+
+/// Configures and opens a [`Store`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> nexus_store::Result<()> {
+/// use std::sync::Arc;
+/// use nexus_embed::LocalEmbedder;
+/// let store = nexus_store::Store::builder_in_memory()
+///     .embedder(Arc::new(LocalEmbedder::new(256)?))
+///     .readers(4)
+///     .open()
+///     .await?;
+/// assert_eq!(store.embedder().dimensions(), 256);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.open().await`"]
+pub struct StoreBuilder {
+    options: DbOptions,
+    embedder: Option<Arc<dyn Embedder>>,
+    cache: bool,
+}
+
+impl StoreBuilder {
+    /// The embedder (default: the offline [`LocalEmbedder`]). Its model and dimensions name the
+    /// vector collection, so switching models never mixes vector spaces.
+    pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// Wrap the embedder in the persistent embedding cache (default true).
+    pub fn cache_embeddings(mut self, cache: bool) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Maximum reader connections (see [`DbOptions::readers`]).
+    pub fn readers(mut self, readers: u32) -> Self {
+        self.options = self.options.readers(readers);
+        self
+    }
+
+    /// Apply pending migrations on open (default true).
+    pub fn run_migrations(mut self, run: bool) -> Self {
+        self.options = self.options.run_migrations(run);
+        self
+    }
+
+    /// Replaces every database option (pragmas, pool sizes, timeouts) at once.
+    pub fn db_options(mut self, options: DbOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Opens the database, the embedder and its collection.
+    pub async fn open(self) -> Result<Store> {
+        let db = Db::open_with(self.options).await?;
+        let base: Arc<dyn Embedder> = self.embedder.unwrap_or_else(|| Arc::new(LocalEmbedder::default()));
+        let embedder: Arc<dyn Embedder> =
+            if self.cache { Arc::new(CachedEmbedder::new(base, db.clone())) } else { base };
+        let spec = CollectionSpec::new(
+            collection_name(embedder.model(), embedder.dimensions()),
+            embedder.model(),
+            u32::try_from(embedder.dimensions()).unwrap_or(u32::MAX),
+            Metric::Cosine,
+        );
+        let collection = Collection::open_or_create(&db, &spec).await?;
+        Ok(Store { db, embedder, collection })
+    }
+}
+
+/// The collection name for an embedder: its model, lower-cased, other characters as `_`,
+/// then its dimensions (`text-embedding-3-small` at 1536 → `text_embedding_3_small_1536`).
+pub fn collection_name(model: &str, dimensions: usize) -> String {
+    let mut name: String =
+        model.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name.insert_str(0, "m_");
+    }
+    let suffix = format!("_{dimensions}");
+    name.truncate(64 - suffix.len());
+    name + &suffix
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the store at `path` with the defaults: the
+    /// offline embedder, cached.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::builder(path).open().await
+    }
+
+    /// A builder for the store file at `path`.
+    pub fn builder(path: impl AsRef<Path>) -> StoreBuilder {
+        let path: PathBuf = path.as_ref().to_path_buf();
+        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true }
+    }
+
+    /// A builder for a private in-memory store (tests, throwaway work).
+    pub fn builder_in_memory() -> StoreBuilder {
+        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true }
+    }
+
+    /// The database: pass `store.db().reader()` / `.writer()` / `.begin()` to the table
+    /// modules of nexus-db.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The embedder (cached unless configured otherwise).
+    pub fn embedder(&self) -> &Arc<dyn Embedder> {
+        &self.embedder
+    }
+
+    /// The vector collection of the embedder.
+    pub fn collection(&self) -> &Collection {
+        &self.collection
+    }
+
+    /// A hybrid search preconfigured with this store's collection and embedder.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> nexus_store::Result<()> {
+    /// let store = nexus_store::Store::builder_in_memory().open().await?;
+    /// let results = store.search().text("how are checkpoints restored").limit(5).execute().await?;
+    /// assert!(results.hits.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn search(&self) -> Search<'_> {
+        nexus_search::search(&self.db).collection(&self.collection).embed_with(self.embedder.as_ref())
+    }
+
+    /// Closes the database cleanly (WAL checkpointed into the main file).
+    pub async fn close(self) -> Result<()> {
+        Ok(self.db.close().await?)
+    }
+}

@@ -1,0 +1,183 @@
+//! The façade on real database files: memory (remember, recall, prune) and the incremental
+//! code index (add, change, delete, rename).
+
+use std::fs;
+use std::time::Duration;
+
+use nexus_db::episodes::{self, EpisodeType, NewEpisode};
+use nexus_db::projects::{self, NewProject};
+use nexus_db::{DbError, code_chunks};
+use nexus_store::{RecallOptions, RetentionPolicy, Store, StoreError};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+async fn store() -> Result<(tempfile::TempDir, Store, String), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path().join("store.db")).await?;
+    let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?;
+    Ok((dir, store, project.id))
+}
+
+async fn vectors(store: &Store) -> Result<u64, Box<dyn std::error::Error>> {
+    Ok(store.collection().stats(store.db().reader()).await?.total)
+}
+
+#[tokio::test]
+async fn remember_writes_episode_and_vector_together_or_not_at_all() -> TestResult {
+    let (_dir, store, project) = store().await?;
+    let e =
+        store.remember(NewEpisode::new(&project, EpisodeType::Decision, "Prices are kept in cents")).await?;
+    assert_eq!(vectors(&store).await?, 1);
+    assert_eq!(episodes::get(store.db().reader(), &e.id).await?.content, "Prices are kept in cents");
+
+    // An episode for a missing project fails on the foreign key: neither row nor vector stays.
+    let orphan = store.remember(NewEpisode::new("no-such-project", EpisodeType::Decision, "lost")).await;
+    assert!(
+        matches!(orphan, Err(StoreError::Db(DbError::Constraint { table: "episodes", .. }))),
+        "{orphan:?}"
+    );
+    assert_eq!(vectors(&store).await?, 1);
+    assert_eq!(episodes::count(store.db().reader(), "no-such-project").await?, 0);
+
+    let huge = "x".repeat(nexus_store::MAX_EPISODE_BYTES + 1);
+    assert!(matches!(
+        store.remember(NewEpisode::new(&project, EpisodeType::Research, huge)).await,
+        Err(StoreError::TooLarge { .. })
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn recall_finds_relevant_episodes_filters_by_type_and_counts_access() -> TestResult {
+    let (_dir, store, project) = store().await?;
+    let cents = store
+        .remember(NewEpisode::new(&project, EpisodeType::Decision, "Prices are stored in cents"))
+        .await?;
+    let retry = store
+        .remember(NewEpisode::new(
+            &project,
+            EpisodeType::ErrorFix,
+            "Fixed the flaky checkout test by retrying",
+        ))
+        .await?;
+    store
+        .remember(NewEpisode::new(&project, EpisodeType::Research, "Compared three payment providers"))
+        .await?;
+
+    let found = store.recall(&project, "how are prices stored", &RecallOptions::default()).await?;
+    assert_eq!(found[0].episode.id, cents.id);
+    assert_eq!(found[0].episode.access_count, 1);
+    assert!(found[0].episode.last_accessed_at.is_some());
+    let again = store.recall(&project, "prices cents", &RecallOptions::default()).await?;
+    assert_eq!(again[0].episode.access_count, 2);
+
+    let fixes = RecallOptions { types: vec![EpisodeType::ErrorFix], ..Default::default() };
+    let only_fixes = store.recall(&project, "prices test", &fixes).await?;
+    assert_eq!(only_fixes.iter().map(|r| r.episode.id.as_str()).collect::<Vec<_>>(), [retry.id.as_str()]);
+
+    let floor = RecallOptions { min_score: Some(1.0), ..Default::default() };
+    assert!(store.recall(&project, "prices", &floor).await?.is_empty(), "nothing clears an impossible floor");
+    Ok(())
+}
+
+#[tokio::test]
+async fn prune_removes_old_then_least_valuable_episodes_with_their_vectors() -> TestResult {
+    let (_dir, store, project) = store().await?;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let mut new = NewEpisode::new(&project, EpisodeType::Research, format!("note number {i}"));
+        new.importance = if i == 0 { 0.1 } else { 1.0 + f64::from(i) };
+        ids.push(store.remember(new).await?.id);
+    }
+    // Make one episode old.
+    sqlx::query("UPDATE episodes SET created_at = created_at - 100 * 86400000 WHERE id = ?")
+        .bind(&ids[5])
+        .execute(store.db().writer())
+        .await?;
+    store.recall(&project, "note number 1", &RecallOptions { limit: 1, ..Default::default() }).await?;
+
+    let policy = RetentionPolicy { max_age: Some(Duration::from_secs(90 * 86400)), max_episodes: Some(3) };
+    let report = store.prune(&project, &policy).await?;
+    assert_eq!(report.expired, [ids[5].clone()]);
+    // Left: 0 (importance 0.1), 1 (accessed), 2, 3, 4; two must go: 0 first, then the least
+    // important of the rest (1, importance 2.0).
+    assert_eq!(report.excess, [ids[0].clone(), ids[1].clone()]);
+    assert_eq!(report.removed(), 3);
+    assert_eq!(episodes::count(store.db().reader(), &project).await?, 3);
+    assert_eq!(vectors(&store).await?, 3, "vectors went with their episodes");
+    assert_eq!(store.prune(&project, &policy).await?.removed(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn index_dir_is_incremental_across_add_change_delete_and_rename() -> TestResult {
+    let (dir, store, project) = store().await?;
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("src"))?;
+    fs::write(tree.join("src/lib.rs"), "/// Adds.\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n")?;
+    fs::write(tree.join("src/util.py"), "def parse_query(text):\n    return text.split()\n")?;
+    fs::write(tree.join("README.md"), "# Demo\n\nA demo tree.\n")?;
+    fs::write(tree.join(".gitignore"), "ignored.txt\n")?;
+    fs::write(tree.join("ignored.txt"), "never indexed\n")?;
+    fs::write(tree.join("blob.bin"), [0u8, 1, 2, 3, 0, 9])?;
+
+    let mut calls = 0;
+    let first = store.index_dir(&project, &tree, |_| calls += 1).await?;
+    assert_eq!((first.files_indexed, first.files_unchanged, first.files_removed), (3, 0, 0));
+    assert!(calls >= 2, "progress is reported");
+    assert_eq!(first.files_skipped, 1, "the binary file");
+    let chunks = code_chunks::list(store.db().reader(), &project, &Default::default()).await?;
+    assert_eq!(chunks.len(), first.chunks_written);
+    assert!(
+        chunks.iter().any(|c| c.file == "src/lib.rs" && c.symbols.as_ref().is_some_and(|s| s.0 == ["add"]))
+    );
+    assert!(!chunks.iter().any(|c| c.file == "ignored.txt"));
+    assert_eq!(vectors(&store).await?, chunks.len() as u64);
+
+    let unchanged = store.index_dir(&project, &tree, |_| {}).await?;
+    assert_eq!((unchanged.files_indexed, unchanged.files_unchanged, unchanged.chunks_written), (0, 3, 0));
+
+    // Change one file, delete one, rename one.
+    fs::write(tree.join("src/lib.rs"), "pub fn sub(a: i32, b: i32) -> i32 {\n    a - b\n}\n")?;
+    fs::remove_file(tree.join("README.md"))?;
+    fs::rename(tree.join("src/util.py"), tree.join("src/query.py"))?;
+    let next = store.index_dir(&project, &tree, |_| {}).await?;
+    assert_eq!((next.files_indexed, next.files_unchanged, next.files_removed), (2, 0, 2));
+    let files: Vec<String> = code_chunks::list(store.db().reader(), &project, &Default::default())
+        .await?
+        .into_iter()
+        .map(|c| c.file)
+        .collect();
+    assert_eq!(files, ["src/lib.rs", "src/query.py"]);
+    assert_eq!(vectors(&store).await?, 2, "vectors of replaced and removed chunks are gone");
+
+    let hits = store.search().text("parse query").project(&project).limit(3).execute().await?;
+    assert!(
+        hits.hits
+            .iter()
+            .any(|h| matches!(&h.source, nexus_search::Source::CodeChunk(c) if c.file == "src/query.py"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn index_dir_reports_a_missing_root() -> TestResult {
+    let (dir, store, project) = store().await?;
+    let missing = store.index_dir(&project, dir.path().join("nope"), |_| {}).await;
+    assert!(matches!(missing, Err(StoreError::InvalidRoot { .. })), "{missing:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn stats_count_rows_indexes_and_vectors() -> TestResult {
+    let (_dir, store, project) = store().await?;
+    store.remember(NewEpisode::new(&project, EpisodeType::Decision, "one")).await?;
+    let stats = store.stats().await?;
+    assert!(stats.tables.iter().any(|t| t.table == "episodes" && t.rows == 1));
+    assert!(stats.fts.iter().any(|f| f.index == "episodes_fts" && f.indexed_rows == 1));
+    assert_eq!(stats.vectors.total, 1);
+    assert!(stats.database_bytes > 0);
+    let json = serde_json::to_value(&stats)?;
+    assert!(json["tables"].is_array());
+    Ok(())
+}
