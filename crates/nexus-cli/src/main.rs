@@ -1,19 +1,27 @@
 //! `nexus`: the Nexus storage command line.
 //!
 //! ```text
-//! nexus [--db PATH] migrate    apply pending migrations
-//! nexus [--db PATH] health     print the database's health as JSON
+//! nexus [--db PATH] [--embedder local|openai] <command>
+//!   migrate                 apply pending migrations
+//!   health                  the database's health as JSON
+//!   index PATH [--project NAME]
+//!                           index a source tree (incremental; progress bar on a terminal)
+//!   search QUERY [--project NAME] [--mode hybrid|fts|vector] [--limit N] [--explain] [--json]
+//!   stats                   rows, index sizes, vector collection
+//!   demo                    index this repository and run three example searches
 //! ```
-//! `--db` defaults to `./nexus.db` and can come from `NEXUS_DB`. Errors are one line on
-//! stderr and a non-zero exit status.
+//! `--db` defaults to `./nexus.db` (or `NEXUS_DB`). Errors are one line on stderr and a
+//! non-zero exit status.
 // A command-line tool's job is to print: stdout for results, stderr for errors.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod commands;
+mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use nexus_db::{Db, DbOptions};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(name = "nexus", version, about = "Nexus storage: state, memory and search in one SQLite file")]
@@ -24,8 +32,30 @@ struct Cli {
     /// Do not apply pending migrations when opening the database.
     #[arg(long, global = true)]
     no_migrate: bool,
+    /// Which embedder turns text into vectors: the offline default, or an OpenAI-compatible
+    /// server (OPENAI_API_KEY, OPENAI_BASE_URL, NEXUS_EMBED_MODEL, NEXUS_EMBED_DIMENSIONS).
+    #[arg(long, global = true, env = "NEXUS_EMBEDDER", value_enum, default_value = "local")]
+    embedder: EmbedderArg,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EmbedderArg {
+    /// Deterministic local hashing embedder: no network, no key.
+    Local,
+    /// An OpenAI-compatible embeddings endpoint.
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModeArg {
+    /// Keyword and vector search fused with RRF.
+    Hybrid,
+    /// Keyword search only.
+    Fts,
+    /// Vector search only.
+    Vector,
 }
 
 #[derive(Subcommand)]
@@ -34,6 +64,38 @@ enum Command {
     Migrate,
     /// Print the database's health (pragmas, tables, versions, migrations) as JSON.
     Health,
+    /// Index a source tree into a project (created when missing); re-runs are incremental.
+    Index {
+        /// The directory to index.
+        path: PathBuf,
+        /// The project's name (default: the directory's name).
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Search indexed code and memory.
+    Search {
+        /// The query (words, "phrases", prefix*, -excluded, OR).
+        query: String,
+        /// Only this project (by name).
+        #[arg(long)]
+        project: Option<String>,
+        /// Which legs to run.
+        #[arg(long, value_enum, default_value = "hybrid")]
+        mode: ModeArg,
+        /// Hits to show.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// Show each hit's per-leg ranks, scores and contributions.
+        #[arg(long)]
+        explain: bool,
+        /// Print one JSON object with a `hits` array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rows per table, full-text index sizes and the vector collection, as JSON.
+    Stats,
+    /// Index this repository's code and docs and run three example searches.
+    Demo,
 }
 
 fn main() -> ExitCode {
@@ -49,32 +111,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nexus: {e}");
+            eprintln!("nexus: {}", output::one_line(&e));
             ExitCode::FAILURE
         }
     }
-}
-
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Migrate => {
-            let db = Db::open_with(DbOptions::file(&cli.db).run_migrations(false)).await?;
-            let version = db.migrate().await?;
-            db.close().await?;
-            println!("{}", serde_json::json!({ "db": cli.db, "migration_version": version }));
-        }
-        Command::Health => {
-            let db = Db::open_with(DbOptions::file(&cli.db).run_migrations(!cli.no_migrate)).await?;
-            let health = db.health().await?;
-            db.close().await?;
-            println!("{}", serde_json::to_string_pretty(&health)?);
-            if !health.healthy {
-                anyhow::bail!("database is not healthy (run `nexus migrate`?)");
-            }
-        }
-    }
-    Ok(())
 }
