@@ -8,7 +8,9 @@
 use std::ffi::{c_char, c_int};
 use std::sync::OnceLock;
 
-use libsqlite3_sys::{SQLITE_OK, sqlite3, sqlite3_api_routines, sqlite3_auto_extension};
+use libsqlite3_sys::{
+    SQLITE_CONFIG_MEMSTATUS, SQLITE_OK, sqlite3, sqlite3_api_routines, sqlite3_auto_extension, sqlite3_config,
+};
 
 use crate::error::{DbError, Result};
 
@@ -22,6 +24,13 @@ static REGISTERED: OnceLock<c_int> = OnceLock::new();
 /// Idempotent and thread-safe; [`crate::Db`] calls it before opening any connection.
 pub fn register_sqlite_vec() -> Result<()> {
     let code = *REGISTERED.get_or_init(|| {
+        // Memory-usage statistics make every SQLite allocation take one process-wide mutex,
+        // which serialises connections that run queries in parallel (a hybrid search's two
+        // legs). Nexus does not read those statistics, so turn them off. This only works before
+        // SQLite initialises (the call below initialises it); if something else in the process
+        // already did, SQLite answers SQLITE_MISUSE and nothing changes, which is harmless.
+        // SAFETY: sqlite3_config is called with an option that takes one int argument.
+        let _ = unsafe { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0 as c_int) };
         // SAFETY: `sqlite3_vec_init` is the extension entry point compiled into this binary by
         // the sqlite-vec crate (with SQLITE_CORE). The crate declares it without parameters;
         // its real C signature is exactly `ExtensionInit`, which is what SQLite calls it with.
