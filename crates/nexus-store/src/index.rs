@@ -6,13 +6,14 @@
 //! a file gone from the tree (deleted or renamed) has its chunks removed. Identical chunk texts
 //! are embedded once: the embedder's persistent cache is keyed by content hash.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nexus_db::{SourceKind, Timestamp, code_chunks, indexed_files};
 use nexus_vector::Item;
 use serde::Serialize;
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::code::{self, Chunk, SourceFile, WalkOptions, WalkStats};
@@ -25,7 +26,7 @@ const FILES_PER_BATCH: usize = 64;
 /// Where an indexing run is, for progress reporting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IndexProgress {
-    /// Files found by the walk.
+    /// Files found so far (grows while the walk streams; final in the last report).
     pub files_total: usize,
     /// Files dealt with so far (indexed, unchanged or removed).
     pub files_done: usize,
@@ -83,33 +84,52 @@ impl Store {
         mut progress: impl FnMut(&IndexProgress) + Send,
     ) -> Result<IndexReport> {
         let started = Instant::now();
-        let (files, walk_stats, walk_errors) = walk_blocking(root.as_ref().to_path_buf()).await?;
-        let mut report = IndexReport {
-            files_seen: files.len(),
-            files_skipped: walk_stats.skipped_binary
-                + walk_stats.skipped_too_large
-                + walk_stats.skipped_not_utf8,
-            errors: walk_errors,
-            ..IndexReport::default()
-        };
         let known: HashMap<String, String> = indexed_files::list(self.db().reader(), project_id)
             .await?
             .into_iter()
             .map(|f| (f.path, f.hash))
             .collect();
-        let gone: Vec<String> =
-            known.keys().filter(|path| !files.iter().any(|f| &f.path == *path)).cloned().collect();
-        let (changed, unchanged): (Vec<SourceFile>, Vec<SourceFile>) =
-            files.into_iter().partition(|f| known.get(&f.path) != Some(&f.hash));
-        report.files_unchanged = unchanged.len();
-        let mut state = IndexProgress {
-            files_total: report.files_seen + gone.len(),
-            files_done: unchanged.len(),
-            chunks_written: 0,
-            current: None,
-        };
+        // The walk streams files from a blocking thread; only changed files are kept, a batch
+        // at a time, so memory stays bounded whatever the size of the tree.
+        let (files, walker) = spawn_walk(root.as_ref().to_path_buf())?;
+        let mut files = files;
+        let mut report = IndexReport::default();
+        let mut state = IndexProgress { files_total: 0, files_done: 0, chunks_written: 0, current: None };
+        let mut seen = HashSet::new();
+        let mut batch = Vec::with_capacity(FILES_PER_BATCH);
+        while let Some(item) = files.recv().await {
+            let file = match item {
+                Ok(file) => file,
+                Err(e) => {
+                    warn!(error = %e, "skipped while indexing");
+                    report.errors.push(e.to_string());
+                    continue;
+                }
+            };
+            report.files_seen += 1;
+            state.files_total += 1;
+            seen.insert(file.path.clone());
+            if known.get(&file.path) == Some(&file.hash) {
+                report.files_unchanged += 1;
+                state.files_done += 1;
+                continue;
+            }
+            batch.push(file);
+            if batch.len() == FILES_PER_BATCH {
+                self.write_batch(project_id, std::mem::take(&mut batch), &mut report, &mut state).await?;
+                progress(&state);
+            }
+        }
+        if !batch.is_empty() {
+            self.write_batch(project_id, batch, &mut report, &mut state).await?;
+            progress(&state);
+        }
+        let walk_stats = walker.await.map_err(|e| StoreError::Task(e.to_string()))??;
+        report.files_skipped =
+            walk_stats.skipped_binary + walk_stats.skipped_too_large + walk_stats.skipped_not_utf8;
         progress(&state);
 
+        let gone: Vec<&String> = known.keys().filter(|path| !seen.contains(*path)).collect();
         if !gone.is_empty() {
             let mut tx = self.db().begin().await?;
             for path in &gone {
@@ -118,49 +138,8 @@ impl Store {
             }
             tx.commit().await.map_err(nexus_db::DbError::from)?;
             report.files_removed = gone.len();
+            state.files_total += gone.len();
             state.files_done += gone.len();
-            progress(&state);
-        }
-
-        let mut changed = changed.into_iter().peekable();
-        while changed.peek().is_some() {
-            let batch: Vec<SourceFile> = changed.by_ref().take(FILES_PER_BATCH).collect();
-            let chunked = chunk_blocking(batch).await?;
-            let texts: Vec<&str> =
-                chunked.iter().flat_map(|(_, chunks)| chunks.iter().map(|c| c.content.as_str())).collect();
-            // Embed before taking the write lock: readers and other writers are not held up.
-            let mut vectors = self.embedder().embed(&texts).await?.into_iter();
-            let mut tx = self.db().begin().await?;
-            for (file, chunks) in chunked {
-                report.chunks_removed +=
-                    code_chunks::delete_for_file(&mut *tx, project_id, &file.path).await?;
-                let count = chunks.len();
-                for chunk in chunks {
-                    let row = code_chunks::create(&mut *tx, chunk.into_new_code_chunk(project_id)).await?;
-                    let Some(vector) = vectors.next() else { break };
-                    let item = Item::new(SourceKind::CodeChunk, &row.id, &vector).label(&row.language);
-                    self.collection().upsert(&mut tx, item).await?;
-                }
-                indexed_files::upsert(
-                    &mut *tx,
-                    &indexed_files::IndexedFile {
-                        project_id: project_id.to_owned(),
-                        path: file.path.clone(),
-                        hash: file.hash.clone(),
-                        language: file.language.as_str().to_owned(),
-                        chunks: i64::try_from(count).unwrap_or(i64::MAX),
-                        bytes: i64::try_from(file.content.len()).unwrap_or(i64::MAX),
-                        indexed_at: Timestamp::now(),
-                    },
-                )
-                .await?;
-                report.files_indexed += 1;
-                report.chunks_written += count;
-                state.files_done += 1;
-                state.chunks_written += count;
-                state.current = Some(file.path);
-            }
-            tx.commit().await.map_err(nexus_db::DbError::from)?;
             progress(&state);
         }
         report.elapsed = started.elapsed();
@@ -175,26 +154,70 @@ impl Store {
         );
         Ok(report)
     }
+
+    /// Chunks, embeds and writes one batch of new or changed files.
+    async fn write_batch(
+        &self,
+        project_id: &str,
+        batch: Vec<SourceFile>,
+        report: &mut IndexReport,
+        state: &mut IndexProgress,
+    ) -> Result<()> {
+        let chunked = chunk_blocking(batch).await?;
+        let texts: Vec<&str> =
+            chunked.iter().flat_map(|(_, chunks)| chunks.iter().map(|c| c.content.as_str())).collect();
+        // Embed before taking the write lock: readers and other writers are not held up.
+        let mut vectors = self.embedder().embed(&texts).await?.into_iter();
+        let mut tx = self.db().begin().await?;
+        for (file, chunks) in chunked {
+            report.chunks_removed += code_chunks::delete_for_file(&mut *tx, project_id, &file.path).await?;
+            let count = chunks.len();
+            for chunk in chunks {
+                let row = code_chunks::create(&mut *tx, chunk.into_new_code_chunk(project_id)).await?;
+                let Some(vector) = vectors.next() else { break };
+                let item = Item::new(SourceKind::CodeChunk, &row.id, &vector).label(&row.language);
+                self.collection().upsert(&mut tx, item).await?;
+            }
+            indexed_files::upsert(
+                &mut *tx,
+                &indexed_files::IndexedFile {
+                    project_id: project_id.to_owned(),
+                    path: file.path.clone(),
+                    hash: file.hash.clone(),
+                    language: file.language.as_str().to_owned(),
+                    chunks: i64::try_from(count).unwrap_or(i64::MAX),
+                    bytes: i64::try_from(file.content.len()).unwrap_or(i64::MAX),
+                    indexed_at: Timestamp::now(),
+                },
+            )
+            .await?;
+            report.files_indexed += 1;
+            report.chunks_written += count;
+            state.files_done += 1;
+            state.chunks_written += count;
+            state.current = Some(file.path);
+        }
+        tx.commit().await.map_err(nexus_db::DbError::from)?;
+        Ok(())
+    }
 }
 
-/// Walks the tree on a blocking thread; returns the files, the walk's counts and the errors.
-async fn walk_blocking(root: PathBuf) -> Result<(Vec<SourceFile>, WalkStats, Vec<String>)> {
-    tokio::task::spawn_blocking(move || {
-        let mut walk = code::walk(&root, &WalkOptions::default())?;
-        let (mut files, mut errors) = (Vec::new(), Vec::new());
+/// Files (or per-path errors) streamed by the walker, and the walker's final counts.
+type WalkStream = (mpsc::Receiver<Result<SourceFile>>, tokio::task::JoinHandle<Result<WalkStats>>);
+
+/// Starts walking `root` on a blocking thread; fails at once when `root` is not a directory.
+fn spawn_walk(root: PathBuf) -> Result<WalkStream> {
+    let mut walk = code::walk(&root, &WalkOptions::default())?;
+    let (sender, receiver) = mpsc::channel(FILES_PER_BATCH * 2);
+    let walker = tokio::task::spawn_blocking(move || {
         for item in &mut walk {
-            match item {
-                Ok(file) => files.push(file),
-                Err(e) => {
-                    warn!(error = %e, "skipped while indexing");
-                    errors.push(e.to_string());
-                }
+            if sender.blocking_send(item).is_err() {
+                break; // the indexer stopped (an error); stop walking
             }
         }
-        Ok((files, walk.stats(), errors))
-    })
-    .await
-    .map_err(|e| StoreError::Task(e.to_string()))?
+        Ok(walk.stats())
+    });
+    Ok((receiver, walker))
 }
 
 /// Chunks files on a blocking thread (tree-sitter parsing is CPU work).
