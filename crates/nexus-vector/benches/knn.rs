@@ -25,7 +25,10 @@ use nexus_vector::{Collection, CollectionSpec, Element, Item, KnnQuery, Metric};
 use serde_json::json;
 
 #[derive(Parser, Debug)]
-#[command(name = "bench knn", about = "KNN benchmark: sqlite-vec collections against an app-layer scan and a memory-bound scan")]
+#[command(
+    name = "bench knn",
+    about = "KNN benchmark: sqlite-vec collections against an app-layer scan and a memory-bound scan"
+)]
 struct Args {
     /// Number of synthetic vectors (ignored with --from).
     #[arg(long, default_value_t = 100_000)]
@@ -117,14 +120,25 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
         options = options.mmap_size(mib * 1024 * 1024);
     }
     let db = Db::open_with(options).await?;
-    println!("bench knn: {} vectors × {} dims ({}), {} queries, k={k}", data.n(), data.dims, data.source, data.n_queries());
+    println!(
+        "bench knn: {} vectors × {} dims ({}), {} queries, k={k}",
+        data.n(),
+        data.dims,
+        data.source,
+        data.n_queries()
+    );
 
     let (project, ids) = source_rows(&db, data.n()).await?;
     let dims = u32::try_from(data.dims)?;
-    let spec = |name: &str, element| CollectionSpec::new(name, "bench", dims, Metric::Cosine).element(element);
+    let spec =
+        |name: &str, element| CollectionSpec::new(name, "bench", dims, Metric::Cosine).element(element);
     let exact = Collection::open_or_create(&db, &spec("exact", Element::Float32)).await?;
     let int8 = Collection::open_or_create(&db, &spec("int8", Element::Int8)).await?;
-    let bit = if dims % 8 == 0 { Some(Collection::open_or_create(&db, &spec("bit", Element::Bit)).await?) } else { None };
+    let bit = if dims % 8 == 0 {
+        Some(Collection::open_or_create(&db, &spec("bit", Element::Bit)).await?)
+    } else {
+        None
+    };
 
     let insert_per_s = insert(&db, &exact, data, &ids).await?;
     let int8_insert_per_s = insert(&db, &int8, data, &ids).await?;
@@ -136,7 +150,8 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
 
     // Ground truth: the exact top k of every query, by a brute-force scan (also the bound).
     let scan = Scan::new(data);
-    let truth: Vec<Vec<usize>> = (0..data.n_queries()).map(|q| scan.top_k(data.query(q), k, |_| true)).collect();
+    let truth: Vec<Vec<usize>> =
+        (0..data.n_queries()).map(|q| scan.top_k(data.query(q), k, |_| true)).collect();
     let truth_1pct: Vec<Vec<usize>> = (0..data.n_queries())
         .map(|q| scan.top_k(data.query(q), k, |i| kind_of(i) == SourceKind::CodeChunk))
         .collect();
@@ -157,8 +172,12 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
                     None => query,
                 };
                 let hits = c.knn(db.reader(), &query).await?;
-                ensure!(hits.len() == k.min(if filtered { data.n().div_ceil(100) } else { data.n() }), "short answer");
-                let found = hits.iter().filter(|h| index_of.get(h.id.as_str()).is_some_and(|i| truth[q].contains(i)));
+                ensure!(
+                    hits.len() == k.min(if filtered { data.n().div_ceil(100) } else { data.n() }),
+                    "short answer"
+                );
+                let found =
+                    hits.iter().filter(|h| index_of.get(h.id.as_str()).is_some_and(|i| truth[q].contains(i)));
                 anyhow::Ok(found.count())
             }
         }
@@ -225,7 +244,14 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
 
     println!();
     println!("{:<16} {:>9} {:>9} {:>10} {:>11}", "method", "p50 ms", "p95 ms", "recall@k", "vs exact");
-    let rows = [Some(&exact_run), Some(&int8_run), bit_run.as_ref(), Some(&filtered_run), Some(&app_run), Some(&scan_run)];
+    let rows = [
+        Some(&exact_run),
+        Some(&int8_run),
+        bit_run.as_ref(),
+        Some(&filtered_run),
+        Some(&app_run),
+        Some(&scan_run),
+    ];
     for run in rows.into_iter().flatten() {
         println!(
             "{:<16} {:>9.2} {:>9.2} {:>10.4} {:>10.2}×",
@@ -237,7 +263,10 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
         );
     }
     println!();
-    println!("inserts/s: float32 {insert_per_s:.0}, int8 {int8_insert_per_s:.0}, bit {}", opt(bit_insert_per_s));
+    println!(
+        "inserts/s: float32 {insert_per_s:.0}, int8 {int8_insert_per_s:.0}, bit {}",
+        opt(bit_insert_per_s)
+    );
     println!("bytes: float32 {exact_bytes}, int8 {int8_bytes}, bit {}", opt(bit_bytes));
     println!(
         "exact is {:.2}× scan_bound and {:.1}× faster than app_layer; int8 {:.2}× and bit {} faster than exact",
@@ -309,7 +338,11 @@ impl Run {
     }
 
     /// Times `work` (query `q`), which returns how many true neighbours it found.
-    async fn time(&mut self, q: usize, work: impl Future<Output = anyhow::Result<usize>>) -> anyhow::Result<()> {
+    async fn time(
+        &mut self,
+        q: usize,
+        work: impl Future<Output = anyhow::Result<usize>>,
+    ) -> anyhow::Result<()> {
         let start = Instant::now();
         self.found += work.await.with_context(|| format!("{}, query {q}", self.name))?;
         self.times.push(start.elapsed());
@@ -359,7 +392,8 @@ async fn source_rows(db: &Db, n: usize) -> anyhow::Result<(String, Vec<String>)>
                     code_chunks::create(&mut *tx, chunk).await?.id
                 }
                 _ => {
-                    let episode = episodes::NewEpisode::new(&project, episodes::EpisodeType::Research, "bench");
+                    let episode =
+                        episodes::NewEpisode::new(&project, episodes::EpisodeType::Research, "bench");
                     episodes::create(&mut *tx, episode).await?.id
                 }
             };

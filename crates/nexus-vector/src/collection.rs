@@ -163,6 +163,7 @@ impl Collection {
     /// The row must exist ([`VectorError::SourceNotFound`]); the vector is filed under the
     /// row's project. Vectors of the wrong length, with NaN or infinite values, or all zeros in
     /// a cosine collection are [`VectorError::InvalidVector`] and nothing is written.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), kind = %item.kind, id = item.id))]
     pub async fn upsert(&self, conn: &mut SqliteConnection, item: Item<'_>) -> Result<()> {
         let subject = || format!("{} {:?}", item.kind, item.id);
         let invalid = |problem| VectorError::InvalidVector {
@@ -222,6 +223,7 @@ impl Collection {
     ///
     /// Deleting the source row itself (or its project) deletes its vectors in every
     /// collection automatically; this is for dropping a vector while keeping the row.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), %kind, id))]
     pub async fn delete<'e>(&self, ex: impl SqliteExecutor<'e>, kind: SourceKind, id: &str) -> Result<bool> {
         let done = sqlx::query(AssertSqlSafe(self.sql.delete_source.clone()))
             .bind(kind)

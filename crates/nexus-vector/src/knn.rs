@@ -109,6 +109,7 @@ impl Collection {
     /// to see the transaction's own writes. Float32 collections are exact. Int8 and bit
     /// collections scan their quantised vectors for `k × oversample` candidates, then rank those
     /// by their exact float32 distance.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), k = query.k))]
     pub async fn knn<'e>(&self, ex: impl SqliteExecutor<'e>, query: &KnnQuery<'_>) -> Result<Vec<Neighbor>> {
         let invalid =
             |reason: String| VectorError::InvalidQuery { collection: self.name().to_owned(), reason };
@@ -120,7 +121,9 @@ impl Collection {
             return Err(invalid("oversample must be at least 1".into()));
         }
         let max_l2 = match query.max_distance {
-            Some(d) if d.is_nan() || d < 0.0 => return Err(invalid(format!("max_distance must be ≥ 0, not {d}"))),
+            Some(d) if d.is_nan() || d < 0.0 => {
+                return Err(invalid(format!("max_distance must be ≥ 0, not {d}")));
+            }
             // Cosine vectors are stored with unit length, where cos_distance = l2² / 2.
             Some(d) => Some(match self.metric() {
                 Metric::Cosine => (2.0 * f64::from(d)).sqrt(),
