@@ -84,7 +84,7 @@ impl Collection {
         }
         let info = registry::insert(&mut *tx, spec, spec.int8_range_to_register()?).await?;
         let collection = Self::from_info(info);
-        for ddl in [collection.sql.create_table(&collection.info), collection.sql.create_trigger()] {
+        for ddl in collection.sql.create_statements(&collection.info) {
             sqlx::raw_sql(AssertSqlSafe(ddl))
                 .execute(&mut *tx)
                 .await
@@ -163,6 +163,7 @@ impl Collection {
     /// The row must exist ([`VectorError::SourceNotFound`]); the vector is filed under the
     /// row's project. Vectors of the wrong length, with NaN or infinite values, or all zeros in
     /// a cosine collection are [`VectorError::InvalidVector`] and nothing is written.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), kind = %item.kind, id = item.id))]
     pub async fn upsert(&self, conn: &mut SqliteConnection, item: Item<'_>) -> Result<()> {
         let subject = || format!("{} {:?}", item.kind, item.id);
         let invalid = |problem| VectorError::InvalidVector {
@@ -171,8 +172,8 @@ impl Collection {
             problem,
         };
         let vector = encode::prepare(item.vector, self.dimensions(), self.metric()).map_err(invalid)?;
-        let embedding = encode::f32_bytes(&vector);
-        let coarse = self.quantize(&vector);
+        let float = encode::f32_bytes(&vector);
+        let quantized = self.quantize(&vector);
         let sqlx_err = |operation| move |e| VectorError::sqlx(self.name(), operation, e);
 
         let mut tx = conn.begin().await.map_err(|e| DbError::from_sqlx("savepoint", e))?;
@@ -186,11 +187,10 @@ impl Collection {
         // vec0 cannot move a row to another partition, and loses the element type of a
         // quantised vector given to UPDATE (it only survives INSERT): those cases delete and
         // insert. Float32 vectors in the same project are replaced in place.
-        let in_place = stored_project.as_deref() == Some(project.as_str()) && coarse.is_none();
-        if in_place {
+        if quantized.is_none() && stored_project.as_deref() == Some(project.as_str()) {
             sqlx::query(AssertSqlSafe(self.sql.update.clone()))
                 .bind(item.label)
-                .bind(embedding)
+                .bind(float)
                 .bind(key)
                 .execute(&mut *tx)
                 .await
@@ -203,16 +203,24 @@ impl Collection {
                     .await
                     .map_err(sqlx_err("delete"))?;
             }
-            let mut insert = sqlx::query(AssertSqlSafe(self.sql.insert.clone()))
+            let insert = sqlx::query(AssertSqlSafe(self.sql.insert.clone()))
                 .bind(key)
                 .bind(&project)
                 .bind(item.kind)
-                .bind(item.label)
-                .bind(embedding);
-            if let Some(coarse) = coarse {
-                insert = insert.bind(coarse);
-            }
+                .bind(item.label);
+            let insert = match &quantized {
+                Some(quantized) => insert.bind(quantized.as_slice()),
+                None => insert.bind(float),
+            };
             insert.execute(&mut *tx).await.map_err(sqlx_err("insert"))?;
+        }
+        if let Some(store_float) = &self.sql.store_float {
+            sqlx::query(AssertSqlSafe(store_float.clone()))
+                .bind(key)
+                .bind(float)
+                .execute(&mut *tx)
+                .await
+                .map_err(sqlx_err("store float32"))?;
         }
         tx.commit().await.map_err(|e| DbError::from_sqlx("release savepoint", e))?;
         Ok(())
@@ -222,6 +230,7 @@ impl Collection {
     ///
     /// Deleting the source row itself (or its project) deletes its vectors in every
     /// collection automatically; this is for dropping a vector while keeping the row.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), %kind, id))]
     pub async fn delete<'e>(&self, ex: impl SqliteExecutor<'e>, kind: SourceKind, id: &str) -> Result<bool> {
         let done = sqlx::query(AssertSqlSafe(self.sql.delete_source.clone()))
             .bind(kind)

@@ -1,6 +1,7 @@
 //! KNN search: a [`KnnQuery`] — k, an optional maximum distance, and project / kind / label
 //! filters that sqlite-vec applies inside its scan — answered with [`Neighbor`]s.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use nexus_db::SourceKind;
@@ -10,8 +11,7 @@ use sqlx::{AssertSqlSafe, SqliteExecutor};
 use crate::collection::Collection;
 use crate::encode;
 use crate::error::{Result, VectorError};
-use crate::spec::{Element, Metric};
-use crate::sql::{COARSE, EMBEDDING, coarse_param};
+use crate::spec::Metric;
 
 /// Largest `k` sqlite-vec answers (also the cap of `k × oversample`).
 pub const MAX_K: u32 = 4096;
@@ -109,6 +109,7 @@ impl Collection {
     /// to see the transaction's own writes. Float32 collections are exact. Int8 and bit
     /// collections scan their quantised vectors for `k × oversample` candidates, then rank those
     /// by their exact float32 distance.
+    #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), k = query.k))]
     pub async fn knn<'e>(&self, ex: impl SqliteExecutor<'e>, query: &KnnQuery<'_>) -> Result<Vec<Neighbor>> {
         let invalid =
             |reason: String| VectorError::InvalidQuery { collection: self.name().to_owned(), reason };
@@ -137,39 +138,21 @@ impl Collection {
                 problem,
             }
         })?;
-        let coarse = self.quantize(&vector);
+        let quantized = self.quantize(&vector);
         let candidates = query.k.saturating_mul(oversample).min(MAX_K);
 
-        let sql = self.knn_sql(query, max_l2.is_some());
-        let mut statement = sqlx::query_as::<_, (SourceKind, String, f64)>(AssertSqlSafe(sql));
-        // Bind in the order knn_sql writes the placeholders.
-        statement = statement.bind(encode::f32_bytes(&vector));
-        statement = match coarse {
-            Some(coarse) => statement.bind(coarse).bind(candidates),
-            None => statement.bind(query.k),
-        };
-        if let Some(project) = query.project {
-            statement = statement.bind(project);
+        let statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
+        let mut sql = sqlx::query_as::<_, (SourceKind, String, f64)>(AssertSqlSafe(statement.sql));
+        for arg in statement.args {
+            sql = match arg {
+                Arg::Blob(bytes) => sql.bind(bytes),
+                Arg::Count(n) => sql.bind(n),
+                Arg::Real(x) => sql.bind(x),
+                Arg::Text(text) => sql.bind(text),
+                Arg::Kind(kind) => sql.bind(kind),
+            };
         }
-        match kind_filter(query.kinds) {
-            KindFilter::All => {}
-            KindFilter::Only(kind) => statement = statement.bind(kind),
-            KindFilter::AllBut(excluded) => {
-                for kind in excluded {
-                    statement = statement.bind(kind);
-                }
-            }
-        }
-        for label in query.labels {
-            statement = statement.bind(*label);
-        }
-        if let Some(max_l2) = max_l2 {
-            statement = statement.bind(max_l2);
-        }
-        if self.element() != Element::Float32 {
-            statement = statement.bind(query.k);
-        }
-        let rows = statement.fetch_all(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        let rows = sql.fetch_all(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
 
         let metric = self.metric();
         Ok(rows
@@ -184,60 +167,111 @@ impl Collection {
             .collect())
     }
 
-    /// The KNN statement for the shape of `query`. Placeholders, in order: the float32
-    /// vector; for float32 collections `k`, for quantised ones the quantised vector and the
-    /// candidate count; the project; the kind(s) of [`kind_filter`]; each label; the maximum L2
-    /// distance; for quantised collections `k` again.
-    fn knn_sql(&self, query: &KnnQuery<'_>, max_distance: bool) -> String {
-        let table = &self.sql.table;
-        let placeholders = |n: usize| vec!["?"; n].join(", ");
-        let mut filters = String::new();
-        // Writing to a String cannot fail.
-        if query.project.is_some() {
-            let _ = write!(filters, " AND project_id = ?");
+    /// The KNN statement for `query` and its arguments, in placeholder order.
+    ///
+    /// Float32 collections: one vec0 KNN with every filter, joined to `vector_keys`.
+    /// Quantised ones: a vec0 KNN over the quantised vectors for `candidates` rows (same
+    /// filters), whose float32 vectors are then read from the float table and ranked by exact
+    /// distance. The KNN is a MATERIALIZED CTE, so it runs once, as the outer loop of the joins.
+    fn knn_statement<'a>(
+        &self,
+        query: &KnnQuery<'a>,
+        vector: &'a [f32],
+        quantized: Option<Vec<u8>>,
+        candidates: u32,
+        max_l2: Option<f64>,
+    ) -> Statement<'a> {
+        let sql = &self.sql;
+        let mut s = Statement::new(format!(
+            "WITH hits AS MATERIALIZED (SELECT rowid AS key, distance FROM {} WHERE {} MATCH ",
+            sql.table, sql.indexed_column
+        ));
+        match quantized {
+            Some(bytes) => {
+                s.push(sql.indexed_param, Arg::Blob(Cow::Owned(bytes)));
+                s.push(" AND k = ?", Arg::Count(candidates));
+            }
+            None => {
+                s.push("?", Arg::Blob(Cow::Borrowed(encode::f32_bytes(vector))));
+                s.push(" AND k = ?", Arg::Count(query.k));
+            }
+        }
+        if let Some(project) = query.project {
+            s.push(" AND project_id = ?", Arg::Text(project));
         }
         match kind_filter(query.kinds) {
             KindFilter::All => {}
-            KindFilter::Only(_) => {
-                let _ = write!(filters, " AND kind = ?");
-            }
+            KindFilter::Only(kind) => s.push(" AND kind = ?", Arg::Kind(kind)),
             KindFilter::AllBut(excluded) => {
-                for _ in excluded {
-                    let _ = write!(filters, " AND kind != ?");
+                for kind in excluded {
+                    s.push(" AND kind != ?", Arg::Kind(kind));
                 }
             }
         }
-        if !query.labels.is_empty() {
-            let _ = write!(filters, " AND label IN ({})", placeholders(query.labels.len()));
+        for (i, label) in query.labels.iter().enumerate() {
+            s.push(if i == 0 { " AND label IN (?" } else { ", ?" }, Arg::Text(label));
+            if i + 1 == query.labels.len() {
+                s.sql.push(')');
+            }
         }
-        // The CTE is MATERIALIZED so the KNN runs once, as the outer loop of the join.
-        match coarse_param(self.element()) {
+        match &sql.float_table {
             None => {
-                if max_distance {
-                    let _ = write!(filters, " AND distance <= ?");
+                if let Some(max_l2) = max_l2 {
+                    s.push(" AND distance <= ?", Arg::Real(max_l2));
                 }
-                format!(
-                    "WITH hits AS MATERIALIZED (\
-                       SELECT rowid AS key, distance FROM {table} \
-                       WHERE {EMBEDDING} MATCH ? AND k = ?{filters}) \
-                     SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
+                s.sql.push_str(
+                    ") SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
                      FROM hits JOIN vector_keys AS vk ON vk.key = hits.key \
-                     ORDER BY hits.distance, vk.kind, vk.source_id"
-                )
+                     ORDER BY hits.distance, vk.kind, vk.source_id",
+                );
             }
-            Some(coarse) => {
-                let within = if max_distance { "WHERE hits.distance <= ? " } else { "" };
-                format!(
-                    "WITH hits AS MATERIALIZED (\
-                       SELECT rowid AS key, vec_distance_l2({EMBEDDING}, ?) AS distance FROM {table} \
-                       WHERE {COARSE} MATCH {coarse} AND k = ?{filters}) \
-                     SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
-                     FROM hits JOIN vector_keys AS vk ON vk.key = hits.key {within}\
-                     ORDER BY hits.distance, vk.kind, vk.source_id LIMIT ?"
-                )
+            Some(float_table) => {
+                s.push(
+                    "), scored AS (SELECT hits.key AS key, vec_distance_l2(f.embedding, ?) AS distance ",
+                    Arg::Blob(Cow::Borrowed(encode::f32_bytes(vector))),
+                );
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    s.sql,
+                    "FROM hits JOIN {float_table} AS f ON f.key = hits.key) \
+                     SELECT vk.kind, vk.source_id, CAST(scored.distance AS REAL) \
+                     FROM scored JOIN vector_keys AS vk ON vk.key = scored.key"
+                );
+                if let Some(max_l2) = max_l2 {
+                    s.push(" WHERE scored.distance <= ?", Arg::Real(max_l2));
+                }
+                s.push(" ORDER BY scored.distance, vk.kind, vk.source_id LIMIT ?", Arg::Count(query.k));
             }
         }
+        s
     }
+}
+
+/// SQL text and its arguments, built together so they cannot drift apart.
+struct Statement<'a> {
+    sql: String,
+    args: Vec<Arg<'a>>,
+}
+
+impl<'a> Statement<'a> {
+    fn new(sql: String) -> Self {
+        Self { sql, args: Vec::new() }
+    }
+
+    /// Appends `sql`, which has one placeholder, and its argument.
+    fn push(&mut self, sql: &str, arg: Arg<'a>) {
+        self.sql.push_str(sql);
+        self.args.push(arg);
+    }
+}
+
+/// A value bound to a KNN statement.
+enum Arg<'a> {
+    Blob(Cow<'a, [u8]>),
+    Count(u32),
+    Real(f64),
+    Text(&'a str),
+    Kind(SourceKind),
 }
 
 /// How a set of kinds is asked of vec0, where `kind` is a partition key (so vectors of other

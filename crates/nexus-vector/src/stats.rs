@@ -35,9 +35,9 @@ pub struct CollectionStats {
     pub total: u64,
     /// Number of vectors per (project, kind), sorted by project then kind.
     pub groups: Vec<StatsGroup>,
-    /// Bytes of database pages used by the collection's vec0 tables (vectors, quantised
-    /// copies, metadata, rowid map). Includes space freed by deletes that sqlite-vec has not
-    /// reused yet.
+    /// Bytes of database pages used by the collection's tables (vec0's chunks of vectors,
+    /// metadata and rowid map; the float32 table of quantised collections). Includes space
+    /// freed by deletes that sqlite-vec has not reused yet.
     pub bytes: u64,
 }
 
@@ -61,7 +61,7 @@ impl Collection {
         let rows: Vec<(String, SourceKind, i64)> =
             sqlx::query_as(AssertSqlSafe(self.sql.counts.clone())).fetch_all(pool).await.map_err(err)?;
         let bytes: i64 = sqlx::query_scalar(AssertSqlSafe(self.sql.bytes.clone()))
-            .bind(self.sql.shadow_pattern())
+            .bind(self.sql.table_pattern())
             .fetch_one(pool)
             .await
             .map_err(err)?;

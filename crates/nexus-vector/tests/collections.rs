@@ -119,3 +119,20 @@ async fn removing_a_collection_drops_its_tables_and_trigger() -> TestResult {
     assert_ne!(again.table(), table);
     Ok(())
 }
+
+#[tokio::test]
+async fn collections_work_on_an_in_memory_database() -> TestResult {
+    let db = nexus_db::Db::in_memory().await?;
+    let c = Collection::open_or_create(&db, &CollectionSpec::new("mem", "m", 4, Metric::Cosine)).await?;
+    let p = common::project(&db, "p").await?;
+    let mut tx = db.begin().await?;
+    let id = common::source_row(&mut tx, nexus_db::SourceKind::Episode, &p).await?;
+    c.upsert(&mut tx, nexus_vector::Item::new(nexus_db::SourceKind::Episode, &id, &[1.0, 0.0, 0.0, 0.0]))
+        .await?;
+    tx.commit().await?;
+    let hits = c.knn(db.reader(), &nexus_vector::KnnQuery::new(&[1.0, 0.1, 0.0, 0.0], 3)).await?;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(c.stats(db.reader()).await?.total, 1);
+    db.close().await?;
+    Ok(())
+}
