@@ -53,35 +53,28 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
     }
 }
 
-#[async_trait]
-impl<E: Embedder + ?Sized> Embedder for Arc<E> {
-    fn model(&self) -> &str {
-        (**self).model()
-    }
+/// Forwards [`Embedder`] through a smart pointer, so `Arc<dyn Embedder>` and
+/// `Box<dyn Embedder>` are embedders themselves.
+macro_rules! forward_embedder {
+    ($($pointer:ident),+) => {$(
+        #[async_trait]
+        impl<E: Embedder + ?Sized> Embedder for $pointer<E> {
+            fn model(&self) -> &str {
+                (**self).model()
+            }
 
-    fn dimensions(&self) -> usize {
-        (**self).dimensions()
-    }
+            fn dimensions(&self) -> usize {
+                (**self).dimensions()
+            }
 
-    async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed(texts).await
-    }
+            async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+                (**self).embed(texts).await
+            }
+        }
+    )+};
 }
 
-#[async_trait]
-impl<E: Embedder + ?Sized> Embedder for Box<E> {
-    fn model(&self) -> &str {
-        (**self).model()
-    }
-
-    fn dimensions(&self) -> usize {
-        (**self).dimensions()
-    }
-
-    async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        (**self).embed(texts).await
-    }
-}
+forward_embedder!(Arc, Box);
 
 /// Rejects blank texts (empty or whitespace only), naming every one of them.
 pub(crate) fn check_not_blank(texts: &[&str]) -> Result<()> {
