@@ -26,7 +26,7 @@ async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
         db,
         project,
         "src/hybrid.rs",
-        "pub struct HybridSearchBuilder { k: usize }\nimpl HybridSearchBuilder { pub fn new() -> Self { todo!() } }",
+        "pub struct HybridSearchBuilder { k: usize }\nimpl HybridSearchBuilder { pub fn new() -> Self { Self { k: 10 } } }",
         &["HybridSearchBuilder"],
     )
     .await?;
@@ -34,7 +34,7 @@ async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
         db,
         project,
         "src/parse.rs",
-        "pub fn parse_query(text: &str) -> Query { todo!() }",
+        "pub fn parse_query(text: &str) -> Query { Query::from(text) }",
         &["parse_query"],
     )
     .await?;
