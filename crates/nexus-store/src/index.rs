@@ -167,14 +167,24 @@ impl Store {
         let texts: Vec<&str> =
             chunked.iter().flat_map(|(_, chunks)| chunks.iter().map(|c| c.content.as_str())).collect();
         // Embed before taking the write lock: readers and other writers are not held up.
-        let mut vectors = self.embedder().embed(&texts).await?.into_iter();
+        let vectors = self.embedder().embed(&texts).await?;
+        if vectors.len() != texts.len() {
+            // The Embedder contract is one vector per text; refuse to store chunks without one.
+            return Err(nexus_embed::EmbedError::InvalidResponse {
+                model: self.embedder().model().to_owned(),
+                message: format!("{} vectors for {} chunks", vectors.len(), texts.len()),
+                inputs: (vectors.len()..texts.len()).collect(),
+            }
+            .into());
+        }
+        let mut vectors = vectors.into_iter();
         let mut tx = self.db().begin().await?;
         for (file, chunks) in chunked {
             report.chunks_removed += code_chunks::delete_for_file(&mut *tx, project_id, &file.path).await?;
             let count = chunks.len();
             for chunk in chunks {
+                let Some(vector) = vectors.next() else { break }; // lengths checked above
                 let row = code_chunks::create(&mut *tx, chunk.into_new_code_chunk(project_id)).await?;
-                let Some(vector) = vectors.next() else { break };
                 let item = Item::new(SourceKind::CodeChunk, &row.id, &vector).label(&row.language);
                 self.collection().upsert(&mut tx, item).await?;
             }
