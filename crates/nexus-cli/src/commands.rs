@@ -23,26 +23,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::open_with(DbOptions::file(&cli.db).run_migrations(false)).await?;
             let version = db.migrate().await?;
             db.close().await?;
-            println!("{}", serde_json::json!({ "db": cli.db, "migration_version": version }));
+            out!("{}", serde_json::json!({ "db": cli.db, "migration_version": version }))?;
         }
         Command::Health => {
-            let db = Db::open_with(DbOptions::file(&cli.db).run_migrations(!cli.no_migrate)).await?;
+            // Read-only: with migrations on, an out-of-date schema is an error naming the versions.
+            let options =
+                DbOptions::file(existing_db(&cli.db)?).read_only(true).run_migrations(!cli.no_migrate);
+            let db = Db::open_with(options).await?;
             let health = db.health().await?;
             db.close().await?;
-            println!("{}", serde_json::to_string_pretty(&health)?);
+            out!("{}", serde_json::to_string_pretty(&health)?)?;
             if !health.healthy {
                 bail!("database is not healthy (run `nexus migrate`?)");
             }
         }
         Command::Index { path, project } => {
-            let store = open_store(&cli).await?;
+            let store = open_store(&cli, Access::ReadWrite).await?;
             let project_id = project_for(&store, path, project.as_deref()).await?;
             let report = index(&store, &project_id, path).await?;
-            print_report(path, &report);
+            print_report(path, &report)?;
             store.close().await?;
         }
         Command::Search { query, project, mode, limit, explain, json } => {
-            let store = open_store(&cli).await?;
+            let store = open_store(&cli, Access::ReadOnly).await?;
             let mut search =
                 store.search().text(query.as_str()).limit(*limit).explain(*explain).mode(match mode {
                     ModeArg::Hybrid => Mode::Hybrid,
@@ -57,16 +60,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let results = search.execute().await?;
             let elapsed = started.elapsed();
             if *json {
-                println!("{}", output::hits_json(query, &format!("{mode:?}").to_lowercase(), &results));
+                out!("{}", output::hits_json(query, &format!("{mode:?}").to_lowercase(), &results))?;
             } else {
-                output::print_hits(&results, *explain);
+                output::print_hits(&results, *explain)?;
                 eprintln!("({} hits in {:.1} ms)", results.hits.len(), elapsed.as_secs_f64() * 1e3);
             }
             store.close().await?;
         }
         Command::Stats => {
-            let store = open_store(&cli).await?;
-            println!("{}", serde_json::to_string_pretty(&store.stats().await?)?);
+            let store = open_store(&cli, Access::ReadOnly).await?;
+            out!("{}", serde_json::to_string_pretty(&store.stats().await?)?)?;
             store.close().await?;
         }
         Command::Demo => demo(&cli).await?,
@@ -74,8 +77,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How a command uses the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Only reads: the file must exist; it is opened read-only (works on a read-only file or
+    /// directory and while another process writes).
+    ReadOnly,
+    /// Writes: the file is created and migrated when needed.
+    ReadWrite,
+}
+
+/// The database file a reading command needs, or [`MissingDb`].
+fn existing_db(path: &Path) -> anyhow::Result<&Path> {
+    if path.is_file() { Ok(path) } else { Err(MissingDb(path.to_path_buf()).into()) }
+}
+
+/// A reading command was pointed at a file that does not exist (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("no database at {} (create one with nexus migrate or nexus index)", .0.display())]
+pub struct MissingDb(pub std::path::PathBuf);
+
 /// Opens the store with the chosen embedder.
-async fn open_store(cli: &Cli) -> anyhow::Result<Store> {
+async fn open_store(cli: &Cli, access: Access) -> anyhow::Result<Store> {
+    if access == Access::ReadOnly {
+        existing_db(&cli.db)?;
+    }
     let kind = match cli.embedder {
         EmbedderArg::Local => EmbedderKind::Local,
         EmbedderArg::Openai => EmbedderKind::OpenAi,
@@ -84,6 +110,7 @@ async fn open_store(cli: &Cli) -> anyhow::Result<Store> {
     let store = Store::builder(&cli.db)
         .embedder(Arc::clone(&embedder))
         .run_migrations(!cli.no_migrate)
+        .read_only(access == Access::ReadOnly)
         .open()
         .await
         .with_context(|| format!("cannot open {}", cli.db.display()))?;
@@ -97,11 +124,8 @@ async fn project_for(store: &Store, path: &Path, name: Option<&str>) -> anyhow::
         Some(name) => name.to_owned(),
         None => root.file_name().map_or_else(|| "root".to_owned(), |n| n.to_string_lossy().into_owned()),
     };
-    if let Some(project) = projects::find_by_name(store.db().reader(), &name).await? {
-        return Ok(project.id);
-    }
-    let project =
-        projects::create(store.db().writer(), NewProject::new(name, root.display().to_string())).await?;
+    let new = NewProject::new(name, root.display().to_string());
+    let (project, _created) = projects::get_or_create(store.db().writer(), new).await?;
     Ok(project.id)
 }
 
@@ -124,9 +148,9 @@ async fn index(store: &Store, project_id: &str, path: &Path) -> anyhow::Result<I
     Ok(report)
 }
 
-fn print_report(path: &Path, r: &IndexReport) {
+fn print_report(path: &Path, r: &IndexReport) -> std::io::Result<()> {
     let secs = r.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    out!(
         "indexed {}: {} files ({} new or changed, {} unchanged, {} removed, {} skipped), {} chunks written, {} removed in {:.2} s ({:.0} files/s, {:.0} chunks/s)",
         path.display(),
         r.files_seen,
@@ -139,10 +163,11 @@ fn print_report(path: &Path, r: &IndexReport) {
         secs,
         r.files_seen as f64 / secs,
         r.chunks_written as f64 / secs,
-    );
+    )?;
     for error in &r.errors {
         eprintln!("  skipped: {error}");
     }
+    Ok(())
 }
 
 /// The searches `demo` runs.
@@ -163,13 +188,13 @@ async fn demo(cli: &Cli) -> anyhow::Result<()> {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     };
-    let store = open_store(cli).await?;
-    println!("Nexus demo: database {}, embedder {}", cli.db.display(), store.embedder().model());
+    let store = open_store(cli, Access::ReadWrite).await?;
+    out!("Nexus demo: database {}, embedder {}", cli.db.display(), store.embedder().model())?;
     let project_id = project_for(&store, &root, Some("nexus")).await?;
     let report = index(&store, &project_id, &root).await?;
-    print_report(&root, &report);
+    print_report(&root, &report)?;
     for query in DEMO_QUERIES {
-        println!("\n$ nexus search {query:?} --project nexus");
+        out!("\n$ nexus search {query:?} --project nexus")?;
         let results = store
             .search()
             .text(query)
@@ -183,13 +208,13 @@ async fn demo(cli: &Cli) -> anyhow::Result<()> {
             .hits
             .retain(|h| !matches!(&h.source, nexus_search::Source::CodeChunk(c) if c.file == DEMO_SOURCE));
         results.hits.truncate(3);
-        output::print_hits(&results, false);
+        output::print_hits(&results, false)?;
     }
     store.close().await?;
-    println!(
+    out!(
         "\nIndex your own tree:  nexus --db {} index /path/to/your/project\nthen search it:       nexus --db {} search \"your question\" --explain",
         cli.db.display(),
         cli.db.display()
-    );
+    )?;
     Ok(())
 }

@@ -15,6 +15,15 @@
 // A command-line tool's job is to print: stdout for results, stderr for errors.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `println!` that returns the write error instead of panicking, so a closed pipe
+/// (`nexus search x | head -1`) ends the command quietly (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod commands;
 mod output;
 
@@ -113,9 +122,21 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.is::<commands::MissingDb>() => {
+            eprintln!("nexus: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("nexus: {}", output::one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// True when the error is stdout's reader having gone away: not a failure of the command.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -38,24 +38,24 @@ fn preview(hit: &Hit) -> String {
 }
 
 /// Prints hits for a person.
-pub fn print_hits(results: &SearchResults, explain: bool) {
+pub fn print_hits(results: &SearchResults, explain: bool) -> std::io::Result<()> {
     if results.hits.is_empty() {
-        println!("no hits");
-        return;
+        return out!("no hits");
     }
     for (i, hit) in results.hits.iter().enumerate() {
-        println!("{:>2}. {}  score {:.4}", i + 1, location(hit), hit.score);
+        out!("{:>2}. {}  score {:.4}", i + 1, location(hit), hit.score)?;
         let text = hit.snippet.clone().unwrap_or_else(|| preview(hit));
         let text: String = text.replace("<mark>", "[").replace("</mark>", "]").replace('\n', " ");
-        println!("    {}", truncate(&text, 160));
+        out!("    {}", truncate(&text, 160))?;
         if explain && let Some(b) = &hit.explain {
             let leg = |l: Option<nexus_search::LegScore>, what: &str| match l {
                 Some(l) => format!("{what} rank {} score {:.4} → {:.5}", l.rank, l.score, l.contribution),
                 None => format!("{what} —"),
             };
-            println!("    {} | {}", leg(b.fts, "fts"), leg(b.vector, "vector (−distance)"));
+            out!("    {} | {}", leg(b.fts, "fts"), leg(b.vector, "vector (−distance)"))?;
         }
     }
+    Ok(())
 }
 
 /// The `--json` form: one object with a `hits` array.

@@ -78,6 +78,8 @@ fn index_then_search_as_text_and_json() -> TestResult {
 fn errors_are_one_line_with_a_failing_status() -> TestResult {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["search".into(), "x".into(), "--project".into(), "nope".into()], "unknown project"),
         (vec!["index".into(), dir.path().join("missing").to_string_lossy().into_owned()], "cannot index"),
@@ -97,5 +99,98 @@ fn errors_are_one_line_with_a_failing_status() -> TestResult {
     assert!(!out.status.success());
     assert!(err.starts_with("nexus: ") && err.trim_end().lines().count() == 1, "{err}");
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn reading_commands_refuse_a_missing_database_with_status_2() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let typo = dir.path().join("typo.db");
+    for args in [&["search", "x"][..], &["stats"], &["health"]] {
+        let out = nexus(&typo, args)?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "nexus: no database at {} (create one with nexus migrate or nexus index)",
+                typo.display()
+            )
+        );
+        assert!(!typo.exists(), "{args:?} created the file");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .arg("--db")
+        .arg(&db)
+        .args(["search", "cart total password", "--limit", "200"])
+        .env_remove("NEXUS_EMBEDDER")
+        .env_remove("OPENAI_API_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    drop(child.stdout.take()); // the reader goes away before anything is printed
+    let out = child.wait_with_output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn processes_migrating_a_fresh_file_at_once_all_succeed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    for round in 0..10 {
+        let db = dir.path().join(format!("race-{round}.db"));
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_nexus"))
+                    .arg("--db")
+                    .arg(&db)
+                    .arg("migrate")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+            })
+            .collect::<Result<_, _>>()?;
+        for child in children {
+            let out = child.wait_with_output()?;
+            assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let health = nexus(&db, &["health"])?;
+        assert!(health.status.success(), "round {round}: {}", String::from_utf8_lossy(&health.stderr));
+    }
+    Ok(())
+}
+
+#[test]
+fn reading_commands_work_while_another_process_holds_the_write_lock() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let holder = runtime.block_on(nexus_db::Db::open(&db))?;
+    let tx = runtime.block_on(holder.begin())?; // BEGIN IMMEDIATE: the write lock, held
+    for args in [&["search", "cart", "--json"][..], &["stats"], &["health"]] {
+        let started = std::time::Instant::now();
+        let out = nexus(&db, args)?;
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        // The busy timeout is 30 s: a command that waited for the lock would take that long.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{args:?} waited for the write lock");
+    }
+    let search = nexus(&db, &["search", "cart", "--json"])?;
+    let value: serde_json::Value = serde_json::from_slice(&search.stdout)?;
+    assert_eq!(value["hits"][0]["file"], "src/cart.rs");
+    runtime.block_on(tx.rollback())?;
+    runtime.block_on(holder.close())?;
     Ok(())
 }

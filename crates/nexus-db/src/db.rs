@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sqlx::sqlite::SqlitePoolOptions;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
-use tracing::{Instrument, debug, info_span};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tracing::{Instrument, debug, info_span, warn};
 
 use crate::error::{DbError, Result};
 use crate::health::{self, Health};
@@ -35,6 +35,70 @@ pub struct Db {
     writer: SqlitePool,
     reader: SqlitePool,
     location: Arc<Location>,
+    read_only: bool,
+}
+
+/// Pool options of the single writer connection.
+fn writer_pool(options: &DbOptions) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(options.acquire_timeout)
+        .after_release(|conn, _| Box::pin(release_writer(conn)))
+}
+
+/// Opens the writer of a read-only database and returns it with the connect options its
+/// readers must use. A WAL database needs its `-shm` file, which SQLite creates on first read;
+/// where it cannot (a read-only directory, no other process has the file open), the file is
+/// opened as immutable instead.
+async fn open_read_only_writer(
+    options: &DbOptions,
+    connect: SqliteConnectOptions,
+) -> std::result::Result<(SqlitePool, SqliteConnectOptions), sqlx::Error> {
+    let connect = connect.read_only(true);
+    let writer = writer_pool(options).connect_with(connect.clone()).await?;
+    let probe = sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&writer).await;
+    match probe {
+        Ok(_) => Ok((writer, connect)),
+        Err(e) if sqlite_code(&e).is_some_and(|code| matches!(code & 0xff, 8 | 14)) => {
+            debug!(error = %e, "cannot open the WAL index read-only; opening the file as immutable");
+            writer.close().await;
+            let connect = connect.immutable(true);
+            let writer = writer_pool(options).connect_with(connect.clone()).await?;
+            Ok((writer, connect))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// SQLite's (extended) result code of a database error.
+fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
+    match error {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse().ok()),
+        _ => None,
+    }
+}
+
+/// Decides whether the writer connection goes back to the pool after use.
+///
+/// sqlx keeps its own count of open transactions. When a `COMMIT` fails (a full disk, an I/O
+/// error) SQLite has already rolled the transaction back, the `ROLLBACK` that sqlx sends when
+/// the `Transaction` is dropped then fails too, and sqlx's count stays at one: every later
+/// `begin()` on that connection would fail with "non-zero transaction depth". A connection in
+/// that state is closed here, and the pool opens a fresh one for the next write.
+async fn release_writer(conn: &mut SqliteConnection) -> std::result::Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped `Transaction` queues its rollback on the connection's worker; wait for it.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        warn!("writer connection left inside a failed transaction; replacing it");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 impl Db {
@@ -62,30 +126,41 @@ impl Db {
 
             // The writer: exactly one connection, kept open for the life of the Db (which also
             // keeps an in-memory database alive).
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect.clone())
-                .await
-                .map_err(open_err)?;
+            let (writer, connect) = if options.read_only {
+                open_read_only_writer(&options, connect).await.map_err(open_err)?
+            } else {
+                (writer_pool(&options).connect_with(connect.clone()).await.map_err(open_err)?, connect)
+            };
 
-            if options.run_migrations {
+            if options.read_only {
+                // Nothing may be written, so nothing is migrated: the file must be current.
+                if migrate::state(&writer).await? != migrate::State::Current {
+                    return Err(DbError::SchemaNotCurrent {
+                        path: location_name.clone(),
+                        found: migrate::applied_version(&writer).await?,
+                        latest: migrate::latest_version(),
+                    });
+                }
+            } else if options.run_migrations {
                 let version = migrate::run(&writer).await?;
                 debug!(?version, "migrations applied");
             }
 
+            // Readers of an in-memory database keep one connection open for good: the writer
+            // may be replaced after a failed commit (see `release_writer`), and the shared
+            // in-memory database lives only while some connection to it is open.
+            let keep_one = u32::from(matches!(options.location, Location::InMemory));
             let reader = SqlitePoolOptions::new()
                 .max_connections(options.readers)
-                .min_connections(0)
+                .min_connections(keep_one)
+                .idle_timeout((keep_one == 0).then_some(std::time::Duration::from_secs(600)))
+                .max_lifetime((keep_one == 0).then_some(std::time::Duration::from_secs(1800)))
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect.pragma("query_only", "ON"))
                 .await
                 .map_err(open_err)?;
 
-            Ok(Self { writer, reader, location: Arc::new(options.location) })
+            Ok(Self { writer, reader, location: Arc::new(options.location), read_only: options.read_only })
         }
         .instrument(span)
         .await
@@ -166,18 +241,34 @@ impl Db {
         health::check(&self.reader, matches!(*self.location, Location::InMemory)).await
     }
 
+    /// True when this handle was opened read-only ([`DbOptions::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Closes the database cleanly: readers first, then a `wal_checkpoint(TRUNCATE)` on the
     /// writer so every committed page is in the main file and the `-wal` file is empty, then
     /// the writer. Other clones of this handle stop working.
+    ///
+    /// The checkpoint is an optimisation, not a condition of durability (committed data is safe
+    /// in the WAL): a read-only handle skips it, and when another process is reading, the file
+    /// cannot be written or the disk is full, the WAL is left for a later checkpoint and
+    /// closing still succeeds.
     pub async fn close(self) -> Result<()> {
         self.reader.close().await;
-        if matches!(*self.location, Location::File(_)) {
-            let (busy, log, checkpointed): (i64, i64, i64) =
-                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .fetch_one(&self.writer)
-                    .await
-                    .map_err(|e| DbError::from_sqlx("wal_checkpoint", e))?;
-            debug!(busy, log, checkpointed, "wal checkpoint on close");
+        if matches!(*self.location, Location::File(_)) && !self.read_only {
+            let checkpoint: std::result::Result<(i64, i64, i64), _> =
+                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writer).await;
+            match checkpoint.map_err(|e| DbError::from_sqlx("wal_checkpoint", e)) {
+                Ok((busy, log, checkpointed)) => debug!(busy, log, checkpointed, "wal checkpoint on close"),
+                Err(e) if e.is_busy() || e.is_read_only() || e.is_full() => {
+                    warn!(error = %e, "WAL not checkpointed on close; its commits are safe and are checkpointed later");
+                }
+                Err(e) => {
+                    self.writer.close().await;
+                    return Err(e);
+                }
+            }
         }
         self.writer.close().await;
         Ok(())

@@ -103,6 +103,26 @@ pub enum DbError {
         /// Why it was rejected.
         reason: Cow<'static, str>,
     },
+    /// A read-only open found a database that is not at this build's latest migration.
+    #[error("{path}: schema is at migration {found:?}, this build needs {latest:?} (run `nexus migrate`)")]
+    SchemaNotCurrent {
+        /// The database file.
+        path: String,
+        /// The highest applied migration.
+        found: Option<i64>,
+        /// The highest migration this build knows.
+        latest: Option<i64>,
+    },
+    /// A value given to a write was refused before reaching the database.
+    #[error("{table}.{column}: {reason}")]
+    InvalidValue {
+        /// The table that would have been written.
+        table: &'static str,
+        /// The column the value was for.
+        column: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
     /// Any other database error, with the table (or operation) it concerns.
     #[error("{context}: {source}")]
     Sqlx {
@@ -151,18 +171,31 @@ impl DbError {
         matches!(self, Self::Constraint { kind, .. } if *kind == wanted)
     }
 
-    /// True when SQLite reported the database as busy or locked.
-    pub fn is_busy(&self) -> bool {
+    /// True when SQLite refused to write because the database is read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.sqlite_code().is_some_and(|c| c & 0xff == 8)
+    }
+
+    /// True when SQLite reported the disk (or `max_page_count`) as full.
+    pub fn is_full(&self) -> bool {
+        self.sqlite_code().is_some_and(|c| c & 0xff == 13)
+    }
+
+    /// SQLite's extended result code, when this error came from SQLite.
+    pub fn sqlite_code(&self) -> Option<i32> {
         let source = match self {
-            Self::Sqlx { source, .. } | Self::Open { source, .. } => source,
-            _ => return false,
+            Self::Sqlx { source, .. } | Self::Open { source, .. } | Self::Decode { source, .. } => source,
+            _ => return None,
         };
         match source {
-            sqlx::Error::Database(db) => {
-                db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6))
-            }
-            _ => false,
+            sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i32>().ok()),
+            _ => None,
         }
+    }
+
+    /// True when SQLite reported the database as busy or locked.
+    pub fn is_busy(&self) -> bool {
+        self.sqlite_code().is_some_and(|c| matches!(c & 0xff, 5 | 6))
     }
 }
 
@@ -183,6 +216,27 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
     fn in_table(self, table: &'static str) -> Result<T> {
         self.map_err(|e| DbError::from_sqlx(table, e))
+    }
+}
+
+/// Reads the rows of an `INSERT`/`UPDATE`/`DELETE … RETURNING` statement that was run to
+/// completion with `fetch_all`.
+///
+/// Never read a `RETURNING` statement with `fetch_one` or `fetch_optional`: they stop after
+/// the first row, and SQLite finishes the statement — outside a transaction, *commits* — only
+/// when sqlx later resets it, dropping the error of that reset. On a full disk the caller got
+/// `Ok(row)` for a row that was never stored (issue 19), and the unfinished statement kept the
+/// WAL from being checkpointed. `fetch_all` steps to `SQLITE_DONE`, so a failed commit is
+/// reported here.
+pub trait ReturningExt<T> {
+    /// The first returned row (`None` when the statement matched nothing), with the error
+    /// mapped by [`DbError::from_sqlx`] for `table`.
+    fn first_row(self, table: &'static str) -> Result<Option<T>>;
+}
+
+impl<T> ReturningExt<T> for std::result::Result<Vec<T>, sqlx::Error> {
+    fn first_row(self, table: &'static str) -> Result<Option<T>> {
+        self.map_err(|e| DbError::from_sqlx(table, e)).map(|rows| rows.into_iter().next())
     }
 }
 

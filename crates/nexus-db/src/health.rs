@@ -9,7 +9,8 @@ use crate::migrate;
 /// A snapshot of the database's configuration and state.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Health {
-    /// True when the pragmas are as Nexus needs them and the schema is fully migrated.
+    /// True when the pragmas are as Nexus needs them, the schema is fully migrated and
+    /// `PRAGMA quick_check` found no damage.
     pub healthy: bool,
     /// `journal_mode` is WAL (always false for in-memory databases, which have no WAL).
     pub wal_mode: bool,
@@ -27,6 +28,10 @@ pub struct Health {
     pub migration_version: Option<i64>,
     /// The highest migration this build knows.
     pub latest_migration: Option<i64>,
+    /// What `PRAGMA quick_check` reported: `["ok"]`, or up to 20 problems. It reads every page
+    /// and checks CHECK and NOT NULL constraints and page structure (not index contents
+    /// against their tables: `PRAGMA integrity_check` does that, more slowly).
+    pub quick_check: Vec<String>,
 }
 
 /// Reads the health snapshot through `pool`. `in_memory` relaxes the WAL requirement.
@@ -45,10 +50,22 @@ pub(crate) async fn check(pool: &SqlitePool, in_memory: bool) -> Result<Health> 
         sqlx::query_as("SELECT sqlite_version(), vec_version()").fetch_one(pool).await.map_err(ctx)?;
     let migration_version = migrate::applied_version(pool).await?;
     let latest_migration = migrate::latest_version();
+    // Damage bad enough to stop the check itself is reported as its finding, not as an error.
+    let quick_check: Vec<String> = match sqlx::query_scalar("PRAGMA quick_check(20)").fetch_all(pool).await {
+        Ok(found) => found,
+        Err(e) => {
+            let error = ctx(e);
+            if !error.sqlite_code().is_some_and(|c| matches!(c & 0xff, 11 | 26)) {
+                return Err(error);
+            }
+            vec![format!("quick_check stopped: {error}")]
+        }
+    };
+    let intact = quick_check.len() == 1 && quick_check[0] == "ok";
 
     let wal_mode = journal_mode.eq_ignore_ascii_case("wal");
     let foreign_keys = foreign_keys == 1;
-    let healthy = (wal_mode || in_memory) && foreign_keys && migration_version == latest_migration;
+    let healthy = (wal_mode || in_memory) && foreign_keys && migration_version == latest_migration && intact;
     Ok(Health {
         healthy,
         wal_mode,
@@ -59,5 +76,6 @@ pub(crate) async fn check(pool: &SqlitePool, in_memory: bool) -> Result<Health> 
         sqlite_vec_version,
         migration_version,
         latest_migration,
+        quick_check,
     })
 }

@@ -35,9 +35,10 @@ pub mod migrate;
 mod models;
 mod options;
 mod time;
+mod validate;
 
 pub use db::Db;
-pub use error::{ConstraintKind, DbError, OptionExt, Result, ResultExt};
+pub use error::{ConstraintKind, DbError, OptionExt, Result, ResultExt, ReturningExt};
 pub use extension::register_sqlite_vec;
 pub use health::Health;
 pub use id::new_id;
@@ -45,3 +46,4 @@ pub use models::*;
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;
 pub use time::Timestamp;
+pub use validate::MAX_CONTENT_BYTES;

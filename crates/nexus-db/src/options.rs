@@ -51,6 +51,8 @@ pub struct DbOptions {
     pub(crate) temp_store_memory: bool,
     pub(crate) run_migrations: bool,
     pub(crate) acquire_timeout: Duration,
+    pub(crate) read_only: bool,
+    pub(crate) create_if_missing: bool,
 }
 
 impl DbOptions {
@@ -66,6 +68,8 @@ impl DbOptions {
             temp_store_memory: true,
             run_migrations: true,
             acquire_timeout: Duration::from_secs(60),
+            read_only: false,
+            create_if_missing: true,
         }
     }
 
@@ -130,6 +134,29 @@ impl DbOptions {
         self
     }
 
+    /// Open the file read-only (default false): nothing is created, migrated or written
+    /// (writes fail with a read-only error), the file must already be at the latest migration
+    /// ([`crate::DbError::SchemaNotCurrent`] otherwise), and closing does not checkpoint. Works on a
+    /// file the process may not write, and while another process holds a write transaction.
+    /// In a directory where SQLite cannot create the `-shm` file, the database is opened as
+    /// immutable (no other process may then change it while it is open).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// Create the file when it does not exist (default true; never when read-only). With
+    /// `false`, opening a missing file fails.
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+
+    /// True when the database is to be opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// The configured location.
     pub fn location(&self) -> &Location {
         &self.location
@@ -165,9 +192,11 @@ impl DbOptions {
     /// in-memory database when the location is [`Location::InMemory`].
     pub(crate) fn connect_options(&self, memory_name: &str) -> SqliteConnectOptions {
         let base = match &self.location {
+            // A read-only connection cannot switch the journal mode; the file already has it.
+            Location::File(path) if self.read_only => SqliteConnectOptions::new().filename(path),
             Location::File(path) => SqliteConnectOptions::new()
                 .filename(path)
-                .create_if_missing(true)
+                .create_if_missing(self.create_if_missing)
                 .journal_mode(SqliteJournalMode::Wal),
             // A named in-memory database with a shared cache: every connection of this Db sees
             // the same data. WAL does not apply to memory databases.

@@ -71,6 +71,14 @@ impl StoreBuilder {
         self
     }
 
+    /// Open the database read-only (see [`DbOptions::read_only`]): search, recall and stats
+    /// work on a read-only file or directory and while another process holds the write lock;
+    /// writes fail, and embeddings are not cached.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.options = self.options.read_only(read_only);
+        self
+    }
+
     /// Replaces every database option (pragmas, pool sizes, timeouts) at once.
     pub fn db_options(mut self, options: DbOptions) -> Self {
         self.options = options;
@@ -81,15 +89,24 @@ impl StoreBuilder {
     pub async fn open(self) -> Result<Store> {
         let db = Db::open_with(self.options).await?;
         let base: Arc<dyn Embedder> = self.embedder.unwrap_or_else(|| Arc::new(LocalEmbedder::default()));
-        let embedder: Arc<dyn Embedder> =
-            if self.cache { Arc::new(CachedEmbedder::new(base, db.clone())) } else { base };
+        let embedder: Arc<dyn Embedder> = if self.cache && !db.is_read_only() {
+            Arc::new(CachedEmbedder::new(base, db.clone()))
+        } else {
+            base
+        };
         let spec = CollectionSpec::new(
             collection_name(embedder.model(), embedder.dimensions()),
             embedder.model(),
             u32::try_from(embedder.dimensions()).unwrap_or(u32::MAX),
             Metric::Cosine,
         );
-        let collection = Collection::open_or_create(&db, &spec).await?;
+        let collection = if db.is_read_only() {
+            // Nothing can be created: a database where nothing was embedded with this model yet
+            // is `UnknownCollection`.
+            Collection::open(db.reader(), &spec.name).await?
+        } else {
+            Collection::open_or_create(&db, &spec).await?
+        };
         Ok(Store { db, embedder, collection })
     }
 }

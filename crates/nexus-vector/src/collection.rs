@@ -72,15 +72,19 @@ impl Collection {
     /// element type is [`VectorError::SpecMismatch`], so vectors of two embedding spaces are
     /// never mixed.
     ///
-    /// Uses the writer: do not call it while holding a transaction from [`Db::begin`].
+    /// An existing collection is found with a read (no write lock is taken, so this works on a
+    /// read-only database and while another process writes). Creating one uses the writer: do
+    /// not call it while holding a transaction from [`Db::begin`].
     pub async fn open_or_create(db: &Db, spec: &CollectionSpec) -> Result<Self> {
         spec.validate()?;
+        if let Some(info) = registry::find(db.reader(), &spec.name).await? {
+            return Self::opened(info, spec);
+        }
         let mut tx = db.begin().await?;
+        // Another process may have created it since the read above.
         if let Some(info) = registry::find(&mut *tx, &spec.name).await? {
             tx.commit().await.map_err(|e| DbError::from_sqlx("commit", e))?;
-            check_matches(&info, spec)?;
-            debug!(collection = %info.name, "vector collection opened");
-            return Ok(Self::from_info(info));
+            return Self::opened(info, spec);
         }
         let info = registry::insert(&mut *tx, spec, spec.int8_range_to_register()?).await?;
         let collection = Self::from_info(info);
@@ -94,6 +98,13 @@ impl Collection {
         info!(collection = %spec.name, table = %collection.sql.table, model = %spec.model,
               dimensions = spec.dimensions, "vector collection created");
         Ok(collection)
+    }
+
+    /// The collection of an existing registry row, which must match `spec`.
+    fn opened(info: CollectionInfo, spec: &CollectionSpec) -> Result<Self> {
+        check_matches(&info, spec)?;
+        debug!(collection = %info.name, "vector collection opened");
+        Ok(Self::from_info(info))
     }
 
     /// Opens the registered collection `name`, or [`VectorError::UnknownCollection`].

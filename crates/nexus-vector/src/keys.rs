@@ -4,7 +4,7 @@
 //! Deleting the row deletes the key (migration 0002 triggers) and the key's vectors
 //! (each collection's trigger).
 
-use nexus_db::{ResultExt, SourceKind};
+use nexus_db::{DbError, ResultExt, ReturningExt, SourceKind};
 use sqlx::SqliteConnection;
 
 use crate::error::{Result, VectorError};
@@ -49,7 +49,8 @@ pub(crate) async fn ensure_key(conn: &mut SqliteConnection, kind: SourceKind, id
         return Ok(key);
     }
     Ok(sqlx::query_scalar!("INSERT INTO vector_keys (kind, source_id) VALUES (?, ?) RETURNING key", kind, id)
-        .fetch_one(conn)
+        .fetch_all(conn)
         .await
-        .in_table(TABLE)?)
+        .first_row(TABLE)?
+        .ok_or_else(|| DbError::not_found(TABLE, id))?)
 }

@@ -1,7 +1,7 @@
 //! The registry table `vector_collections` (migration 0002): one row per collection, with the
 //! model, dimensions, metric and element type its vectors were made with.
 
-use nexus_db::{ResultExt, Timestamp};
+use nexus_db::{DbError, ResultExt, ReturningExt, Timestamp};
 use serde::Serialize;
 use sqlx::SqliteExecutor;
 
@@ -71,9 +71,10 @@ pub(crate) async fn insert<'e>(
         int8_range,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?)
+    .first_row(TABLE)?
+    .ok_or_else(|| DbError::not_found(TABLE, spec.name.clone()))?)
 }
 
 /// Removes the registry row of collection `id`.

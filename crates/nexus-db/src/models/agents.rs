@@ -6,7 +6,8 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::validate;
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "agents";
@@ -151,6 +152,7 @@ macro_rules! query_agents {
 
 /// Inserts an agent (status idle) and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Agent> {
+    validate::finite(TABLE, "temperature", new.temperature)?;
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
     let tools = (!new.tools.is_empty()).then_some(Json(new.tools));
@@ -170,9 +172,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Ag
         now,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The agent with this id, or `NotFound`.
@@ -203,6 +206,7 @@ pub async fn list<'e>(ex: impl SqliteExecutor<'e>, filter: &AgentFilter) -> Resu
 
 /// Writes every mutable field of `agent` and returns the stored row.
 pub async fn update<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<Agent> {
+    validate::finite(TABLE, "temperature", agent.temperature)?;
     query_agents!(
         "UPDATE agents
          SET type = ?, status = ?, model_provider = ?, model_name = ?, temperature = ?,
@@ -230,9 +234,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<Ag
         agent.termination_reason,
         agent.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &agent.id)
 }
 
@@ -247,9 +251,9 @@ pub async fn assign_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, task_id: &st
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 
@@ -263,9 +267,9 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Agent
         now,
         id
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 
@@ -279,9 +283,9 @@ pub async fn record_tokens<'e>(ex: impl SqliteExecutor<'e>, id: &str, tokens: i6
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 
@@ -299,9 +303,9 @@ pub async fn finish_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, succeeded: b
         succeeded,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 
@@ -318,9 +322,9 @@ pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &str, reason: &str) 
         reason,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

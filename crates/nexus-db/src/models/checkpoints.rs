@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "checkpoints";
@@ -91,9 +91,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Resu
         new.git_commit,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The checkpoint with this id, or `NotFound`.

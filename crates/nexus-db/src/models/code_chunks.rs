@@ -6,7 +6,8 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::validate;
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "code_chunks";
@@ -93,6 +94,7 @@ macro_rules! query_code_chunks {
 
 /// Inserts a chunk and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Result<CodeChunk> {
+    validate::content(TABLE, "content", &new.content)?;
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
     let symbols = (!new.symbols.is_empty()).then_some(Json(new.symbols));
@@ -114,9 +116,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
         new.hash,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The chunk with this id, or `NotFound`.

@@ -6,7 +6,8 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::validate;
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "episodes";
@@ -123,6 +124,8 @@ macro_rules! query_episodes {
 
 /// Inserts an episode and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<Episode> {
+    validate::content(TABLE, "content", &new.content)?;
+    validate::finite(TABLE, "importance", new.importance)?;
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
     let context = new.context.map(Json);
@@ -142,9 +145,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<
         new.importance,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The episode with this id, or `NotFound`.
@@ -193,6 +197,8 @@ pub async fn list<'e>(
 
 /// Writes the mutable fields of `episode` (content, summary, context, importance).
 pub async fn update<'e>(ex: impl SqliteExecutor<'e>, episode: &Episode) -> Result<Episode> {
+    validate::content(TABLE, "content", &episode.content)?;
+    validate::finite(TABLE, "importance", episode.importance)?;
     query_episodes!(
         "UPDATE episodes SET content = ?, summary = ?, context = ?, importance = ? WHERE id = ? RETURNING",
         "",
@@ -202,9 +208,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, episode: &Episode) -> Resul
         episode.importance,
         episode.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &episode.id)
 }
 
@@ -217,9 +223,9 @@ pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "features";
@@ -141,9 +141,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewFeature) -> Result<
         now,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The feature with this id, or `NotFound`.
@@ -199,9 +200,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Resul
         now,
         feature.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &feature.id)
 }
 
@@ -215,9 +216,9 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: WorkS
         now,
         id
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 
@@ -230,9 +231,9 @@ pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &str) ->
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

@@ -6,7 +6,8 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::validate;
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "metrics";
@@ -125,6 +126,7 @@ macro_rules! query_metrics {
 /// Records a metric and returns the stored row. NaN and infinite values are rejected by
 /// SQLite's `NOT NULL` (NaN binds as NULL) and reported as a constraint error.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<Metric> {
+    validate::finite(TABLE, "value", new.value)?;
     let id = new.id.unwrap_or_else(new_id);
     let timestamp = new.timestamp.unwrap_or_else(Timestamp::now);
     let metadata = new.metadata.map(Json);
@@ -141,9 +143,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<M
         metadata,
         timestamp,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The metric with this id, or `NotFound`.

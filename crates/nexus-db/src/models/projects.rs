@@ -3,11 +3,11 @@
 //! and code chunks (`ON DELETE CASCADE`).
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteExecutor;
 use sqlx::types::Json;
+use sqlx::{Acquire, Sqlite, SqliteExecutor};
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "projects";
@@ -157,9 +157,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewProject) -> Result<
         now,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The project with this id, or [`crate::DbError::NotFound`].
@@ -171,12 +172,58 @@ pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Project> {
         .found(TABLE, id)
 }
 
-/// The oldest project with this name, if any (names are not unique; ids are).
+/// The project with this name, if any (names are unique).
 pub async fn find_by_name<'e>(ex: impl SqliteExecutor<'e>, name: &str) -> Result<Option<Project>> {
-    query_projects!("SELECT", "FROM projects WHERE name = ? ORDER BY created_at, id LIMIT 1", name)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)
+    query_projects!("SELECT", "FROM projects WHERE name = ?", name).fetch_optional(ex).await.in_table(TABLE)
+}
+
+/// The project named `new.name`, created from `new` when there is none; the flag says whether
+/// it was created. Atomic: two callers (in this process or another) racing to create the same
+/// name get the same project. An existing project is returned unchanged (`new`'s other fields
+/// are ignored).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> nexus_db::Result<()> {
+/// use nexus_db::{Db, projects::{self, NewProject}};
+/// let db = Db::in_memory().await?;
+/// let (first, created) = projects::get_or_create(db.writer(), NewProject::new("shop", "/a")).await?;
+/// let (again, created_again) = projects::get_or_create(db.writer(), NewProject::new("shop", "/b")).await?;
+/// assert!(created && !created_again);
+/// assert_eq!((first.id, again.root_path.as_str()), (again.id.clone(), "/a"));
+/// # Ok(()) }
+/// ```
+pub async fn get_or_create<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    new: NewProject,
+) -> Result<(Project, bool)> {
+    let mut conn = conn.acquire().await.in_table(TABLE)?;
+    let id = new.id.unwrap_or_else(new_id);
+    let now = Timestamp::now();
+    let settings = new.settings.map(Json);
+    let created = query_projects!(
+        "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
+                               settings, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING",
+        "",
+        id,
+        new.name,
+        new.description,
+        new.mode,
+        new.status,
+        new.root_path,
+        new.repository_url,
+        settings,
+        now,
+        now,
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .first_row(TABLE)?;
+    match created {
+        Some(project) => Ok((project, true)),
+        None => find_by_name(&mut *conn, &new.name).await?.found(TABLE, &new.name).map(|p| (p, false)),
+    }
 }
 
 /// Projects matching `filter`, oldest first (ties by id).
@@ -217,9 +264,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, project: &Project) -> Resul
         project.completed_at,
         project.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &project.id)
 }
 
@@ -236,9 +283,9 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Proje
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "requirements";
@@ -155,9 +155,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewRequirement) -> Res
         tags,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The requirement with this id, or `NotFound`.
@@ -223,18 +224,18 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, requirement: &Requirement) 
         requirement.tags,
         requirement.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &requirement.id)
 }
 
 /// Marks the requirement as validated by the user.
 pub async fn validate<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Requirement> {
     query_requirements!("UPDATE requirements SET validated = 1 WHERE id = ? RETURNING", "", id)
-        .fetch_optional(ex)
+        .fetch_all(ex)
         .await
-        .in_table(TABLE)?
+        .first_row(TABLE)?
         .found(TABLE, id)
 }
 

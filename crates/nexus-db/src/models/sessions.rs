@@ -5,7 +5,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "sessions";
@@ -83,9 +83,10 @@ pub async fn create<'e>(
         data,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The session with this id, or `NotFound`.
@@ -123,9 +124,9 @@ pub async fn list<'e>(
 pub async fn set_data<'e>(ex: impl SqliteExecutor<'e>, id: &str, data: serde_json::Value) -> Result<Session> {
     let data = Json(data);
     query_sessions!("UPDATE sessions SET data = ? WHERE id = ? RETURNING", "", data, id)
-        .fetch_optional(ex)
+        .fetch_all(ex)
         .await
-        .in_table(TABLE)?
+        .first_row(TABLE)?
         .found(TABLE, id)
 }
 
@@ -143,9 +144,9 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Sessi
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

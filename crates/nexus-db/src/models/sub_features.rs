@@ -5,7 +5,7 @@ use sqlx::SqliteExecutor;
 
 use super::Page;
 use super::features::WorkStatus;
-use crate::error::{OptionExt, Result, ResultExt};
+use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "sub_features";
@@ -91,9 +91,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewSubFeature) -> Resu
         new.status,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The sub-feature with this id, or `NotFound`.
@@ -159,9 +160,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -
         sub_feature.status,
         sub_feature.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &sub_feature.id)
 }
 

@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use sqlx::{Acquire, Sqlite, SqliteExecutor};
 
 use super::Page;
-use crate::error::{DbError, OptionExt, Result, ResultExt};
+use crate::error::{DbError, OptionExt, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "tasks";
@@ -218,9 +218,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Tas
         now,
         now,
     )
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)
+    .first_row(TABLE)?
+    .found(TABLE, &id)
 }
 
 /// The task with this id, or [`DbError::NotFound`].
@@ -324,9 +325,9 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<Task
         now,
         task.id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, &task.id)
 }
 
@@ -357,7 +358,7 @@ async fn transition_error<'a>(
 macro_rules! guarded {
     ($conn:expr, $id:expr, $to:expr, $query:expr) => {{
         let mut conn = $conn.acquire().await.in_table(TABLE)?;
-        match $query.fetch_optional(&mut *conn).await.in_table(TABLE)? {
+        match $query.fetch_all(&mut *conn).await.first_row(TABLE)? {
             Some(task) => Ok(task),
             None => Err(transition_error(&mut *conn, $id, $to).await),
         }
@@ -430,9 +431,9 @@ pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> R
         now,
         id,
     )
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await
-    .in_table(TABLE)?
+    .first_row(TABLE)?
     .found(TABLE, id)
 }
 

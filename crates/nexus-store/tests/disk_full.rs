@@ -1,0 +1,381 @@
+//! Writes on a full disk: every write function either stores its row and says `Ok`, or stores
+//! nothing and says `Err`; after room is freed, writes work again without reopening.
+//!
+//! Two ways to fill the database, both run when possible:
+//! * a real full file system: a 3 MiB tmpfs mounted for the test (needs root and the right to
+//!   mount, as in CI here). The disk fills while SQLite appends the commit to the WAL, which is
+//!   exactly where `INSERT … RETURNING` read with `fetch_one` used to report `Ok` for rows that
+//!   were never stored;
+//! * `PRAGMA max_page_count` on the writer connection, portable: the database stops growing.
+
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nexus_db::episodes::{self, EpisodeType, NewEpisode};
+use nexus_db::projects::{self, NewProject};
+use nexus_db::{
+    Db, DbError, agents, checkpoints, code_chunks, continue_points, features, indexed_files, metrics,
+    requirements, sessions, sub_features, tasks,
+};
+use nexus_store::{Store, StoreError};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// What one round of writes saw.
+#[derive(Debug, Default)]
+struct Tally {
+    ok: usize,
+    full: usize,
+}
+
+impl Tally {
+    /// Checks one write of a new row: `Ok(row)` must read back equal, `Err` must leave no row.
+    async fn created<T, F>(&mut self, what: &str, result: Result<T, DbError>, read_back: F) -> TestResult
+    where
+        T: PartialEq + Debug,
+        F: std::future::Future<Output = Result<T, DbError>>,
+    {
+        match (result, read_back.await) {
+            (Ok(row), Ok(stored)) => {
+                assert_eq!(row, stored, "{what}: Ok row differs from the stored row");
+                self.ok += 1;
+            }
+            (Ok(row), Err(e)) => panic!("{what}: said Ok({row:?}) but the row is not stored: {e}"),
+            (Err(e), Err(DbError::NotFound { .. })) => self.failed(what, &e),
+            (Err(e), stored) => panic!("{what}: said Err({e}) but stored {stored:?}"),
+        }
+        Ok(())
+    }
+
+    /// Checks one change of an existing row: `Ok(row)` must read back equal, `Err` must leave
+    /// the row as it was.
+    fn changed<T: PartialEq + Debug>(&mut self, what: &str, before: T, result: Result<T, DbError>, after: T) {
+        match result {
+            Ok(row) => {
+                assert_eq!(row, after, "{what}: Ok row differs from the stored row");
+                self.ok += 1;
+            }
+            Err(e) => {
+                assert_eq!(before, after, "{what}: said Err({e}) but the row changed");
+                self.failed(what, &e);
+            }
+        }
+    }
+
+    /// A store call failed: a disk-full database error, or a vector write error (sqlite-vec
+    /// reports a failed write to its shadow tables as SQLITE_ERROR, "out of memory").
+    fn store_failed(&mut self, what: &str, error: StoreError) {
+        match error {
+            StoreError::Db(e) | StoreError::Vector(nexus_vector::VectorError::Db(e)) => self.failed(what, &e),
+            StoreError::Vector(nexus_vector::VectorError::Sqlx { .. }) => self.full += 1,
+            other => panic!("{what}: expected a disk-full error, got {other:?}"),
+        }
+    }
+
+    fn failed(&mut self, what: &str, error: &DbError) {
+        assert!(error.is_full(), "{what}: expected a typed disk-full error, got {error:?}");
+        self.full += 1;
+    }
+}
+
+/// One round: every nexus-db write function once, then the store's remember and index_dir.
+async fn round(
+    store: &Store,
+    project: &str,
+    tree: &Path,
+    i: usize,
+) -> Result<Tally, Box<dyn std::error::Error>> {
+    let db = store.db();
+    let (w, r) = (db.writer(), db.reader());
+    let mut t = Tally::default();
+    let text = format!("round {i}: {}", "disk full payload ".repeat(400));
+    let id = |table: &str| format!("{table}-{i}");
+
+    let mut new = NewProject::new(id("project"), "/p");
+    new.id = Some(id("project"));
+    t.created("projects::create", projects::create(w, new).await, projects::get(r, &id("project"))).await?;
+
+    let mut new = features::NewFeature::new(project, id("feature"));
+    new.id = Some(id("feature"));
+    new.description = Some(text.clone());
+    t.created("features::create", features::create(w, new).await, features::get(r, &id("feature"))).await?;
+    if let Ok(before) = features::get(r, &id("feature")).await {
+        let result = features::record_task_completed(w, &before.id).await;
+        let after = features::get(r, &before.id).await?;
+        t.changed("features::record_task_completed", before, result, after);
+    }
+
+    if features::get(r, &id("feature")).await.is_ok() {
+        let mut new = sub_features::NewSubFeature::new(id("feature"), id("sub"));
+        new.id = Some(id("sub"));
+        let result = sub_features::create(w, new).await;
+        t.created("sub_features::create", result, sub_features::get(r, &id("sub"))).await?;
+    }
+
+    let mut new = agents::NewAgent::new(agents::AgentType::Coder);
+    new.id = Some(id("agent"));
+    t.created("agents::create", agents::create(w, new).await, agents::get(r, &id("agent"))).await?;
+
+    let mut new = tasks::NewTask::new(project, id("task"));
+    new.id = Some(id("task"));
+    new.description = Some(text.clone());
+    t.created("tasks::create", tasks::create(w, new).await, tasks::get(r, &id("task"))).await?;
+    if let (Ok(before), Ok(_)) = (tasks::get(r, &id("task")).await, agents::get(r, &id("agent")).await) {
+        let result = tasks::start(w, &before.id, &id("agent")).await;
+        let after = tasks::get(r, &before.id).await?;
+        t.changed("tasks::start", before, result, after);
+        let before = agents::get(r, &id("agent")).await?;
+        let result = agents::record_tokens(w, &before.id, 100).await;
+        let after = agents::get(r, &before.id).await?;
+        t.changed("agents::record_tokens", before, result, after);
+    }
+
+    let mut new = checkpoints::NewCheckpoint::new(project, serde_json::json!({ "note": text }));
+    new.id = Some(id("checkpoint"));
+    let result = checkpoints::create(w, new).await;
+    t.created("checkpoints::create", result, checkpoints::get(r, &id("checkpoint"))).await?;
+
+    let mut new = metrics::NewMetric::new(project, metrics::MetricType::TokenUsage, i as f64);
+    new.id = Some(id("metric"));
+    t.created("metrics::create", metrics::create(w, new).await, metrics::get(r, &id("metric"))).await?;
+
+    let before = sessions::list(r, project, &sessions::SessionFilter::default()).await?.len();
+    let result = sessions::create(w, project, sessions::SessionType::Execution, None).await;
+    let session = result.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    let read_back = async {
+        let stored = sessions::list(r, project, &sessions::SessionFilter::default()).await?;
+        if stored.len() == before {
+            Err(DbError::not_found("sessions", "new"))
+        } else {
+            sessions::get(r, &session).await
+        }
+    };
+    t.created("sessions::create", result, read_back).await?;
+    if let Ok(before) = sessions::get(r, &session).await {
+        let result = sessions::set_data(w, &before.id, serde_json::json!({ "text": text })).await;
+        let after = sessions::get(r, &before.id).await?;
+        t.changed("sessions::set_data", before, result, after);
+    }
+
+    let mut new = episodes::NewEpisode::new(project, EpisodeType::Decision, text.clone());
+    new.id = Some(id("episode"));
+    t.created("episodes::create", episodes::create(w, new).await, episodes::get(r, &id("episode"))).await?;
+    if let Ok(mut before) = episodes::get(r, &id("episode")).await {
+        let original = before.clone();
+        before.content.push_str(" (edited)");
+        let result = episodes::update(w, &before).await;
+        let after = episodes::get(r, &before.id).await?;
+        t.changed("episodes::update", original, result, after);
+    }
+
+    let mut new = requirements::NewRequirement::new(project, "functional", &text);
+    new.id = Some(id("requirement"));
+    let result = requirements::create(w, new).await;
+    t.created("requirements::create", result, requirements::get(r, &id("requirement"))).await?;
+
+    if tasks::get(r, &id("task")).await.is_ok() {
+        let mut new = continue_points::NewContinuePoint::new(project, id("task"), text.clone());
+        new.id = Some(id("continue"));
+        let result = continue_points::create(w, new).await;
+        t.created("continue_points::create", result, continue_points::get(r, &id("continue"))).await?;
+    }
+
+    let new = code_chunks::NewCodeChunk {
+        id: Some(id("chunk")),
+        project_id: project.to_owned(),
+        file: format!("src/f{i}.rs"),
+        start_line: 1,
+        end_line: 40,
+        content: text.clone(),
+        symbols: vec![format!("f{i}")],
+        chunk_type: "function".into(),
+        language: "rust".into(),
+        complexity: None,
+        hash: format!("{i:064x}"),
+    };
+    t.created("code_chunks::create", code_chunks::create(w, new).await, code_chunks::get(r, &id("chunk")))
+        .await?;
+
+    let file = indexed_files::IndexedFile {
+        project_id: project.to_owned(),
+        path: format!("manual/{i}.rs"),
+        hash: format!("{i:064x}"),
+        language: "rust".into(),
+        chunks: 0,
+        bytes: 1,
+        indexed_at: nexus_db::Timestamp::now(),
+    };
+    let result = indexed_files::upsert(w, &file).await.map(|()| file.clone());
+    let read_back = async {
+        let files = indexed_files::list(r, project).await?;
+        files
+            .into_iter()
+            .find(|f| f.path == file.path)
+            .ok_or_else(|| DbError::not_found("indexed_files", &file.path))
+    };
+    t.created("indexed_files::upsert", result, read_back).await?;
+
+    // A write transaction: both rows or neither.
+    let result = async {
+        let mut tx = db.begin().await?;
+        let mut a = NewProject::new(id("tx-a"), "/a");
+        a.id = Some(id("tx-a"));
+        let mut b = NewProject::new(id("tx-b"), "/b");
+        b.id = Some(id("tx-b"));
+        projects::create(&mut *tx, a).await?;
+        projects::create(&mut *tx, b).await?;
+        tx.commit().await?;
+        Ok::<_, DbError>(())
+    }
+    .await;
+    let stored = (projects::get(r, &id("tx-a")).await.is_ok(), projects::get(r, &id("tx-b")).await.is_ok());
+    match result {
+        Ok(()) => {
+            assert_eq!(stored, (true, true), "transaction said Ok but rows are missing");
+            t.ok += 1;
+        }
+        Err(e) => {
+            assert_eq!(stored, (false, false), "transaction said Err({e}) but stored rows");
+            t.failed("transaction", &e);
+        }
+    }
+
+    // The store: memory (episode + FTS + vector + embedding cache) and the code index.
+    let before = episodes::count(r, project).await?;
+    let content = format!("memory {i}: {}", "remember this fact ".repeat(300));
+    match store.remember(NewEpisode::new(project, EpisodeType::Decision, content)).await {
+        Ok(episode) => {
+            assert_eq!(episodes::get(r, &episode.id).await?, episode, "remember: Ok row not stored");
+            t.ok += 1;
+        }
+        Err(e) => {
+            assert_eq!(episodes::count(r, project).await?, before, "remember said Err({e}) but stored");
+            t.store_failed("remember", e);
+        }
+    }
+    let path = format!("f{i}.rs");
+    std::fs::write(tree.join(&path), format!("/// Function {i}.\npub fn f{i}() -> usize {{\n    {i}\n}}\n"))?;
+    let stored = |files: Vec<indexed_files::IndexedFile>| files.iter().any(|f| f.path == path);
+    match store.index_dir(project, tree, |_| {}).await {
+        Ok(report) if report.errors.is_empty() => {
+            assert!(stored(indexed_files::list(r, project).await?), "index_dir: Ok but {path} not stored");
+            t.ok += 1;
+        }
+        Ok(report) => panic!("index_dir reported errors: {:?}", report.errors),
+        Err(e) => {
+            let filter = code_chunks::CodeChunkFilter { file: Some(path.clone()), ..Default::default() };
+            let chunks = code_chunks::list(r, project, &filter).await?;
+            assert!(
+                !stored(indexed_files::list(r, project).await?) && chunks.is_empty(),
+                "index_dir said Err({e}) but stored {path}"
+            );
+            t.store_failed("index_dir", e);
+        }
+    }
+    Ok(t)
+}
+
+/// Writes until writes fail for several rounds in a row (calling `limit` before each
+/// round), then frees room with `free` and checks that every write works again on the same
+/// handle.
+async fn fill_then_recover(
+    store: &Store,
+    tree: &Path,
+    limit: impl AsyncFn(&Db) -> TestResult,
+    free: impl AsyncFnOnce(&Db) -> TestResult,
+) -> TestResult {
+    let project = projects::create(store.db().writer(), NewProject::new("full", "/full")).await?.id;
+    let (mut ok, mut full, mut full_rounds) = (0, 0, 0);
+    for i in 0..400 {
+        limit(store.db()).await?;
+        let tally = round(store, &project, tree, i).await?;
+        ok += tally.ok;
+        full += tally.full;
+        full_rounds = if tally.full > 0 { full_rounds + 1 } else { 0 };
+        if full_rounds == 3 {
+            break;
+        }
+    }
+    assert!(full_rounds == 3, "the database never filled up ({ok} writes ok, {full} failed)");
+    assert!(ok > 0, "nothing was written before the disk filled up");
+
+    free(store.db()).await?;
+    let tally = round(store, &project, tree, 1_000_000).await?;
+    assert_eq!(tally.full, 0, "writes still fail after room was freed: {tally:?}");
+    assert!(tally.ok >= 20, "{tally:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn max_page_count_full_writes_are_all_or_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree)?;
+    let store = Store::open(dir.path().join("full.db")).await?;
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(store.db().writer()).await?;
+    // The pragma holds for one connection, and the pool replaces the writer after a failed
+    // commit: set it again before every round.
+    let limit = async |db: &Db| {
+        let sql = format!("PRAGMA max_page_count = {}", pages + 300);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(db.writer()).await?;
+        Ok(())
+    };
+    fill_then_recover(&store, &tree, limit, async |db: &Db| {
+        sqlx::raw_sql("PRAGMA max_page_count = 1073741823").execute(db.writer()).await?;
+        Ok(())
+    })
+    .await?;
+    store.close().await?;
+    Ok(())
+}
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Option<Self> {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| Self(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn real_full_disk_writes_are_all_or_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mount_point = dir.path().join("small");
+    std::fs::create_dir(&mount_point)?;
+    let Some(_tmpfs) = Tmpfs::mount(&mount_point, "3m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root); the max_page_count test still runs");
+        return Ok(());
+    };
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree)?;
+    // Room to free later: a ballast file on the same file system.
+    let ballast = mount_point.join("ballast");
+    std::fs::write(&ballast, vec![0u8; 1 << 20])?;
+    let store = Store::open(mount_point.join("full.db")).await?;
+    fill_then_recover(
+        &store,
+        &tree,
+        async |_db: &Db| Ok(()),
+        async |_db: &Db| {
+            std::fs::remove_file(&ballast)?;
+            Ok(())
+        },
+    )
+    .await?;
+    store.close().await?;
+    Ok(())
+}
