@@ -352,6 +352,7 @@ impl Drop for Tmpfs {
 }
 
 #[tokio::test]
+#[allow(clippy::print_stderr)] // says why it skips, where the test runner shows it
 async fn real_full_disk_writes_are_all_or_nothing() -> TestResult {
     let dir = tempfile::tempdir()?;
     let mount_point = dir.path().join("small");
