@@ -11,14 +11,17 @@
 //!    [`PIECE_BYTES`] bytes (at whitespace where there is some, always on a char boundary).
 //! 2. Pieces are indexed, a few at a time (4, then 8, 16, … up to 64), in a private in-memory
 //!    FTS5 table with the same tokenizer as the real indexes, and matched against the query's
-//!    positive phrases ([`crate::MatchExpression::highlight_terms`]); the first piece that
-//!    matches gets FTS5's own `snippet()` — on at most [`PIECE_BYTES`] of text.
+//!    positive phrases ([`crate::MatchExpression::highlight_terms`]). In the first batch with a
+//!    match, FTS5's own `snippet()` runs on the first [`CANDIDATES`] matching pieces (at most
+//!    [`PIECE_BYTES`] of text each), and the window with the best FTS5 score (1000 per distinct
+//!    term, 1 per repeat) wins, the earlier one on ties.
 //! 3. Ellipses are added where the piece was cut out of a longer text.
 //!
 //! Every byte is tokenised at most once, and only up to the first piece with a match, so the
 //! work is linear in the row (and usually bounded by the first few pieces). The snippet shows
-//! the first matching region of a large row rather than FTS5's best-scoring window over the
-//! whole row; within that region it is FTS5's best window, with the same markers and ellipsis.
+//! the best window among the first matching pieces of a large row rather than FTS5's
+//! best-scoring window over the whole row (the same for rows up to 4 pieces with at most 4
+//! matching), with the same markers and ellipsis.
 
 use std::str::FromStr;
 
@@ -38,6 +41,9 @@ pub(crate) const PIECE_BYTES: usize = 4096;
 /// Pieces indexed in the first batch; each next batch is twice as large, up to [`MAX_BATCH`].
 const FIRST_BATCH: usize = 4;
 const MAX_BATCH: usize = 64;
+
+/// Matching pieces of a batch whose snippets compete for the best window.
+const CANDIDATES: i64 = 4;
 
 /// The tokenizer of every Nexus FTS5 index (`migrations/0003_fts.sql`).
 const SCRATCH_TABLE: &str =
@@ -160,21 +166,30 @@ impl LargeRows {
                 work.pieces += 1;
                 work.bytes += text.len();
             }
-            let found: Option<(i64, String)> = sqlx::query_as(
+            // The first few matching pieces of the batch compete with FTS5's own window score:
+            // 1000 per distinct matched term, 1 per repeat; the earlier piece wins ties.
+            let found: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT rowid, snippet(piece, 0, ?2, ?3, ?4, ?5) FROM piece WHERE piece MATCH ?1 \
-                 ORDER BY rowid LIMIT 1",
+                 ORDER BY rowid LIMIT ?6",
             )
             .bind(terms)
             .bind(&style.open)
             .bind(&style.close)
             .bind(&style.ellipsis)
             .bind(tokens)
-            .fetch_optional(&mut *conn)
+            .bind(CANDIDATES)
+            .fetch_all(&mut *conn)
             .await
             .map_err(err)?;
-            if let Some((i, snippet)) = found
-                && let Some(piece) = usize::try_from(i).ok().and_then(|i| batch.get(i))
-            {
+            let mut best: Option<(u64, &Piece, String)> = None;
+            for (i, snippet) in found {
+                let Some(piece) = usize::try_from(i).ok().and_then(|i| batch.get(i)) else { continue };
+                let score = window_score(&snippet, style);
+                if best.as_ref().is_none_or(|(top, ..)| score > *top) {
+                    best = Some((score, piece, snippet));
+                }
+            }
+            if let Some((_, piece, snippet)) = best {
                 let len = columns.get(piece.column).map_or(0, |c| c.len());
                 debug!(?work, column = piece.column, at = piece.start, "large-row snippet");
                 return Ok((with_ellipses(snippet, piece, len, &style.ellipsis), work));
@@ -185,6 +200,26 @@ impl LargeRows {
         let first = columns.first().copied().unwrap_or_default();
         Ok((leading_words(first, usize::from(style.tokens.clamp(1, 64)), &style.ellipsis), work))
     }
+}
+
+/// FTS5's window score for a marked snippet: 1000 per distinct marked term (case-folded), 1
+/// per repeat. Zero when the style's markers are empty (then the first piece wins).
+fn window_score(snippet: &str, style: &SnippetStyle) -> u64 {
+    if style.open.is_empty() || style.close.is_empty() {
+        return 0;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut score = 0;
+    for marked in snippet.split(style.open.as_str()).skip(1) {
+        let term = marked.split(style.close.as_str()).next().unwrap_or_default().to_lowercase();
+        if seen.contains(&term) {
+            score += 1;
+        } else {
+            score += 1000;
+            seen.push(term);
+        }
+    }
+    score
 }
 
 /// Adds the ellipses FTS5 could not know about: before a snippet that starts at its piece's
@@ -240,6 +275,27 @@ mod tests {
         assert_eq!(with_ellipses("…a x…".into(), &piece, 30, "…"), "…a x…");
         let whole = Piece { column: 0, start: 0, end: 30 };
         assert_eq!(with_ellipses("a x".into(), &whole, 30, "…"), "a x");
+    }
+
+    #[test]
+    fn window_score_counts_distinct_terms_first() {
+        let style = SnippetStyle::default();
+        assert_eq!(window_score("<mark>a</mark> x <mark>A</mark> <mark>b</mark>", &style), 2001);
+        assert_eq!(window_score("no marks", &style), 0);
+        let bare = SnippetStyle { open: String::new(), ..SnippetStyle::default() };
+        assert_eq!(window_score("<mark>a</mark>", &bare), 0);
+    }
+
+    #[tokio::test]
+    async fn the_best_of_the_first_matching_pieces_wins() -> Result<()> {
+        let style = SnippetStyle::default();
+        let filler = |word: &str| format!("{word} ") + &"filler text here ".repeat(240);
+        // Piece 1 has one of the words, piece 2 both, piece 3 one again.
+        let text = filler("checkpoint") + &filler("checkpoint retry") + &filler("retry");
+        let (snippet, _) =
+            LargeRows::default().snippet(&[&text], "\"checkpoint\" OR \"retry\"", &style).await?;
+        assert!(snippet.starts_with("…<mark>checkpoint</mark> <mark>retry</mark>"), "{snippet}");
+        Ok(())
     }
 
     #[tokio::test]
