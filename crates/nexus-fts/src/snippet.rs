@@ -80,7 +80,7 @@ fn pieces(column: usize, text: &str, max: usize) -> impl Iterator<Item = Piece> 
         }
         if end == start {
             // `max` is smaller than this char: take the whole char.
-            end = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            end = start + text.get(start..).and_then(|rest| rest.chars().next()).map_or(1, char::len_utf8);
         } else if end < text.len() {
             let half = start + (end - start) / 2;
             if let Some(space) = text.as_bytes()[half..end].iter().rposition(u8::is_ascii_whitespace) {
@@ -156,7 +156,8 @@ impl LargeRows {
             }
             sqlx::query("DELETE FROM piece").execute(&mut *conn).await.map_err(err)?;
             for (i, piece) in batch.iter().enumerate() {
-                let text = columns.get(piece.column).map_or("", |c| &c[piece.start..piece.end]);
+                let text =
+                    columns.get(piece.column).and_then(|c| c.get(piece.start..piece.end)).unwrap_or("");
                 sqlx::query("INSERT INTO piece (rowid, t) VALUES (?1, ?2)")
                     .bind(i as i64)
                     .bind(text)
