@@ -142,7 +142,9 @@ pub struct FtsHit {
     /// indexes with their own term statistics, so fuse kinds by rank rather than by score.
     pub score: f64,
     /// A short extract around the best match, matched words between the style's markers
-    /// (for code chunks, always from `content`); `None` when the query asked for none.
+    /// (for code chunks, always from `content`); `None` when the query asked for none. For a
+    /// row of more than 4 KiB, the best window among its first matching 4 KiB pieces, cut in
+    /// time linear in the row (`docs/fts.md`, "Snippets on large rows").
     pub snippet: Option<String>,
 }
 
@@ -167,6 +169,9 @@ pub struct FtsHit {
 /// assert_eq!(hits[0].snippet.as_deref(), Some("<mark>Totals</mark> are kept in <mark>cents</mark>."));
 /// # Ok(()) }
 /// ```
+///
+/// To make a search cancellable, run it on a reader taken with [`nexus_db::InterruptGuard`]:
+/// dropping the search (or cutting it with a timeout) then interrupts its statement.
 ///
 /// # Errors
 /// [`FtsError::EmptyQuery`] when the text has nothing to search for,
