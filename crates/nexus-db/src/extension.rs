@@ -3,6 +3,9 @@
 //! `sqlite3_auto_extension` makes SQLite call the extension's init function on every new
 //! connection, so every pooled connection nexus-db opens (reader or writer) has `vec0`,
 //! `vec_version()` and the `vec_*` functions without any per-connection setup.
+//!
+//! It also holds the crate's other FFI call, [`RawInterrupt`] (`sqlite3_interrupt`), used by
+//! [`crate::interrupt`]: all of nexus-db's `unsafe` code is in this file.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int};
@@ -42,4 +45,38 @@ pub fn register_sqlite_vec() -> Result<()> {
         }
     });
     if code == SQLITE_OK { Ok(()) } else { Err(DbError::Extension(code)) }
+}
+
+/// The raw handle of one open SQLite connection, kept only to interrupt it from another thread.
+///
+/// Taken with [`RawInterrupt::take`] from a connection the caller owns, and valid only as long
+/// as that connection stays open: whoever holds one must keep the connection alive (not closed,
+/// not returned to a pool) for as long as it may call [`RawInterrupt::interrupt`]. It is
+/// crate-private for that reason; [`crate::interrupt`] is its one user and keeps the pooled
+/// connection beside it. A clone has the same contract.
+#[derive(Debug, Clone)]
+pub(crate) struct RawInterrupt(std::ptr::NonNull<sqlite3>);
+
+// SAFETY: the pointer is only ever passed to `sqlite3_interrupt`, which SQLite documents as safe
+// to call from any thread while the connection is open (it only sets an atomic flag).
+unsafe impl Send for RawInterrupt {}
+// SAFETY: as above; `interrupt` takes `&self` and SQLite makes concurrent calls safe.
+unsafe impl Sync for RawInterrupt {}
+
+impl RawInterrupt {
+    /// Takes the `sqlite3*` of `conn`. Call it while no statement runs on the connection: sqlx's
+    /// worker thread holds the handle's lock while it runs one, so this waits for it.
+    pub(crate) async fn take(conn: &mut sqlx::SqliteConnection) -> Result<Self> {
+        let mut locked = conn.lock_handle().await.map_err(|e| DbError::from_sqlx("lock_handle", e))?;
+        Ok(Self(locked.as_raw_handle()))
+    }
+
+    /// Asks SQLite to stop the statement running on the connection, if any: it then fails with
+    /// `SQLITE_INTERRUPT`. A no-op when nothing runs.
+    pub(crate) fn interrupt(&self) {
+        // SAFETY: `self.0` came from `as_raw_handle` of a connection that, by this type's
+        // contract, is still open; `sqlite3_interrupt` is thread-safe and may be called while
+        // another thread runs a statement on the same connection.
+        unsafe { libsqlite3_sys::sqlite3_interrupt(self.0.as_ptr()) }
+    }
 }

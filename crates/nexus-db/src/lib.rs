@@ -31,6 +31,7 @@ mod error;
 mod extension;
 mod health;
 mod id;
+mod interrupt;
 pub mod migrate;
 mod models;
 mod options;
@@ -42,6 +43,7 @@ pub use error::{ConstraintKind, DbError, OptionExt, Result, ResultExt, Returning
 pub use extension::register_sqlite_vec;
 pub use health::Health;
 pub use id::new_id;
+pub use interrupt::{InterruptGuard, interruptible};
 pub use models::*;
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;

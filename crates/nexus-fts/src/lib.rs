@@ -48,6 +48,7 @@ mod error;
 mod maintenance;
 pub mod query;
 mod search;
+mod snippet;
 mod tokens;
 mod weights;
 

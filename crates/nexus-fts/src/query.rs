@@ -104,6 +104,36 @@ impl MatchExpression {
         }))
     }
 
+    /// The positive phrases of the expression (and prefixes), joined by `OR`: a text matches it
+    /// when it holds any phrase the expression looks for, whatever `AND`s and exclusions the
+    /// expression has. Used to find where in a large row the matches are.
+    ///
+    /// ```
+    /// use nexus_fts::{MatchExpression, MatchMode, SourceKind};
+    /// let expr = MatchExpression::parse(r#"cache "hybrid search" pars* -legacy"#, MatchMode::All, SourceKind::Episode)?;
+    /// assert_eq!(expr.highlight_terms(), r#""cache" OR "hybrid search" OR "pars" *"#);
+    /// # Ok::<(), nexus_fts::FtsError>(())
+    /// ```
+    pub fn highlight_terms(&self) -> String {
+        // Exclusions always come last, as `) NOT (...)`; a quoted phrase never holds `)`.
+        let positive = self.0.find(") NOT (").map_or(self.0.as_str(), |at| &self.0[..at]);
+        let mut phrases: Vec<&str> = Vec::new();
+        let mut rest = positive;
+        while let Some(open) = rest.find('"') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('"') else { break };
+            let tail = &after[close + 1..];
+            let star = [" *", "*"].iter().find(|star| tail.starts_with(*star)).map_or(0, |star| star.len());
+            let end = close + 1 + star;
+            let phrase = &rest[open..open + 1 + end];
+            if !phrases.contains(&phrase) {
+                phrases.push(phrase);
+            }
+            rest = &after[end..];
+        }
+        phrases.join(" OR ")
+    }
+
     /// The expression, ready to bind as the right-hand side of `MATCH`.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -12,6 +12,7 @@ use tracing::debug;
 
 use crate::error::{FtsError, Result};
 use crate::query::{MatchExpression, MatchMode};
+use crate::snippet::{FULL_ROW_BYTES, LargeRows};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -141,7 +142,9 @@ pub struct FtsHit {
     /// indexes with their own term statistics, so fuse kinds by rank rather than by score.
     pub score: f64,
     /// A short extract around the best match, matched words between the style's markers
-    /// (for code chunks, always from `content`); `None` when the query asked for none.
+    /// (for code chunks, always from `content`); `None` when the query asked for none. For a
+    /// row of more than 4 KiB, the best window among its first matching 4 KiB pieces, cut in
+    /// time linear in the row (`docs/fts.md`, "Snippets on large rows").
     pub snippet: Option<String>,
 }
 
@@ -167,6 +170,9 @@ pub struct FtsHit {
 /// # Ok(()) }
 /// ```
 ///
+/// To make a search cancellable, run it on a reader taken with [`nexus_db::InterruptGuard`]:
+/// dropping the search (or cutting it with a timeout) then interrupts its statement.
+///
 /// # Errors
 /// [`FtsError::EmptyQuery`] when the text has nothing to search for,
 /// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
@@ -180,10 +186,14 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
     let want_snippets = query.snippet.is_some();
     let style = query.snippet.clone().unwrap_or_default();
     let tokens = i64::from(style.tokens.clamp(1, 64));
+    let (prose_terms, code_terms) = (prose.highlight_terms(), code.highlight_terms());
     let (prose, code) = (prose.as_str(), code.as_str());
     // One statement: the ranked, filtered, paged hits of every wanted index (an unwanted
     // index's branch is skipped by its constant-false flag), then a snippet for just those
-    // rows, so snippets are never built for rows that are cut by LIMIT.
+    // rows, so snippets are never built for rows that are cut by LIMIT. FTS5's `snippet()` is
+    // quadratic in a row's matches, so it only runs on rows of at most FULL_ROW_BYTES (?26) in
+    // its snippet columns (`octet_length` reads the size without the text); larger rows come
+    // back with their column text instead, and `snippet::LargeRows` cuts theirs in linear time.
     let episode_types = (!query.episode_types.is_empty()).then_some(Json(&query.episode_types));
     let rows = sqlx::query!(
         r#"WITH hits (kind, id, source_rowid, rank) AS (
@@ -204,20 +214,44 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
                FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
                WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
                ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
+           ),
+           sized (kind, id, source_rowid, rank, large) AS (
+               SELECT kind, id, source_rowid, rank, CASE WHEN ?23 THEN CASE kind
+                   WHEN 'episode' THEN (SELECT octet_length(content) + coalesce(octet_length(summary), 0)
+                       FROM episodes WHERE rowid = hits.source_rowid)
+                   WHEN 'code_chunk' THEN (SELECT octet_length(content)
+                       FROM code_chunks WHERE rowid = hits.source_rowid)
+                   WHEN 'requirement' THEN (SELECT octet_length(description) + coalesce(octet_length(user_stories), 0)
+                       FROM requirements WHERE rowid = hits.source_rowid)
+                   ELSE (SELECT octet_length(name) + coalesce(octet_length(description), 0)
+                       FROM tasks WHERE rowid = hits.source_rowid)
+               END > ?26 END
+               FROM hits
            )
            SELECT kind AS "kind!: SourceKind", id AS "id!: String", source_rowid AS "rowid!: i64",
                   CAST(-rank AS REAL) AS "score!: f64",
-                  CASE WHEN ?23 THEN coalesce(CASE kind
+                  CASE WHEN NOT large THEN coalesce(CASE kind
                       WHEN 'episode' THEN (SELECT snippet(episodes_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM episodes_fts WHERE episodes_fts MATCH ?1 AND rowid = hits.source_rowid)
+                          FROM episodes_fts WHERE episodes_fts MATCH ?1 AND rowid = sized.source_rowid)
                       WHEN 'code_chunk' THEN (SELECT snippet(code_chunks_fts, 2, ?19, ?20, ?21, ?22)
-                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = hits.source_rowid)
+                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = sized.source_rowid)
                       WHEN 'requirement' THEN (SELECT snippet(requirements_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = hits.source_rowid)
+                          FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = sized.source_rowid)
                       ELSE (SELECT snippet(tasks_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = hits.source_rowid)
-                  END, '') END AS "snippet?: String"
-           FROM hits ORDER BY rank, kind, id"#,
+                          FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = sized.source_rowid)
+                  END, '') END AS "snippet?: String",
+                  CASE WHEN large THEN CASE kind
+                      WHEN 'episode' THEN (SELECT content FROM episodes WHERE rowid = sized.source_rowid)
+                      WHEN 'code_chunk' THEN (SELECT content FROM code_chunks WHERE rowid = sized.source_rowid)
+                      WHEN 'requirement' THEN (SELECT description FROM requirements WHERE rowid = sized.source_rowid)
+                      ELSE (SELECT name FROM tasks WHERE rowid = sized.source_rowid)
+                  END END AS "large_first?: String",
+                  CASE WHEN large THEN CASE kind
+                      WHEN 'episode' THEN (SELECT summary FROM episodes WHERE rowid = sized.source_rowid)
+                      WHEN 'requirement' THEN (SELECT user_stories FROM requirements WHERE rowid = sized.source_rowid)
+                      WHEN 'task' THEN (SELECT description FROM tasks WHERE rowid = sized.source_rowid)
+                  END END AS "large_second?: String"
+           FROM sized ORDER BY rank, kind, id"#,
         prose,
         query.project,
         query.wants(SourceKind::Episode),
@@ -243,12 +277,24 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         want_snippets,
         code,
         episode_types,
+        FULL_ROW_BYTES,
     )
     .fetch_all(ex)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet: r.snippet })
-        .collect())
+    let mut large = LargeRows::default();
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut snippet = r.snippet;
+        if want_snippets && snippet.is_none() {
+            let columns: Vec<&str> =
+                [r.large_first.as_deref(), r.large_second.as_deref()].into_iter().flatten().collect();
+            let terms = if r.kind == SourceKind::CodeChunk { &code_terms } else { &prose_terms };
+            let (text, work) = large.snippet(&columns, terms, &style).await?;
+            debug!(kind = %r.kind, id = %r.id, pieces = work.pieces, bytes = work.bytes, "large-row snippet");
+            snippet = Some(text);
+        }
+        hits.push(FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet });
+    }
+    Ok(hits)
 }

@@ -226,6 +226,94 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
     Ok(())
 }
 
+/// Checks a snippet: the match marked, and short — at most one 4 KiB piece of the row plus
+/// markers and ellipses (24 tokens, but a token can be a long run without separators).
+fn assert_bounded(snippet: Option<&str>, marked: &str) {
+    let snippet = snippet.unwrap_or_default();
+    assert!(snippet.contains(marked), "{marked} not in {snippet:?}");
+    assert!(snippet.len() <= 4096 + 1024, "snippet of {} bytes: {snippet:?}", snippet.len());
+}
+
+#[tokio::test]
+async fn large_rows_get_short_snippets_around_a_match() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    // A one-line 1 MiB file (the walker's limit) where `return` is everywhere.
+    let mut code = String::new();
+    let mut i = 0;
+    while code.len() < 1 << 20 {
+        code.push_str(&format!("let v{i} = compute(v{i}, limit); if v{i} > 0 {{ return v{i}; }} "));
+        i += 1;
+    }
+    let big = chunk(&db, &p.id, "src/generated.rs", &code, &["compute"]).await?;
+    // A 1 MiB episode whose only match for `needle` is near the end, and whose summary matches
+    // `summary`.
+    let content = "words, more words and other words. ".repeat(30_000) + "The needle is here. And then some.";
+    let mut new =
+        nexus_db::episodes::NewEpisode::new(&p.id, nexus_db::episodes::EpisodeType::Decision, content);
+    new.summary = Some("A short summary of a long note.".into());
+    let long = nexus_db::episodes::create(db.writer(), new).await?;
+
+    let code_query = |text: &str| FtsQuery::new(text).kinds([SourceKind::CodeChunk]);
+    let hits = search(db.reader(), &code_query("return")).await?;
+    assert_eq!(hits[0].id, big.id);
+    let snippet = hits[0].snippet.as_deref();
+    assert_bounded(snippet, "<mark>return</mark>");
+    assert!(
+        snippet.is_some_and(|s| s.starts_with("let v0 = compute") && s.ends_with('…') && s.len() < 400),
+        "{snippet:?}"
+    );
+    assert_bounded(
+        search(db.reader(), &code_query("return compute")).await?[0].snippet.as_deref(),
+        "<mark>compute</mark>",
+    );
+    // The same style options as small rows.
+    let style = SnippetStyle { open: "[".into(), close: "]".into(), ellipsis: "...".into(), tokens: 3 };
+    let hits = search(db.reader(), &code_query("limit").snippet(Some(style))).await?;
+    assert_eq!(hits[0].snippet.as_deref(), Some("...v0, [limit]); if..."));
+
+    let hits = search(db.reader(), &FtsQuery::new("needle").kinds([SourceKind::Episode])).await?;
+    assert_eq!(hits[0].id, long.id);
+    let snippet = hits[0].snippet.as_deref();
+    assert_bounded(snippet, "The <mark>needle</mark> is here. And then some.");
+    assert!(snippet.is_some_and(|s| s.starts_with('…')), "{snippet:?}");
+    // A match only in the summary: the snippet comes from the summary.
+    let hits = search(db.reader(), &FtsQuery::new("summary").kinds([SourceKind::Episode])).await?;
+    assert_eq!(hits[0].snippet.as_deref(), Some("A short <mark>summary</mark> of a long note."));
+    // All-words mode and exclusions do not hide the matches of a large row's pieces.
+    let query = FtsQuery::new("needle words -absent").mode(MatchMode::All).kinds([SourceKind::Episode]);
+    assert_bounded(search(db.reader(), &query).await?[0].snippet.as_deref(), "<mark>words</mark>");
+    Ok(())
+}
+
+#[tokio::test]
+async fn snippets_cut_multibyte_text_on_char_boundaries() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let p = project(&db, "p").await?;
+    // Long runs without whitespace (pieces are cut inside them) of 2-, 3- and 4-byte chars.
+    let content =
+        format!("{} Résumé naïve {} café {}", "é".repeat(3001), "日本語".repeat(2001), "🦀".repeat(1501));
+    let big = episode(&db, &p.id, &content, None).await?;
+    let small = episode(&db, &p.id, "Ünïcödé: le Résumé du café, 日本語 テキスト.", None).await?;
+    for (text, marked) in
+        [("resume", "<mark>Résumé</mark>"), ("cafe", "<mark>café</mark>"), ("naive", "<mark>naïve</mark>")]
+    {
+        let hits = search(db.reader(), &FtsQuery::new(text).kinds([SourceKind::Episode])).await?;
+        let large = hits.iter().find(|h| h.id == big.id).and_then(|h| h.snippet.as_deref());
+        assert_bounded(large, marked);
+        let small = hits.iter().find(|h| h.id == small.id).and_then(|h| h.snippet.as_deref());
+        if text != "naive" {
+            assert_bounded(small, marked);
+        }
+    }
+    // The 4-byte run is cut into pieces too; a row matching nowhere near it is fine.
+    let hits = search(db.reader(), &FtsQuery::new("日本語").kinds([SourceKind::Episode])).await?;
+    for hit in &hits {
+        assert!(hit.snippet.as_deref().is_some_and(|s| s.contains("<mark>")), "{:?}", hit.snippet);
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn text_with_nothing_to_search_is_an_empty_query_error() -> TestResult {
     let (_dir, db) = temp_db().await?;

@@ -4,13 +4,17 @@
 //! own reader connection, each with the project/kind/label filters applied inside its own
 //! query, each returning up to `candidates` rows. Their lists are fused ([`crate::fusion`]),
 //! cut to a page, and hydrated into typed rows with snippets.
+//!
+//! Every statement runs on a reader taken through [`InterruptGuard`]: a search that is dropped
+//! or cut by a timeout interrupts its running SQLite statement, so the reader returns to the
+//! pool at once instead of when a long statement would have finished.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Instant;
 
 use nexus_db::episodes::EpisodeType;
-use nexus_db::{Db, SourceKind};
+use nexus_db::{Db, InterruptGuard, SourceKind};
 use nexus_embed::Embedder;
 use nexus_fts::{FtsError, FtsQuery, MatchMode};
 use nexus_vector::{Collection, KnnQuery};
@@ -300,11 +304,15 @@ impl<'a> Search<'a> {
             if !self.snippets {
                 query = query.snippet(None);
             }
-            let hits = match nexus_fts::search(self.db.reader(), &query).await {
+            // On a guarded reader: if this search is dropped or times out, the statement is
+            // interrupted and the reader is free at once.
+            let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+            let hits = match nexus_fts::search(&mut *reader, &query).await {
                 // Text with nothing to search for leaves the vector leg to answer alone.
                 Err(FtsError::EmptyQuery) if mode == Mode::Hybrid => Vec::new(),
                 other => other?,
             };
+            reader.release();
             debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
             Ok::<_, SearchError>(hits)
         };
@@ -326,7 +334,9 @@ impl<'a> Search<'a> {
             if let Some(distance) = self.max_distance {
                 query = query.max_distance(distance);
             }
-            let neighbors = collection.knn(self.db.reader(), &query).await?;
+            let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+            let neighbors = collection.knn(&mut *reader, &query).await?;
+            reader.release();
             debug!(hits = neighbors.len(), elapsed = ?started.elapsed(), "vector leg");
             Ok::<_, SearchError>(neighbors)
         };
@@ -352,7 +362,9 @@ impl<'a> Search<'a> {
             .flatten();
 
         let keys: Vec<&HitKey> = page.iter().map(|f| &f.key).collect();
-        let mut sources = load_sources(self.db.reader(), &keys).await?;
+        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+        let mut sources = load_sources(&mut reader, &keys).await?;
+        reader.release();
         let mut snippets: HashMap<HitKey, String> = fts_hits
             .into_iter()
             .filter_map(|h| Some((HitKey { kind: h.kind, id: h.id }, h.snippet?)))

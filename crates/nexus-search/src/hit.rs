@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use nexus_db::{SourceKind, code_chunks, episodes, requirements, tasks};
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::SqliteConnection;
 
 use crate::error::Result;
 use crate::fusion::{Breakdown, HitKey};
@@ -60,7 +60,10 @@ pub struct Hit {
 
 /// Loads the rows for `keys` with one query per kind, keyed by `(kind, id)`. Rows deleted since
 /// the legs ran are simply absent.
-pub(crate) async fn load_sources(pool: &SqlitePool, keys: &[&HitKey]) -> Result<HashMap<HitKey, Source>> {
+pub(crate) async fn load_sources(
+    conn: &mut SqliteConnection,
+    keys: &[&HitKey],
+) -> Result<HashMap<HitKey, Source>> {
     let mut ids: HashMap<SourceKind, Vec<String>> = HashMap::new();
     for key in keys {
         ids.entry(key.kind).or_default().push(key.id.clone());
@@ -69,15 +72,17 @@ pub(crate) async fn load_sources(pool: &SqlitePool, keys: &[&HitKey]) -> Result<
     for (kind, ids) in ids {
         let sources: Vec<Source> = match kind {
             SourceKind::Episode => {
-                episodes::get_many(pool, &ids).await?.into_iter().map(Source::Episode).collect()
+                episodes::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Episode).collect()
             }
             SourceKind::CodeChunk => {
-                code_chunks::get_many(pool, &ids).await?.into_iter().map(Source::CodeChunk).collect()
+                code_chunks::get_many(&mut *conn, &ids).await?.into_iter().map(Source::CodeChunk).collect()
             }
             SourceKind::Requirement => {
-                requirements::get_many(pool, &ids).await?.into_iter().map(Source::Requirement).collect()
+                requirements::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Requirement).collect()
             }
-            SourceKind::Task => tasks::get_many(pool, &ids).await?.into_iter().map(Source::Task).collect(),
+            SourceKind::Task => {
+                tasks::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Task).collect()
+            }
         };
         for source in sources {
             rows.insert(HitKey { kind: source.kind(), id: source.id().to_owned() }, source);

@@ -261,3 +261,35 @@ async fn max_distance_and_min_score_cut_the_list() -> TestResult {
     assert!(!strict.hits.is_empty() && strict.hits.len() < NOTES.len());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_searches_leave_the_only_reader_free() -> TestResult {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir()?;
+    let options =
+        DbOptions::file(dir.path().join("one.db")).readers(1).acquire_timeout(Duration::from_secs(2));
+    let db = Db::open_with(options).await?;
+    let p = projects::create(db.writer(), NewProject::new("p", "/p")).await?.id;
+    // A 1 MiB episode (remember's limit) full of matches, and a few small ones.
+    let big = "The agent returned a checkpoint to the queue. ".repeat(23_000);
+    episodes::create(db.writer(), NewEpisode::new(&p, EpisodeType::Decision, big)).await?;
+    for i in 0..10 {
+        let note = format!("Note {i}: the checkpoint was restored.");
+        episodes::create(db.writer(), NewEpisode::new(&p, EpisodeType::Decision, note)).await?;
+    }
+    // Searches dropped at different points: before, during and after their statements.
+    for micros in [0, 50, 200, 1_000, 5_000, 20_000] {
+        let pending = search(&db).text("checkpoint returned").mode(Mode::FtsOnly).project(&p).execute();
+        let _ = tokio::time::timeout(Duration::from_micros(micros), pending).await;
+    }
+    let started = Instant::now();
+    let results = search(&db).text("checkpoint").mode(Mode::FtsOnly).project(&p).limit(20).execute().await?;
+    assert_eq!(results.hits.len(), 11);
+    for hit in &results.hits {
+        let snippet = hit.snippet.as_deref().unwrap_or_default();
+        assert!(snippet.contains("<mark>checkpoint</mark>") && snippet.len() < 1_000, "{snippet:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "the reader was stuck: {:?}", started.elapsed());
+    db.close().await?;
+    Ok(())
+}
