@@ -193,7 +193,7 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
         metrics::NewMetric::new(&p.id, metrics::MetricType::TokenUsage, f64::NAN),
     )
     .await;
-    assert!(matches!(nan, Err(DbError::Constraint { table: "metrics", .. })), "{nan:?}");
+    assert!(matches!(nan, Err(DbError::InvalidValue { table: "metrics", column: "value", .. })), "{nan:?}");
 
     let chunk = code_chunks::NewCodeChunk {
         id: None,

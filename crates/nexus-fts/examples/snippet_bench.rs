@@ -2,7 +2,7 @@
 //! chunks and one-paragraph episodes of growing size, and prints one JSON line.
 //!
 //! ```sh
-//! cargo run --release -p nexus-fts --example snippet_bench            # 128 KiB .. 10 MiB
+//! cargo run --release -p nexus-fts --example snippet_bench            # 128 KiB .. 1 MiB (the write limit)
 //! cargo run --release -p nexus-fts --example snippet_bench -- 1048576  # chosen sizes (bytes)
 //! ```
 //!
@@ -23,8 +23,12 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 fn one_line_code(bytes: usize) -> String {
     let mut text = String::with_capacity(bytes + 80);
     let mut i = 0u64;
-    while text.len() < bytes {
-        text.push_str(&format!("let v{i} = compute(v{}, limit); if v{i} > 0 {{ return v{i}; }} ", i / 2));
+    loop {
+        let statement = format!("let v{i} = compute(v{}, limit); if v{i} > 0 {{ return v{i}; }} ", i / 2);
+        if text.len() + statement.len() > bytes {
+            break;
+        }
+        text.push_str(&statement);
         i += 1;
     }
     text
@@ -42,7 +46,7 @@ fn prose(bytes: usize) -> String {
     ];
     let mut text = String::with_capacity(bytes + 80);
     let mut i = 0;
-    while text.len() < bytes {
+    while text.len() + SENTENCES[i % SENTENCES.len()].len() <= bytes {
         text.push_str(SENTENCES[i % SENTENCES.len()]);
         i += 1;
     }
@@ -127,7 +131,8 @@ async fn main() -> BenchResult<()> {
     let timeout = Duration::from_secs(timeout_s);
     let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     if sizes.is_empty() {
-        sizes = vec![128 << 10, 512 << 10, 1 << 20, 10 << 20];
+        // Up to the largest row a write accepts (nexus_db::MAX_CONTENT_BYTES, 1 MiB).
+        sizes = vec![128 << 10, 512 << 10, nexus_db::MAX_CONTENT_BYTES];
     }
     let mut cases = Vec::new();
     for size in sizes {

@@ -241,14 +241,18 @@ async fn large_rows_get_short_snippets_around_a_match() -> TestResult {
     // A one-line 1 MiB file (the walker's limit) where `return` is everywhere.
     let mut code = String::new();
     let mut i = 0;
-    while code.len() < 1 << 20 {
-        code.push_str(&format!("let v{i} = compute(v{i}, limit); if v{i} > 0 {{ return v{i}; }} "));
+    loop {
+        let statement = format!("let v{i} = compute(v{i}, limit); if v{i} > 0 {{ return v{i}; }} ");
+        if code.len() + statement.len() > nexus_db::MAX_CONTENT_BYTES {
+            break;
+        }
+        code.push_str(&statement);
         i += 1;
     }
     let big = chunk(&db, &p.id, "src/generated.rs", &code, &["compute"]).await?;
     // A 1 MiB episode whose only match for `needle` is near the end, and whose summary matches
     // `summary`.
-    let content = "words, more words and other words. ".repeat(30_000) + "The needle is here. And then some.";
+    let content = "words, more words and other words. ".repeat(29_900) + "The needle is here. And then some.";
     let mut new =
         nexus_db::episodes::NewEpisode::new(&p.id, nexus_db::episodes::EpisodeType::Decision, content);
     new.summary = Some("A short summary of a long note.".into());

@@ -271,7 +271,7 @@ async fn cancelled_searches_leave_the_only_reader_free() -> TestResult {
     let db = Db::open_with(options).await?;
     let p = projects::create(db.writer(), NewProject::new("p", "/p")).await?.id;
     // A 1 MiB episode (remember's limit) full of matches, and a few small ones.
-    let big = "The agent returned a checkpoint to the queue. ".repeat(23_000);
+    let big = "The agent returned a checkpoint to the queue. ".repeat(22_700);
     episodes::create(db.writer(), NewEpisode::new(&p, EpisodeType::Decision, big)).await?;
     for i in 0..10 {
         let note = format!("Note {i}: the checkpoint was restored.");

@@ -14,8 +14,9 @@ use tracing::info;
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
-/// Largest episode content [`Store::remember`] accepts (1 MiB).
-pub const MAX_EPISODE_BYTES: usize = 1 << 20;
+/// Largest episode content [`Store::remember`] accepts: nexus-db's [`nexus_db::MAX_CONTENT_BYTES`]
+/// (1 MiB), the limit of every write path.
+pub const MAX_EPISODE_BYTES: usize = nexus_db::MAX_CONTENT_BYTES;
 
 /// Options of [`Store::recall`].
 #[derive(Debug, Clone, PartialEq)]

@@ -66,7 +66,7 @@ async fn upsert_replaces_the_vector_label_and_project() -> TestResult {
     let f = fixture().await?;
     for element in [Element::Float32, Element::Int8, Element::Bit] {
         let c = collection(&f.db, &format!("c_{}", element.as_str()), element).await?;
-        let p = project(&f.db, "p").await?;
+        let p = project(&f.db, &format!("p_{}", element.as_str())).await?;
         let id = source_row(&mut *f.db.writer().acquire().await?, SourceKind::Task, &p).await?;
         let mut conn = f.db.writer().acquire().await?;
         c.upsert(&mut conn, Item::new(SourceKind::Task, &id, &axis(0)).label("old")).await?;
@@ -82,7 +82,7 @@ async fn upsert_replaces_the_vector_label_and_project() -> TestResult {
         assert_eq!(c.stats(f.db.reader()).await?.total, 1);
 
         // The row moved to another project: upserting again moves its vector too.
-        let moved = project(&f.db, "moved").await?;
+        let moved = project(&f.db, &format!("moved_{}", element.as_str())).await?;
         sqlx::query("UPDATE tasks SET project_id = ? WHERE id = ?")
             .bind(&moved)
             .bind(&id)

@@ -31,7 +31,7 @@ pub struct WalkOptions {
 impl Default for WalkOptions {
     fn default() -> Self {
         Self {
-            max_file_size: 1024 * 1024,
+            max_file_size: nexus_db::MAX_CONTENT_BYTES as u64,
             include_hidden: false,
             honor_ignore_files: true,
             skip_dirs: ["target", "node_modules", ".git"].map(String::from).to_vec(),
