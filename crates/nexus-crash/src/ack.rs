@@ -43,6 +43,18 @@ pub enum Ack {
     },
 }
 
+impl Ack {
+    /// The kind of write, as in the log's `kind` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Ack::Project { .. } => "project",
+            Ack::Episode { .. } => "episode",
+            Ack::Task { .. } => "task",
+            Ack::Index { .. } => "index",
+        }
+    }
+}
+
 /// Appends acknowledgements to a log file, syncing each.
 #[derive(Debug)]
 pub struct AckLog {

@@ -39,6 +39,11 @@ pub struct Summary {
     pub kills: u32,
     /// Writes the API acknowledged (lines of the ack log).
     pub acknowledged: usize,
+    /// Acknowledged writes by kind (`project`, `episode`, `task`, `index`).
+    pub acknowledged_by_kind: BTreeMap<String, usize>,
+    /// Kills that came before the child acknowledged anything (while it opened the store, or
+    /// during its first write).
+    pub kills_before_first_ack: u32,
     /// Acknowledged writes missing after a kill.
     pub lost: usize,
     /// Kills after which an integrity, foreign-key, full-text, vector or code-index check failed.
@@ -70,7 +75,8 @@ pub async fn run(campaign: &Campaign) -> Result<Summary> {
     let stderr_path = campaign.dir.join("children.log");
     let mut rng = Rng::with_seed(campaign.seed);
     let mut lost = BTreeMap::new();
-    let (mut corrupt, mut child_failures) = (0, 0);
+    let (mut corrupt, mut child_failures, mut kills_before_first_ack) = (0, 0, 0);
+    let mut acknowledged = 0;
     let mut problems = Vec::new();
     let mut note = |problem: String| {
         warn!(%problem, "crash suite");
@@ -108,6 +114,10 @@ pub async fn run(campaign: &Campaign) -> Result<Summary> {
             child.wait()?;
         }
         let acked = ack::read(&acks)?;
+        if acked.len() == acknowledged {
+            kills_before_first_ack += 1;
+        }
+        acknowledged = acked.len();
         let report = verify::check(&db, &tree, &acked).await?;
         if !report.problems.is_empty() {
             corrupt += 1;
@@ -120,9 +130,16 @@ pub async fn run(campaign: &Campaign) -> Result<Summary> {
         }
         info!(kill, ?delay, acknowledged = acked.len(), lost = lost.len(), corrupt, "checked after kill");
     }
+    let acked = ack::read(&acks)?;
+    let mut acknowledged_by_kind = BTreeMap::new();
+    for ack in &acked {
+        *acknowledged_by_kind.entry(ack.kind().to_owned()).or_insert(0) += 1;
+    }
     Ok(Summary {
         kills: campaign.kills,
-        acknowledged: ack::read(&acks)?.len(),
+        acknowledged: acked.len(),
+        acknowledged_by_kind,
+        kills_before_first_ack,
         lost: lost.len(),
         corrupt,
         child_failures,
