@@ -14,6 +14,9 @@ use tracing::{info, warn};
 
 use crate::{ack, verify};
 
+/// Delays of the early kills (see [`Campaign::delay`]).
+const EARLY: std::ops::Range<Duration> = Duration::ZERO..Duration::from_millis(40);
+
 /// At most this many problem descriptions are kept in the [`Summary`].
 const MAX_PROBLEMS: usize = 20;
 
@@ -28,7 +31,8 @@ pub struct Campaign {
     pub kills: u32,
     /// Seed of the delays and of the children's operation mixes.
     pub seed: u64,
-    /// Each child is killed after a delay drawn uniformly from this range.
+    /// Each child is killed after a delay drawn uniformly from this range — except the first
+    /// and one in eight others, drawn from 0–40 ms to land while the child opens the store.
     pub delay: std::ops::Range<Duration>,
 }
 
@@ -100,7 +104,10 @@ pub async fn run(campaign: &Campaign) -> Result<Summary> {
             .stderr(stderr)
             .spawn()
             .with_context(|| format!("spawning {}", campaign.child.display()))?;
-        let (low, high) = (campaign.delay.start.as_micros(), campaign.delay.end.as_micros().max(1));
+        // The first kill, and one in eight after it, comes early: while the child opens (and
+        // the first time creates and migrates) the store, or in its first writes.
+        let range = if kill == 0 || rng.u8(..8) == 0 { EARLY } else { campaign.delay.clone() };
+        let (low, high) = (range.start.as_micros(), range.end.as_micros().max(1));
         let delay = Duration::from_micros(u64::try_from(rng.u128(low.min(high - 1)..high)).unwrap_or(0));
         tokio::time::sleep(delay).await;
         if let Some(status) = child.try_wait()? {
