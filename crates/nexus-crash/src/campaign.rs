@@ -31,6 +31,8 @@ pub struct Campaign {
     pub kills: u32,
     /// Seed of the delays and of the children's operation mixes.
     pub seed: u64,
+    /// Extra arguments for every child (such as `--fault ack-before-commit`).
+    pub child_args: Vec<String>,
     /// Each child is killed after a delay drawn uniformly from this range — except the first
     /// and one in eight others, drawn from 0–40 ms to land while the child opens the store.
     pub delay: std::ops::Range<Duration>,
@@ -99,6 +101,7 @@ pub async fn run(campaign: &Campaign) -> Result<Summary> {
             .arg(&acks)
             .arg("--seed")
             .arg(rng.u64(..).to_string())
+            .args(&campaign.child_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

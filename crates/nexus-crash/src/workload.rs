@@ -43,6 +43,16 @@ pub struct Workload {
     pub seed: u64,
     /// Stop after this many operations (`None`: until killed).
     pub ops: Option<u64>,
+    /// A deliberate bug, to show the suite catches it (`None` in real runs).
+    pub fault: Option<Fault>,
+}
+
+/// Deliberate bugs the workload can have, so a test can prove the checks are not vacuous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// Task creations are acknowledged before their transaction commits (and the commit is
+    /// delayed 20 ms): a kill in between loses an acknowledged write.
+    AckBeforeCommit,
 }
 
 /// Runs the workload until killed (or for [`Workload::ops`] operations).
@@ -62,15 +72,17 @@ pub async fn run(workload: &Workload) -> Result<()> {
     let mut done = 0;
     while workload.ops.is_none_or(|ops| done < ops) {
         let ack = match rng.u8(..10) {
-            0..=3 => remember(&store, &project_id, &mut rng).await?,
-            4..=5 => create_task(&store, &project_id, &mut rng).await?,
+            0..=3 => Some(remember(&store, &project_id, &mut rng).await?),
+            4..=5 => create_task(&store, &project_id, &mut rng, workload.fault, &mut log).await?,
             6..=7 => match advance_task(&store, &project_id).await? {
-                Some(ack) => ack,
-                None => create_task(&store, &project_id, &mut rng).await?,
+                Some(ack) => Some(ack),
+                None => create_task(&store, &project_id, &mut rng, workload.fault, &mut log).await?,
             },
-            _ => index(&store, &project_id, workload, &mut rng).await?,
+            _ => Some(index(&store, &project_id, workload, &mut rng).await?),
         };
-        log.append(&ack)?;
+        if let Some(ack) = ack {
+            log.append(&ack)?;
+        }
         done += 1;
         debug!(done, "acknowledged");
     }
@@ -94,14 +106,28 @@ async fn remember(store: &Store, project_id: &str, rng: &mut Rng) -> Result<Ack>
     Ok(Ack::Episode { id: episode.id, hash })
 }
 
-/// Creates a task, starting it in the same transaction half the time.
-async fn create_task(store: &Store, project_id: &str, rng: &mut Rng) -> Result<Ack> {
+/// Creates a task, starting it in the same transaction half the time. Returns the
+/// acknowledgement to log, or `None` when [`Fault::AckBeforeCommit`] already logged it.
+async fn create_task(
+    store: &Store,
+    project_id: &str,
+    rng: &mut Rng,
+    fault: Option<Fault>,
+    log: &mut AckLog,
+) -> Result<Option<Ack>> {
     let mut tx = store.db().begin().await?;
     let name = format!("task {:08x}", rng.u32(..));
     let task = tasks::create(&mut *tx, NewTask::new(project_id, name)).await?;
     let task = if rng.bool() { tasks::start(&mut *tx, &task.id, AGENT).await? } else { task };
+    let ack = Ack::Task { id: task.id, status: task.status.as_str().to_owned() };
+    if fault == Some(Fault::AckBeforeCommit) {
+        log.append(&ack)?;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tx.commit().await?;
+        return Ok(None);
+    }
     tx.commit().await?;
-    Ok(Ack::Task { id: task.id, status: task.status.as_str().to_owned() })
+    Ok(Some(ack))
 }
 
 /// Moves a random unfinished task one step forward; `None` when every task is completed.

@@ -15,6 +15,7 @@ async fn ten_kills_lose_nothing_acknowledged_and_damage_nothing() -> anyhow::Res
         dir: dir.path().to_path_buf(),
         kills: 10,
         seed: 19,
+        child_args: Vec::new(),
         delay: Duration::from_millis(50)..Duration::from_millis(2000),
     };
     let summary = nexus_crash::run(&campaign).await?;
@@ -35,6 +36,7 @@ async fn a_child_that_finishes_leaves_a_clean_store() -> anyhow::Result<()> {
         acks: dir.path().join("acks.jsonl"),
         seed: 5,
         ops: Some(40),
+        fault: None,
     };
     workload::run(&run).await?;
     let acks = nexus_crash::ack::read(&run.acks)?;
@@ -54,6 +56,7 @@ async fn the_checks_see_losses_and_damage() -> anyhow::Result<()> {
         acks: dir.path().join("acks.jsonl"),
         seed: 11,
         ops: Some(60),
+        fault: None,
     };
     workload::run(&run).await?;
     AckLog::open(&run.acks)?.append(&Ack::Episode { id: "never-written".into(), hash: "0".into() })?;
@@ -75,5 +78,24 @@ async fn the_checks_see_losses_and_damage() -> anyhow::Result<()> {
     let problems = report.problems.join("\n");
     assert!(problems.contains("episodes rows without a vector"), "{problems}");
     assert!(problems.contains("chunk count is wrong"), "{problems}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_acknowledged_before_its_commit_is_caught() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let campaign = Campaign {
+        child: env!("CARGO_BIN_EXE_nexus-crash-child").into(),
+        dir: dir.path().to_path_buf(),
+        kills: 6,
+        seed: 23,
+        child_args: vec!["--fault".into(), "ack-before-commit".into()],
+        delay: Duration::from_millis(100)..Duration::from_millis(800),
+    };
+    let summary = nexus_crash::run(&campaign).await?;
+    eprintln!("{}", serde_json::to_string(&summary)?);
+    assert!(summary.lost > 0, "the suite missed acknowledged-but-uncommitted writes: {summary:?}");
+    assert!(summary.problems.iter().any(|p| p.contains("task") && p.contains("missing")), "{summary:?}");
+    assert_eq!(summary.corrupt, 0, "{summary:?}");
     Ok(())
 }

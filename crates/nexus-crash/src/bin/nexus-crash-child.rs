@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use nexus_crash::workload::{self, Workload};
+use nexus_crash::workload::{self, Fault, Workload};
 
 /// Mixed writes into a Nexus store, each acknowledged in a log once committed.
 #[derive(Parser)]
@@ -24,6 +24,9 @@ struct Args {
     /// Stop after this many operations (default: run until killed).
     #[arg(long)]
     ops: Option<u64>,
+    /// A deliberate bug, to show the suite catches it.
+    #[arg(long, value_enum)]
+    fault: Option<Fault>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -34,6 +37,6 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let args = Args::parse();
-    workload::run(&Workload { db: args.db, tree: args.tree, acks: args.acks, seed: args.seed, ops: args.ops })
-        .await
+    let Args { db, tree, acks, seed, ops, fault } = args;
+    workload::run(&Workload { db, tree, acks, seed, ops, fault }).await
 }

@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         dir: dir.clone(),
         kills: args.kills,
         seed,
+        child_args: Vec::new(),
         delay: Duration::from_millis(args.min_delay_ms)..Duration::from_millis(args.max_delay_ms),
     };
     let summary = nexus_crash::run(&campaign).await?;
