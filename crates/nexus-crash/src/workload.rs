@@ -51,7 +51,7 @@ pub struct Workload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Fault {
     /// Task creations are acknowledged before their transaction commits (and the commit is
-    /// delayed 20 ms): a kill in between loses an acknowledged write.
+    /// delayed 200 ms): a kill in between loses an acknowledged write.
     AckBeforeCommit,
 }
 
@@ -122,7 +122,7 @@ async fn create_task(
     let ack = Ack::Task { id: task.id, status: task.status.as_str().to_owned() };
     if fault == Some(Fault::AckBeforeCommit) {
         log.append(&ack)?;
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         tx.commit().await?;
         return Ok(None);
     }

@@ -87,7 +87,7 @@ async fn a_write_acknowledged_before_its_commit_is_caught() -> anyhow::Result<()
     let campaign = Campaign {
         child: env!("CARGO_BIN_EXE_nexus-crash-child").into(),
         dir: dir.path().to_path_buf(),
-        kills: 6,
+        kills: 10,
         seed: 23,
         child_args: vec!["--fault".into(), "ack-before-commit".into()],
         delay: Duration::from_millis(100)..Duration::from_millis(800),
