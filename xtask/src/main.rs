@@ -6,6 +6,9 @@
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-tools eval`).
 //! * `bench knn|fts|hybrid [ARGS]` — benchmarks; each prints a table, then one JSON line.
+//! * `crash --kills N [--seed S]` — the crash suite: SIGKILL a process doing mixed writes N
+//!   times, check the file after each kill; the last line is a JSON summary (runs
+//!   `nexus-crash`, `crates/nexus-crash`).
 //!
 //! xtask itself links no workspace crate, so it builds even when `.sqlx/` is stale; `eval` and
 //! `bench` run optimised builds of the programs that do (`xtask/tools`, crate benches).
@@ -45,6 +48,9 @@ enum Command {
     /// Run a benchmark (always an optimised build); prints a table, then one JSON line.
     #[command(subcommand)]
     Bench(Bench),
+    /// Crash suite (optimised build): SIGKILL a writer at random points, check the file after
+    /// each kill; prints a JSON summary (`kills`, `acknowledged`, `lost`, `corrupt`) last.
+    Crash(PassThrough),
 }
 
 /// The benchmarks.
@@ -79,6 +85,20 @@ fn tool(tool: &str, args: &[String]) -> anyhow::Result<()> {
     cargo(&["run", "--quiet", "--release", "-p", "nexus-tools"], &all)
 }
 
+/// Builds both crash-suite binaries (`cargo run` would build only the one it runs), then runs
+/// the campaign, which finds `nexus-crash-child` next to itself.
+fn crash(args: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = ["build", "--quiet", "--release", "-p", "nexus-crash", "--bins"];
+    let status = Process::new(&cargo)
+        .current_dir(prepare::workspace_root())
+        .args(build)
+        .status()
+        .context("running cargo build")?;
+    ensure!(status.success(), "cargo {} failed ({status})", build.join(" "));
+    self::cargo(&["run", "--quiet", "--release", "-p", "nexus-crash", "--bin", "nexus-crash"], args)
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
@@ -88,5 +108,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
         Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),
+        Command::Crash(pass) => crash(&pass.args),
     }
 }
