@@ -141,6 +141,7 @@ impl DbError {
     }
 
     /// Classifies a raw sqlx error that happened while working on `table`.
+    #[doc(hidden)]
     pub fn from_sqlx(table: &'static str, source: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         match &source {
@@ -208,6 +209,7 @@ impl From<sqlx::Error> for DbError {
 }
 
 /// Adds table context to results of sqlx calls.
+#[doc(hidden)]
 pub trait ResultExt<T> {
     /// Maps the error with [`DbError::from_sqlx`] for `table`.
     fn in_table(self, table: &'static str) -> Result<T>;
@@ -228,19 +230,43 @@ impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
 /// `Ok(row)` for a row that was never stored (issue 19), and the unfinished statement kept the
 /// WAL from being checkpointed. `fetch_all` steps to `SQLITE_DONE`, so a failed commit is
 /// reported here.
+#[doc(hidden)]
 pub trait ReturningExt<T> {
     /// The first returned row (`None` when the statement matched nothing), with the error
     /// mapped by [`DbError::from_sqlx`] for `table`.
     fn first_row(self, table: &'static str) -> Result<Option<T>>;
+
+    /// The first returned row, or [`DbError::NotFound`] for `table` and `id` when the
+    /// statement matched nothing.
+    fn returned_row(self, table: &'static str, id: &str) -> Result<T>;
 }
 
 impl<T> ReturningExt<T> for std::result::Result<Vec<T>, sqlx::Error> {
     fn first_row(self, table: &'static str) -> Result<Option<T>> {
         self.map_err(|e| DbError::from_sqlx(table, e)).map(|rows| rows.into_iter().next())
     }
+
+    fn returned_row(self, table: &'static str, id: &str) -> Result<T> {
+        self.first_row(table)?.found(table, id)
+    }
+}
+
+/// Ends a `fetch_optional` of one row by id.
+#[doc(hidden)]
+pub trait FoundExt<T> {
+    /// The row, [`DbError::NotFound`] for `table` and `id` when there is none, or the error
+    /// mapped by [`DbError::from_sqlx`].
+    fn or_not_found(self, table: &'static str, id: &str) -> Result<T>;
+}
+
+impl<T> FoundExt<T> for std::result::Result<Option<T>, sqlx::Error> {
+    fn or_not_found(self, table: &'static str, id: &str) -> Result<T> {
+        self.map_err(|e| DbError::from_sqlx(table, e))?.found(table, id)
+    }
 }
 
 /// Adds "not found" handling to optional results.
+#[doc(hidden)]
 pub trait OptionExt<T> {
     /// Turns `None` into [`DbError::NotFound`] for `table` and `id`.
     fn found(self, table: &'static str, id: &str) -> Result<T>;

@@ -39,12 +39,15 @@ mod time;
 mod validate;
 
 pub use db::Db;
-pub use error::{ConstraintKind, DbError, OptionExt, Result, ResultExt, ReturningExt};
+pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
 pub use extension::register_sqlite_vec;
 pub use health::Health;
 pub use id::new_id;
 pub use interrupt::{InterruptGuard, interruptible};
-pub use models::*;
+pub use models::{
+    Page, SourceKind, agents, checkpoints, code_chunks, continue_points, episodes, features, indexed_files,
+    metrics, projects, requirements, sessions, sub_features, tasks,
+};
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;
 pub use time::Timestamp;

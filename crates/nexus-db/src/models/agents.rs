@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
 
@@ -133,7 +133,7 @@ pub struct AgentFilter {
 
 /// Expands to `query_as!(Agent, $head + <every column> + $tail, args..)`.
 macro_rules! query_agents {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Agent,
             $head + r#" id, type AS "agent_type: AgentType", status AS "status: AgentStatus",
@@ -144,7 +144,7 @@ macro_rules! query_agents {
                       spawned_at AS "spawned_at: Timestamp",
                       last_activity_at AS "last_activity_at: Timestamp",
                       terminated_at AS "terminated_at?: Timestamp",
-                      termination_reason AS "termination_reason?" "# + $tail
+                      termination_reason AS "termination_reason?" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -174,18 +174,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Ag
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The agent with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Agent> {
-    query_agents!("SELECT", "FROM agents WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_agents, "agents", Agent);
 
 /// Agents matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(ex: impl SqliteExecutor<'e>, filter: &AgentFilter) -> Result<Vec<Agent>> {
@@ -236,8 +228,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<Ag
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &agent.id)
+    .returned_row(TABLE, &agent.id)
 }
 
 /// Gives the agent a task: status assigned, `current_task_id` set.
@@ -253,8 +244,7 @@ pub async fn assign_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, task_id: &st
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Sets the agent's status and records activity.
@@ -269,8 +259,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Agent
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Adds `tokens` to the agent's usage and records activity.
@@ -285,8 +274,7 @@ pub async fn record_tokens<'e>(ex: impl SqliteExecutor<'e>, id: &str, tokens: i6
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Records the outcome of the agent's current task (a completed or failed count), clears the
@@ -305,8 +293,7 @@ pub async fn finish_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, succeeded: b
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Terminates the agent with a reason.
@@ -324,8 +311,7 @@ pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &str, reason: &str) 
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 delete_by_id!("agents");

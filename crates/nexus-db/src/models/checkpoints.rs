@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "checkpoints";
@@ -63,12 +63,12 @@ impl NewCheckpoint {
 
 /// Expands to `query_as!(Checkpoint, $head + <every column> + $tail, args..)`.
 macro_rules! query_checkpoints {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Checkpoint,
             $head + r#" id, project_id, name AS "name?", reason AS "reason?",
                       state AS "state?: Json<serde_json::Value>", git_commit AS "git_commit?",
-                      created_at AS "created_at: Timestamp" "# + $tail
+                      created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -93,18 +93,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Resu
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The checkpoint with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Checkpoint> {
-    query_checkpoints!("SELECT", "FROM checkpoints WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_checkpoints, "checkpoints", Checkpoint);
 
 /// A project's checkpoints, newest first (ties by id, newest first).
 pub async fn list<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, page: Page) -> Result<Vec<Checkpoint>> {

@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
 
@@ -81,12 +81,12 @@ pub struct CodeChunkFilter {
 
 /// Expands to `query_as!(CodeChunk, $head + <every column> + $tail, args..)`.
 macro_rules! query_code_chunks {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             CodeChunk,
             $head + r#" id, project_id, file, start_line, end_line, content,
                       symbols AS "symbols?: Json<Vec<String>>", chunk_type, language,
-                      complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail
+                      complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -118,27 +118,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The chunk with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<CodeChunk> {
-    query_code_chunks!("SELECT", "FROM code_chunks WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_code_chunks, "code_chunks", CodeChunk);
 
-/// The rows with these ids, in no particular order; unknown ids are skipped.
-pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<CodeChunk>> {
-    let ids = Json(ids);
-    query_code_chunks!("SELECT", "FROM code_chunks WHERE id IN (SELECT value FROM json_each(?))", ids)
-        .fetch_all(ex)
-        .await
-        .in_table(TABLE)
-}
+get_many_by_id!(query_code_chunks, "code_chunks", CodeChunk);
 
 /// A project's chunks matching `filter`, by file then line (ties by id).
 pub async fn list<'e>(

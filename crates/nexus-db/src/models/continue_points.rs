@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "continue_points";
@@ -98,12 +98,12 @@ pub struct ContinuePointFilter {
 
 /// Expands to `query_as!(ContinuePoint, $head + <every column> + $tail, args..)`.
 macro_rules! query_continue_points {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             ContinuePoint,
             $head + r#" id, project_id, task_id, last_action, file AS "file?", line AS "line?",
                       function_name AS "function_name?", next_steps AS "next_steps?: Json<Vec<String>>",
-                      agent_id AS "agent_id?", iteration_count, saved_at AS "saved_at: Timestamp" "# + $tail
+                      agent_id AS "agent_id?", iteration_count, saved_at AS "saved_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -133,18 +133,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewContinuePoint) -> R
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The continue point with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<ContinuePoint> {
-    query_continue_points!("SELECT", "FROM continue_points WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_continue_points, "continue_points", ContinuePoint);
 
 /// A project's continue points matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(

@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
 
@@ -109,14 +109,14 @@ pub struct EpisodeFilter {
 
 /// Expands to `query_as!(Episode, $head + <every column> + $tail, args..)`.
 macro_rules! query_episodes {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Episode,
             $head + r#" id, project_id, type AS "episode_type: EpisodeType", content, summary AS "summary?",
                       context AS "context?: Json<serde_json::Value>", task_id AS "task_id?",
                       agent_id AS "agent_id?", importance, access_count,
                       last_accessed_at AS "last_accessed_at?: Timestamp",
-                      created_at AS "created_at: Timestamp" "# + $tail
+                      created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -147,27 +147,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The episode with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Episode> {
-    query_episodes!("SELECT", "FROM episodes WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_episodes, "episodes", Episode);
 
-/// The rows with these ids, in no particular order; unknown ids are skipped.
-pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Episode>> {
-    let ids = Json(ids);
-    query_episodes!("SELECT", "FROM episodes WHERE id IN (SELECT value FROM json_each(?))", ids)
-        .fetch_all(ex)
-        .await
-        .in_table(TABLE)
-}
+get_many_by_id!(query_episodes, "episodes", Episode);
 
 /// A project's episodes matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
@@ -210,8 +195,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, episode: &Episode) -> Resul
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &episode.id)
+    .returned_row(TABLE, &episode.id)
 }
 
 /// Counts one access of the episode (access_count + 1, last_accessed_at = now).
@@ -225,8 +209,7 @@ pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Number of episodes a project has.

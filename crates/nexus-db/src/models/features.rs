@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "features";
@@ -109,13 +109,13 @@ pub struct FeatureFilter {
 
 /// Expands to `query_as!(Feature, $head + <every column> + $tail, args..)`.
 macro_rules! query_features {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Feature,
             $head + r#" id, project_id, name, description AS "description?",
                       priority AS "priority: FeaturePriority", status AS "status: WorkStatus",
                       complexity AS "complexity: Complexity", estimated_tasks, completed_tasks,
-                      created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "# + $tail
+                      created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -143,18 +143,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewFeature) -> Result<
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The feature with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Feature> {
-    query_features!("SELECT", "FROM features WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_features, "features", Feature);
 
 /// A project's features matching `filter`, by MoSCoW priority, then creation, then id.
 pub async fn list<'e>(
@@ -202,8 +194,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Resul
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &feature.id)
+    .returned_row(TABLE, &feature.id)
 }
 
 /// Sets the feature's status.
@@ -218,8 +209,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: WorkS
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Counts one more completed task for the feature.
@@ -233,8 +223,7 @@ pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &str) ->
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 delete_by_id!("features");

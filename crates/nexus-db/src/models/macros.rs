@@ -1,6 +1,7 @@
 //! Macros shared by the table modules: `text_enum!` declares a Rust enum stored as a
 //! `CHECK`ed TEXT column (mapped through `sqlx::Type`, serialised the same way with serde,
-//! listed in `ALL`, convertible to and from `&str`); `delete_by_id!` defines a table's `delete`.
+//! listed in `ALL`, convertible to and from `&str`); `get_by_id!`, `get_many_by_id!` and
+//! `delete_by_id!` define a table's `get`, `get_many` and `delete`.
 
 /// Declares a TEXT-backed enum; the variant strings must match the `CHECK (... IN (...))` constraint of the column in the migrations.
 macro_rules! text_enum {
@@ -55,6 +56,37 @@ macro_rules! delete_by_id {
                 return Err(crate::DbError::not_found($table, id));
             }
             Ok(())
+        }
+    };
+}
+
+/// Defines `pub async fn get(ex, id)` for a table from its `query_*!` column-list macro: the
+/// row with this id, or [`crate::DbError::NotFound`].
+macro_rules! get_by_id {
+    ($query:ident, $table:literal, $row:ty) => {
+        #[doc = concat!("The `", $table, "` row with this id, or [`crate::DbError::NotFound`].")]
+        pub async fn get<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &str) -> crate::Result<$row> {
+            use crate::error::FoundExt as _;
+            $query!("SELECT", "FROM " + $table + " WHERE id = ?", id)
+                .fetch_optional(ex)
+                .await
+                .or_not_found($table, id)
+        }
+    };
+}
+
+/// Defines `pub async fn get_many(ex, ids)` for a table from its `query_*!` macro: the rows
+/// with these ids, in no particular order; unknown ids are skipped.
+macro_rules! get_many_by_id {
+    ($query:ident, $table:literal, $row:ty) => {
+        #[doc = concat!("The `", $table, "` rows with these ids, in no particular order; unknown ids are skipped.")]
+        pub async fn get_many<'e>(ex: impl sqlx::SqliteExecutor<'e>, ids: &[String]) -> crate::Result<Vec<$row>> {
+            use crate::error::ResultExt as _;
+            let ids = sqlx::types::Json(ids);
+            $query!("SELECT", "FROM " + $table + " WHERE id IN (SELECT value FROM json_each(?))", ids)
+                .fetch_all(ex)
+                .await
+                .in_table($table)
         }
     };
 }

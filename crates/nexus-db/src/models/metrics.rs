@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
 
@@ -111,13 +111,13 @@ pub struct MetricSummary {
 
 /// Expands to `query_as!(Metric, $head + <every column> + $tail, args..)`.
 macro_rules! query_metrics {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Metric,
             $head + r#" id, project_id, agent_id AS "agent_id?", task_id AS "task_id?",
                       type AS "metric_type: MetricType", value,
                       metadata AS "metadata?: Json<serde_json::Value>",
-                      timestamp AS "timestamp: Timestamp" "# + $tail
+                      timestamp AS "timestamp: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -145,18 +145,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<M
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The metric with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Metric> {
-    query_metrics!("SELECT", "FROM metrics WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_metrics, "metrics", Metric);
 
 /// A project's metrics matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(

@@ -26,6 +26,11 @@ pub mod tasks;
 
 pub use source_kind::SourceKind;
 
+/// A list for a JSON list column: `None` (SQL NULL) when empty.
+pub(crate) fn json_list(values: Vec<String>) -> Option<sqlx::types::Json<Vec<String>>> {
+    (!values.is_empty()).then_some(sqlx::types::Json(values))
+}
+
 /// `LIMIT` value for "no limit".
 pub(crate) fn limit_or_all(limit: Option<u32>) -> i64 {
     limit.map_or(-1, i64::from)

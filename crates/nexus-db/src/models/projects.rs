@@ -123,14 +123,14 @@ pub struct ProjectFilter {
 /// Expands to `query_as!(Project, $head + <every column> + $tail, args..)`, so SELECT and
 /// RETURNING statements share one column list with the type overrides.
 macro_rules! query_projects {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Project,
             $head + r#" id, name, description AS "description?", mode AS "mode: ProjectMode",
                       status AS "status: ProjectStatus", root_path, repository_url AS "repository_url?",
                       settings AS "settings?: Json<ProjectSettings>",
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp",
-                      completed_at AS "completed_at?: Timestamp" "# + $tail
+                      completed_at AS "completed_at?: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -159,18 +159,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewProject) -> Result<
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The project with this id, or [`crate::DbError::NotFound`].
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Project> {
-    query_projects!("SELECT", "FROM projects WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_projects, "projects", Project);
 
 /// The project with this name, if any (names are unique).
 pub async fn find_by_name<'e>(ex: impl SqliteExecutor<'e>, name: &str) -> Result<Option<Project>> {
@@ -266,8 +258,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, project: &Project) -> Resul
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &project.id)
+    .returned_row(TABLE, &project.id)
 }
 
 /// Sets the project's status (and `completed_at` when it becomes `completed`).
@@ -285,8 +276,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Proje
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 delete_by_id!("projects");

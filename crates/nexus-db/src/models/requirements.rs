@@ -6,7 +6,8 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use super::json_list;
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "requirements";
@@ -112,7 +113,7 @@ pub struct RequirementFilter {
 
 /// Expands to `query_as!(Requirement, $head + <every column> + $tail, args..)`.
 macro_rules! query_requirements {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Requirement,
             $head + r#" id, project_id, category, description, priority AS "priority: RequirementPriority",
@@ -120,14 +121,10 @@ macro_rules! query_requirements {
                       acceptance_criteria AS "acceptance_criteria?: Json<Vec<String>>",
                       linked_features AS "linked_features?: Json<Vec<String>>",
                       validated AS "validated: bool", confidence, tags AS "tags?: Json<Vec<String>>",
-                      created_at AS "created_at: Timestamp" "# + $tail
+                      created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
-}
-
-fn json_list(values: Vec<String>) -> Option<Json<Vec<String>>> {
-    (!values.is_empty()).then_some(Json(values))
 }
 
 /// Inserts a requirement and returns the stored row.
@@ -157,27 +154,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewRequirement) -> Res
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The requirement with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Requirement> {
-    query_requirements!("SELECT", "FROM requirements WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_requirements, "requirements", Requirement);
 
-/// The rows with these ids, in no particular order; unknown ids are skipped.
-pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Requirement>> {
-    let ids = Json(ids);
-    query_requirements!("SELECT", "FROM requirements WHERE id IN (SELECT value FROM json_each(?))", ids)
-        .fetch_all(ex)
-        .await
-        .in_table(TABLE)
-}
+get_many_by_id!(query_requirements, "requirements", Requirement);
 
 /// A project's requirements matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
@@ -226,8 +208,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, requirement: &Requirement) 
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &requirement.id)
+    .returned_row(TABLE, &requirement.id)
 }
 
 /// Marks the requirement as validated by the user.
@@ -235,8 +216,7 @@ pub async fn validate<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Requi
     query_requirements!("UPDATE requirements SET validated = 1 WHERE id = ? RETURNING", "", id)
         .fetch_all(ex)
         .await
-        .first_row(TABLE)?
-        .found(TABLE, id)
+        .returned_row(TABLE, id)
 }
 
 delete_by_id!("requirements");

@@ -5,7 +5,7 @@ use sqlx::SqliteExecutor;
 use sqlx::types::Json;
 
 use super::Page;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "sessions";
@@ -52,13 +52,13 @@ pub struct SessionFilter {
 
 /// Expands to `query_as!(Session, $head + <every column> + $tail, args..)`.
 macro_rules! query_sessions {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Session,
             $head + r#" id, project_id, type AS "session_type: SessionType",
                       status AS "status: SessionStatus", data AS "data?: Json<serde_json::Value>",
                       started_at AS "started_at: Timestamp", ended_at AS "ended_at?: Timestamp" "#
-                + $tail
+                + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -85,18 +85,10 @@ pub async fn create<'e>(
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The session with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Session> {
-    query_sessions!("SELECT", "FROM sessions WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_sessions, "sessions", Session);
 
 /// A project's sessions matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
@@ -126,8 +118,7 @@ pub async fn set_data<'e>(ex: impl SqliteExecutor<'e>, id: &str, data: serde_jso
     query_sessions!("UPDATE sessions SET data = ? WHERE id = ? RETURNING", "", data, id)
         .fetch_all(ex)
         .await
-        .first_row(TABLE)?
-        .found(TABLE, id)
+        .returned_row(TABLE, id)
 }
 
 /// Sets the session's status; completing or cancelling it records `ended_at`, resuming it
@@ -146,8 +137,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Sessi
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 delete_by_id!("sessions");

@@ -5,7 +5,7 @@ use sqlx::SqliteExecutor;
 
 use super::Page;
 use super::features::WorkStatus;
-use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
+use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "sub_features";
@@ -66,11 +66,11 @@ pub struct SubFeatureFilter {
 
 /// Expands to `query_as!(SubFeature, $head + <every column> + $tail, args..)`.
 macro_rules! query_sub_features {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             SubFeature,
             $head + r#" id, feature_id, name, description AS "description?", status AS "status: WorkStatus",
-                      created_at AS "created_at: Timestamp" "# + $tail
+                      created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -93,18 +93,10 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewSubFeature) -> Resu
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The sub-feature with this id, or `NotFound`.
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<SubFeature> {
-    query_sub_features!("SELECT", "FROM sub_features WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_sub_features, "sub_features", SubFeature);
 
 /// A feature's sub-features matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
@@ -162,8 +154,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &sub_feature.id)
+    .returned_row(TABLE, &sub_feature.id)
 }
 
 delete_by_id!("sub_features");

@@ -6,7 +6,8 @@ use sqlx::types::Json;
 use sqlx::{Acquire, Sqlite, SqliteExecutor};
 
 use super::Page;
-use crate::error::{DbError, OptionExt, Result, ResultExt, ReturningExt};
+use super::json_list;
+use crate::error::{DbError, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
 const TABLE: &str = "tasks";
@@ -166,7 +167,7 @@ pub struct TaskFilter {
 
 /// Expands to `query_as!(Task, $head + <every column> + $tail, args..)`.
 macro_rules! query_tasks {
-    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Task,
             $head + r#" id, project_id, feature_id AS "feature_id?", sub_feature_id AS "sub_feature_id?",
@@ -179,14 +180,10 @@ macro_rules! query_tasks {
                       estimated_minutes AS "estimated_minutes?", actual_minutes AS "actual_minutes?",
                       started_at AS "started_at?: Timestamp", completed_at AS "completed_at?: Timestamp",
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "#
-                + $tail
+                + $tail $(+ $more)*
             $(, $arg)*
         )
     };
-}
-
-fn json_list(values: Vec<String>) -> Option<Json<Vec<String>>> {
-    (!values.is_empty()).then_some(Json(values))
 }
 
 /// Inserts a task and returns the stored row.
@@ -220,27 +217,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Tas
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &id)
+    .returned_row(TABLE, &id)
 }
 
-/// The task with this id, or [`DbError::NotFound`].
-pub async fn get<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Task> {
-    query_tasks!("SELECT", "FROM tasks WHERE id = ?", id)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)?
-        .found(TABLE, id)
-}
+get_by_id!(query_tasks, "tasks", Task);
 
-/// The rows with these ids, in no particular order; unknown ids are skipped.
-pub async fn get_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<Task>> {
-    let ids = Json(ids);
-    query_tasks!("SELECT", "FROM tasks WHERE id IN (SELECT value FROM json_each(?))", ids)
-        .fetch_all(ex)
-        .await
-        .in_table(TABLE)
-}
+get_many_by_id!(query_tasks, "tasks", Task);
 
 /// A project's tasks matching `filter`, by priority (1 first), then creation, then id.
 pub async fn list<'e>(
@@ -327,8 +309,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<Task
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, &task.id)
+    .returned_row(TABLE, &task.id)
 }
 
 /// Explains why a guarded status change matched no row: the task is missing, or its current
@@ -433,8 +414,7 @@ pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> R
     )
     .fetch_all(ex)
     .await
-    .first_row(TABLE)?
-    .found(TABLE, id)
+    .returned_row(TABLE, id)
 }
 
 /// Completes an in-progress or in-review task. `actual_minutes` defaults to the time since
