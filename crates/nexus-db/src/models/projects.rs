@@ -123,10 +123,10 @@ pub struct ProjectFilter {
 /// Expands to `query_as!(Project, $head + <every column> + $tail, args..)`, so SELECT and
 /// RETURNING statements share one column list with the type overrides.
 macro_rules! query_projects {
-    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+    ($head:literal $(+ $head_more:literal)*, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Project,
-            $head + r#" id, name, description AS "description?", mode AS "mode: ProjectMode",
+            $head $(+ $head_more)* + r#" id, name, description AS "description?", mode AS "mode: ProjectMode",
                       status AS "status: ProjectStatus", root_path, repository_url AS "repository_url?",
                       settings AS "settings?: Json<ProjectSettings>",
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp",
@@ -136,30 +136,42 @@ macro_rules! query_projects {
     };
 }
 
+/// Inserts `$new` with `$on_conflict` between `VALUES` and `RETURNING`, through `$ex`;
+/// evaluates to `(id, returned rows)`.
+macro_rules! insert_project {
+    ($ex:expr, $new:expr, $on_conflict:literal) => {{
+        let new: NewProject = $new;
+        let id = new.id.unwrap_or_else(new_id);
+        let now = Timestamp::now();
+        let settings = new.settings.map(Json);
+        let rows = query_projects!(
+            "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
+                                   settings, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + $on_conflict
+                + " RETURNING",
+            "",
+            id,
+            new.name,
+            new.description,
+            new.mode,
+            new.status,
+            new.root_path,
+            new.repository_url,
+            settings,
+            now,
+            now,
+        )
+        .fetch_all($ex)
+        .await;
+        (id, rows)
+    }};
+}
+
 /// Inserts a project and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewProject) -> Result<Project> {
-    let id = new.id.unwrap_or_else(new_id);
-    let now = Timestamp::now();
-    let settings = new.settings.map(Json);
-    query_projects!(
-        "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
-                               settings, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
-        "",
-        id,
-        new.name,
-        new.description,
-        new.mode,
-        new.status,
-        new.root_path,
-        new.repository_url,
-        settings,
-        now,
-        now,
-    )
-    .fetch_all(ex)
-    .await
-    .returned_row(TABLE, &id)
+    let (id, rows) = insert_project!(ex, new, "");
+    rows.returned_row(TABLE, &id)
 }
 
 get_by_id!(query_projects, "projects", Project);
@@ -190,31 +202,12 @@ pub async fn get_or_create<'a>(
     new: NewProject,
 ) -> Result<(Project, bool)> {
     let mut conn = conn.acquire().await.in_table(TABLE)?;
-    let id = new.id.unwrap_or_else(new_id);
-    let now = Timestamp::now();
-    let settings = new.settings.map(Json);
-    let created = query_projects!(
-        "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
-                               settings, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING",
-        "",
-        id,
-        new.name,
-        new.description,
-        new.mode,
-        new.status,
-        new.root_path,
-        new.repository_url,
-        settings,
-        now,
-        now,
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .first_row(TABLE)?;
+    let name = new.name.clone();
+    let (_, rows) = insert_project!(&mut *conn, new, "ON CONFLICT (name) DO NOTHING");
+    let created = rows.first_row(TABLE)?;
     match created {
         Some(project) => Ok((project, true)),
-        None => find_by_name(&mut *conn, &new.name).await?.found(TABLE, &new.name).map(|p| (p, false)),
+        None => find_by_name(&mut *conn, &name).await?.found(TABLE, &name).map(|p| (p, false)),
     }
 }
 
