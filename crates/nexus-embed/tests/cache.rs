@@ -250,9 +250,10 @@ async fn embedding_inside_a_write_transaction_does_not_wait_for_the_writer() -> 
     let cached = CachedEmbedder::new(LocalEmbedder::default(), db.clone());
     let tx = db.begin().await?;
     let started = std::time::Instant::now();
-    let vector = tokio::time::timeout(std::time::Duration::from_secs(2), cached.embed_one("inside a transaction"))
-        .await
-        .map_err(|_| "embed_one waited for the writer")??;
+    let vector =
+        tokio::time::timeout(std::time::Duration::from_secs(2), cached.embed_one("inside a transaction"))
+            .await
+            .map_err(|_| "embed_one waited for the writer")??;
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert_eq!(cached.queued(), 1, "the new vector waits for the writer");
     assert_eq!(rows(&db).await?, 0);
@@ -276,7 +277,8 @@ async fn flush_writes_what_waited_for_the_writer() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("nexus.db");
     let db = Db::open(&path).await?;
-    let cached = CachedEmbedder::with_options(LocalEmbedder::default(), db.clone(), CacheOptions { memory_bytes: 0 });
+    let cached =
+        CachedEmbedder::with_options(LocalEmbedder::default(), db.clone(), CacheOptions { memory_bytes: 0 });
     let tx = db.begin().await?;
     let vectors = cached.embed(&["one", "two", "one"]).await?;
     assert_eq!(cached.queued(), 2);

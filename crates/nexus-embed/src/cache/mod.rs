@@ -254,7 +254,8 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
             tracing::Span::current().record("misses", missing.len());
             if !missing.is_empty() {
                 self.misses.fetch_add(missing.len() as u64, Ordering::Relaxed);
-                let first = |hash: &TextHash| positions.get(hash).and_then(|p| p.first()).copied().unwrap_or(0);
+                let first =
+                    |hash: &TextHash| positions.get(hash).and_then(|p| p.first()).copied().unwrap_or(0);
                 let miss_texts: Vec<&str> = missing.iter().map(|h| texts[first(h)]).collect();
                 let callers = |i: usize| positions.get(&missing[i]).cloned().unwrap_or_default();
                 let vectors = self.inner.embed(&miss_texts).await.map_err(|e| e.map_inputs(callers))?;
@@ -265,7 +266,9 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
                         inputs: (0..missing.len()).flat_map(callers).collect(),
                     });
                 }
-                check_dimensions(self.inner.model(), self.inner.dimensions(), &vectors, |i| first(&missing[i]))?;
+                check_dimensions(self.inner.model(), self.inner.dimensions(), &vectors, |i| {
+                    first(&missing[i])
+                })?;
                 // Not remembered in memory yet: only a vector asked for again is (module docs).
                 let mut new = Vec::with_capacity(missing.len());
                 for (hash, vector) in missing.into_iter().zip(vectors) {

@@ -152,7 +152,13 @@ pub fn walk(root: impl AsRef<Path>, options: &WalkOptions) -> Result<Walk> {
             !(is_dir && entry.depth() > 0 && skip_dirs.iter().any(|d| entry.file_name() == d.as_str()))
         })
         .build();
-    Ok(Walk { inner, root, max_file_size: options.max_file_size, read: read_limited, stats: WalkStats::default() })
+    Ok(Walk {
+        inner,
+        root,
+        max_file_size: options.max_file_size,
+        read: read_limited,
+        stats: WalkStats::default(),
+    })
 }
 
 impl Walk {
