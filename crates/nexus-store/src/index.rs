@@ -22,8 +22,17 @@ use crate::code::{self, Chunk, SourceFile, Walk, WalkOptions, WalkStats};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
-/// Files written per transaction (and embedded per batch).
+/// Most files written per transaction (and embedded per batch).
 const FILES_PER_BATCH: usize = 64;
+
+/// Most bytes of file content per batch (a single larger file is a batch of its own). A batch
+/// is held in memory three times over — the files, their chunks, one vector per chunk (1.5 KiB
+/// at 384 dimensions, whatever the chunk's size) — so it is bounded by size, not only by count:
+/// 64 large generated files made one batch of 150,000 chunks and 600 MiB of heap.
+const BATCH_BYTES: usize = 2 << 20;
+
+/// Files the walker may read ahead of the indexer (each up to `max_file_size`, 1 MiB).
+const WALK_AHEAD: usize = 16;
 
 /// Where an indexing run is, for progress reporting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -192,6 +201,7 @@ impl Store {
         let mut seen = HashSet::new();
         let mut unread = Unread::default();
         let mut batch = Vec::with_capacity(FILES_PER_BATCH);
+        let mut batch_bytes = 0;
         while let Some(item) = files.recv().await {
             let file = match item {
                 Ok(file) => file,
@@ -212,9 +222,11 @@ impl Store {
                 state.files_done += 1;
                 continue;
             }
+            batch_bytes += file.content.len();
             batch.push(file);
-            if batch.len() == FILES_PER_BATCH {
+            if batch.len() == FILES_PER_BATCH || batch_bytes >= BATCH_BYTES {
                 self.write_batch(project_id, std::mem::take(&mut batch), &mut report, &mut state).await?;
+                batch_bytes = 0;
                 progress(&state);
             }
         }
@@ -337,7 +349,7 @@ fn split_missing<'a>(
 
 /// Runs `walk` on a blocking thread, streaming its items through a bounded channel.
 fn spawn_walk(mut walk: Walk) -> WalkStream {
-    let (sender, receiver) = mpsc::channel(FILES_PER_BATCH * 2);
+    let (sender, receiver) = mpsc::channel(WALK_AHEAD);
     let walker = tokio::task::spawn_blocking(move || {
         for item in &mut walk {
             if sender.blocking_send(item).is_err() {
@@ -387,10 +399,15 @@ mod tests {
     #[test]
     fn only_files_not_hidden_by_an_unreadable_path_are_gone() {
         let root = Path::new("/tree");
-        let known: Vec<String> =
-            ["a.rs", "locked.rs", "sub/x.rs", "sub/deep/y.rs", "subway.rs", "gone.rs"].map(String::from).to_vec();
+        let known: Vec<String> = ["a.rs", "locked.rs", "sub/x.rs", "sub/deep/y.rs", "subway.rs", "gone.rs"]
+            .map(String::from)
+            .to_vec();
         let mut unread = Unread::default();
-        assert_eq!(missing(&known, &["a.rs"], &unread).0.len(), 5, "nothing unreadable: all missing are gone");
+        assert_eq!(
+            missing(&known, &["a.rs"], &unread).0.len(),
+            5,
+            "nothing unreadable: all missing are gone"
+        );
 
         let denied = |p: &str| StoreError::ReadFile {
             path: root.join(p),
@@ -409,12 +426,36 @@ mod tests {
         assert!(unread.record(root, &StoreError::NonUtf8Path { path: root.join("x") }).is_none());
         // An unreadable root, or an error without a path: nothing is gone.
         let mut unread = Unread::default();
-        assert_eq!(unread.record(root, &walk_error(root.to_path_buf())).map(|e| e.path), Some(".".to_owned()));
+        assert_eq!(
+            unread.record(root, &walk_error(root.to_path_buf())).map(|e| e.path),
+            Some(".".to_owned())
+        );
         assert_eq!(missing(&known, &[], &unread), (vec![], 6));
         let mut unread = Unread::default();
         let io = io::Error::from(io::ErrorKind::Other);
         unread.record(root, &StoreError::Walk { path: None, source: ignore::Error::Io(io) });
         assert_eq!(missing(&known, &[], &unread), (vec![], 6));
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_bounded_by_size_not_only_by_count()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree)?;
+        // Files just over a third of the byte budget: a batch closes after three of them.
+        let line = "a plain line of text, the same in every file\n";
+        for n in 0..7 {
+            let content = format!("file {n}\n{}", line.repeat(BATCH_BYTES / 3 / line.len() + 1));
+            std::fs::write(tree.join(format!("f{n}.txt")), content)?;
+        }
+        let store = Store::open(dir.path().join("store.db")).await?;
+        let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
+        let mut done = Vec::new();
+        let report = store.index_dir(&project.id, &tree, |p| done.push(p.files_done)).await?;
+        assert_eq!(report.files_indexed, 7);
+        assert_eq!(done, [3, 6, 7, 7], "progress after each batch, then after the walk");
+        Ok(())
     }
 
     /// Fails for every file named `locked.rs`, like `chmod 000` does for a user other than
@@ -427,7 +468,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_unreadable_file_keeps_its_chunks_and_is_reported() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    async fn an_unreadable_file_keeps_its_chunks_and_is_reported()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let tree = dir.path().join("tree");
         std::fs::create_dir(&tree)?;
@@ -447,14 +489,18 @@ mod tests {
         assert_eq!(report.unreadable[0].path, "locked.rs");
         assert!(report.unreadable[0].reason.contains("ermission denied"), "{report:?}");
         assert_eq!(last.map(|p| p.unreadable), Some(1));
-        let files: Vec<String> =
-            indexed_files::list(store.db().reader(), &project.id).await?.into_iter().map(|f| f.path).collect();
+        let files: Vec<String> = indexed_files::list(store.db().reader(), &project.id)
+            .await?
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
         assert_eq!(files, ["locked.rs"]);
-        let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM code_chunks WHERE project_id = ? AND file = ?")
-            .bind(&project.id)
-            .bind("locked.rs")
-            .fetch_one(store.db().reader())
-            .await?;
+        let chunks: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM code_chunks WHERE project_id = ? AND file = ?")
+                .bind(&project.id)
+                .bind("locked.rs")
+                .fetch_one(store.db().reader())
+                .await?;
         assert_eq!(chunks, 1, "the unreadable file keeps its chunk");
         Ok(())
     }
