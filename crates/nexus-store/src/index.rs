@@ -123,7 +123,11 @@ impl Unread {
                     Some(rel) => self.dirs.push(rel),
                     None => self.everything = true,
                 }
-                let reason = source.io_error().map_or_else(|| source.to_string(), ToString::to_string);
+                // The OS error alone: the walker's I/O errors repeat the path in their message.
+                let reason = source
+                    .io_error()
+                    .map(|io| os_reason(io).unwrap_or_else(|| io.to_string()))
+                    .unwrap_or_else(|| source.to_string());
                 (path.as_deref(), reason)
             }
             other => {
@@ -327,6 +331,18 @@ impl Store {
 
 /// Files (or per-path errors) streamed by the walker, and the walker's final counts.
 type WalkStream = (mpsc::Receiver<Result<SourceFile>>, tokio::task::JoinHandle<Result<WalkStats>>);
+
+/// The innermost OS error in `error`'s chain, as `Permission denied (os error 13)`.
+fn os_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(code) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::raw_os_error) {
+            return Some(std::io::Error::from_raw_os_error(code).to_string());
+        }
+        current = e.source();
+    }
+    None
+}
 
 /// Indexed files the walk did not yield: those really gone (to remove), and how many are
 /// kept because something unreadable hides them.
