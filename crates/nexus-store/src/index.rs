@@ -25,10 +25,11 @@ use crate::store::Store;
 /// Most files written per transaction (and embedded per batch).
 const FILES_PER_BATCH: usize = 64;
 
-/// Most bytes of file content per batch (a single larger file is a batch of its own). A batch
-/// is held in memory three times over — the files, their chunks, one vector per chunk (1.5 KiB
-/// at 384 dimensions, whatever the chunk's size) — so it is bounded by size, not only by count:
-/// 64 large generated files made one batch of 150,000 chunks and 600 MiB of heap.
+/// Bytes of file content at which a batch closes (so it holds at most this plus one file of
+/// up to `max_file_size`). A batch is held in memory three times over — the files, their
+/// chunks, one vector per chunk (1.5 KiB at 384 dimensions, whatever the chunk's size) — so
+/// it is bounded by size, not only by count: 64 large generated files made one batch of
+/// 150,000 chunks and 600 MiB of heap.
 const BATCH_BYTES: usize = 2 << 20;
 
 /// Files the walker may read ahead of the indexer (each up to `max_file_size`, 1 MiB).
