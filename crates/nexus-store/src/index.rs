@@ -191,7 +191,10 @@ impl Store {
         mut progress: impl FnMut(&IndexProgress) + Send,
     ) -> Result<IndexReport> {
         let started = Instant::now();
-        let known: HashMap<String, String> = indexed_files::list(self.db().reader(), project_id)
+        // Path → hash of every file indexed before; a file the walk yields is taken out, so what
+        // is left at the end is what the walk did not see. (The only state that grows with the
+        // tree: about 200 bytes a file.)
+        let mut known: HashMap<String, String> = indexed_files::list(self.db().reader(), project_id)
             .await?
             .into_iter()
             .map(|f| (f.path, f.hash))
@@ -203,7 +206,6 @@ impl Store {
         let mut report = IndexReport::default();
         let mut state =
             IndexProgress { files_total: 0, files_done: 0, chunks_written: 0, unreadable: 0, current: None };
-        let mut seen = HashSet::new();
         let mut unread = Unread::default();
         let mut batch = Vec::with_capacity(FILES_PER_BATCH);
         let mut batch_bytes = 0;
@@ -221,8 +223,7 @@ impl Store {
             };
             report.files_seen += 1;
             state.files_total += 1;
-            seen.insert(file.path.clone());
-            if known.get(&file.path) == Some(&file.hash) {
+            if known.remove(&file.path).is_some_and(|hash| hash == file.hash) {
                 report.files_unchanged += 1;
                 state.files_done += 1;
                 continue;
@@ -244,7 +245,7 @@ impl Store {
             walk_stats.skipped_binary + walk_stats.skipped_too_large + walk_stats.skipped_not_utf8;
         progress(&state);
 
-        let (gone, kept) = split_missing(known.keys(), &seen, &unread);
+        let (gone, kept) = split_missing(known.keys(), &unread);
         report.files_kept = kept;
         if !gone.is_empty() {
             let mut tx = self.db().begin().await?;
@@ -345,16 +346,12 @@ fn os_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
 
-/// Indexed files the walk did not yield: those really gone (to remove), and how many are
-/// kept because something unreadable hides them.
-fn split_missing<'a>(
-    known: impl Iterator<Item = &'a String>,
-    seen: &HashSet<String>,
-    unread: &Unread,
-) -> (Vec<&'a String>, usize) {
+/// Splits the indexed files the walk did not yield into those really gone (to remove) and
+/// how many are kept because something unreadable hides them.
+fn split_missing<'a>(missing: impl Iterator<Item = &'a String>, unread: &Unread) -> (Vec<&'a String>, usize) {
     let mut kept = 0;
     let mut gone = Vec::new();
-    for path in known.filter(|path| !seen.contains(*path)) {
+    for path in missing {
         if unread.covers(path) {
             kept += 1;
         } else {
@@ -409,8 +406,7 @@ mod tests {
     }
 
     fn missing<'a>(known: &'a [String], seen: &[&str], unread: &Unread) -> (Vec<&'a String>, usize) {
-        let seen: HashSet<String> = seen.iter().map(|s| (*s).to_owned()).collect();
-        split_missing(known.iter(), &seen, unread)
+        split_missing(known.iter().filter(|k| !seen.contains(&k.as_str())), unread)
     }
 
     #[test]
