@@ -8,7 +8,8 @@
 //!    A seeded generator makes every run see the same tree, and almost every chunk is
 //!    distinct (the embedding cache cannot hide the work).
 //! 2. Open a store on a file in another temporary directory with the defaults (the offline
-//!    embedder, cached) and index the tree once, then once more (nothing changed).
+//!    embedder, cached; `--cache-kib` and `--mmap-bytes` change SQLite's page cache and
+//!    memory map) and index the tree once, then once more (nothing changed).
 //!
 //! Heap is counted by this binary's own `#[global_allocator]` (every Rust allocation: current
 //! and peak bytes; SQLite allocates with the C allocator, so its page caches are not in it),
@@ -28,6 +29,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use nexus_store::Store;
+use nexus_store::db::DbOptions;
 use nexus_store::db::projects::{self, NewProject};
 
 /// The system allocator, counting the bytes currently allocated and their peak.
@@ -98,6 +100,12 @@ struct Args {
     /// How many of the files are large generated files (about 400 KiB each).
     #[arg(long, default_value_t = 128)]
     large_files: u32,
+    /// SQLite page cache per connection, in KiB (default: nexus-db's, 32 MiB).
+    #[arg(long)]
+    cache_kib: Option<u32>,
+    /// SQLite memory-mapped I/O size in bytes (default: nexus-db's, 256 MiB; 0 turns it off).
+    #[arg(long)]
+    mmap_bytes: Option<u64>,
     /// Seed of the generator.
     #[arg(long, default_value_t = 0x1dec_5eed)]
     seed: u64,
@@ -121,7 +129,14 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let store = Store::open(scratch.path().join("bench.db")).await?;
+    let mut options = DbOptions::file(scratch.path().join("bench.db"));
+    if let Some(kib) = args.cache_kib {
+        options = options.cache_size_kib(kib);
+    }
+    if let Some(bytes) = args.mmap_bytes {
+        options = options.mmap_size(bytes);
+    }
+    let store = Store::builder(scratch.path().join("bench.db")).db_options(options).open().await?;
     let project = projects::create(store.db().writer(), NewProject::new("bench", "/bench")).await?;
     let heap_before = CURRENT.load(Ordering::Relaxed);
     PEAK.store(heap_before, Ordering::Relaxed);
