@@ -5,7 +5,7 @@
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-tools eval`).
-//! * `bench knn|fts|hybrid [ARGS]` — benchmarks; each prints a table, then one JSON line.
+//! * `bench knn|fts|hybrid|index [ARGS]` — benchmarks; each prints a table, then one JSON line.
 //! * `crash --kills N [--seed S]` — the crash suite: SIGKILL a process doing mixed writes N
 //!   times, check the file after each kill; the last line is a JSON summary (runs
 //!   `nexus-crash`, `crates/nexus-crash`).
@@ -62,6 +62,8 @@ enum Bench {
     Fts(PassThrough),
     /// Hybrid search (each leg alone and fused) over synthetic rows with vectors.
     Hybrid(PassThrough),
+    /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
+    Index(PassThrough),
 }
 
 /// Runs `cargo <cargo_args> -- <args>` in the workspace root.
@@ -82,7 +84,7 @@ fn cargo(cargo_args: &[&str], args: &[String]) -> anyhow::Result<()> {
 fn tool(tool: &str, args: &[String]) -> anyhow::Result<()> {
     let mut all = vec![tool.to_owned()];
     all.extend_from_slice(args);
-    cargo(&["run", "--quiet", "--release", "-p", "nexus-tools"], &all)
+    cargo(&["run", "--quiet", "--release", "-p", "nexus-tools", "--bin", "nexus-tools"], &all)
 }
 
 /// Builds both crash-suite binaries (`cargo run` would build only the one it runs), then runs
@@ -108,6 +110,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
         Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),
+        // Its own binary: it counts allocations with a global allocator of its own.
+        Command::Bench(Bench::Index(pass)) => cargo(
+            &["run", "--quiet", "--release", "-p", "nexus-tools", "--bin", "nexus-bench-index"],
+            &pass.args,
+        ),
         Command::Crash(pass) => crash(&pass.args),
     }
 }

@@ -141,7 +141,11 @@ async fn index(store: &Store, project_id: &str, path: &Path) -> anyhow::Result<I
         .index_dir(project_id, path, |p| {
             bar.set_length(p.files_total as u64);
             bar.set_position(p.files_done as u64);
-            bar.set_message(format!("{} chunks", p.chunks_written));
+            if p.unreadable == 0 {
+                bar.set_message(format!("{} chunks", p.chunks_written));
+            } else {
+                bar.set_message(format!("{} chunks, {} unreadable skipped", p.chunks_written, p.unreadable));
+            }
         })
         .await?;
     bar.finish_and_clear();
@@ -164,8 +168,15 @@ fn print_report(path: &Path, r: &IndexReport) -> std::io::Result<()> {
         r.files_seen as f64 / secs,
         r.chunks_written as f64 / secs,
     )?;
-    for error in &r.errors {
-        eprintln!("  skipped: {error}");
+    if !r.unreadable.is_empty() {
+        eprintln!(
+            "{} unreadable paths skipped ({} indexed files under them kept as they were):",
+            r.unreadable.len(),
+            r.files_kept
+        );
+        for entry in &r.unreadable {
+            eprintln!("  skipped: {}: {}", entry.path, entry.reason);
+        }
     }
     Ok(())
 }

@@ -51,6 +51,13 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
             }),
         }
     }
+
+    /// Waits until whatever this embedder keeps for later is done — the queued writes of a
+    /// [`crate::CachedEmbedder`] — and reports the first failure. Call it before closing the
+    /// database. Embedders without such work return at once (the default).
+    async fn flush(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Forwards [`Embedder`] through a smart pointer, so `Arc<dyn Embedder>` and
@@ -69,6 +76,10 @@ macro_rules! forward_embedder {
 
             async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
                 (**self).embed(texts).await
+            }
+
+            async fn flush(&self) -> Result<()> {
+                (**self).flush().await
             }
         }
     )+};

@@ -30,8 +30,11 @@ async fn the_same_text_is_requested_once() -> TestResult {
     let first = cached.embed(&["alpha", "beta"]).await?;
     let second = cached.embed(&["beta", "alpha"]).await?;
     assert_eq!(second, [first[1].clone(), first[0].clone()]);
-    assert_eq!(received_inputs(&server).await.len(), 1, "second call reached the peer");
-    assert_eq!(cached.stats(), CacheStats { memory_hits: 2, db_hits: 0, misses: 2 });
+    // A vector enters memory when it is asked for again: the second call reads the database.
+    assert_eq!(cached.stats(), CacheStats { memory_hits: 0, db_hits: 2, misses: 2 });
+    assert_eq!(cached.embed(&["alpha"]).await?, [first[0].clone()]);
+    assert_eq!(received_inputs(&server).await.len(), 1, "a later call reached the peer");
+    assert_eq!(cached.stats(), CacheStats { memory_hits: 1, db_hits: 2, misses: 2 });
     Ok(())
 }
 
@@ -200,10 +203,12 @@ async fn the_memory_lru_is_bounded() -> TestResult {
     let cached =
         CachedEmbedder::with_options(Arc::clone(&inner), db, CacheOptions { memory_bytes: 2 * 4 * 4 });
     cached.embed(&["one", "two", "three"]).await?;
+    // Read back from the database: now remembered, but only two fit.
+    cached.embed(&["one", "two", "three"]).await?;
     cached.embed(&["one", "two", "three"]).await?;
     let stats = cached.stats();
     assert_eq!(stats.memory_hits, 2, "{stats:?}");
-    assert_eq!(stats.db_hits, 1, "{stats:?}");
+    assert_eq!(stats.db_hits, 3 + 1, "{stats:?}");
     Ok(())
 }
 
@@ -231,5 +236,63 @@ async fn the_default_configuration_works_offline_with_the_cache() -> TestResult 
     assert!(vectors.iter().all(|v| v.len() == 384));
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?;
     assert_eq!(rows, 2);
+    Ok(())
+}
+
+/// The number of rows in the cache table, read through a fresh reader query.
+async fn rows(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await
+}
+
+#[tokio::test]
+async fn embedding_inside_a_write_transaction_does_not_wait_for_the_writer() -> TestResult {
+    let (_dir, db) = temp_db().await?;
+    let cached = CachedEmbedder::new(LocalEmbedder::default(), db.clone());
+    let tx = db.begin().await?;
+    let started = std::time::Instant::now();
+    let vector =
+        tokio::time::timeout(std::time::Duration::from_secs(2), cached.embed_one("inside a transaction"))
+            .await
+            .map_err(|_| "embed_one waited for the writer")??;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(cached.queued(), 1, "the new vector waits for the writer");
+    assert_eq!(rows(&db).await?, 0);
+    // Served from the queue meanwhile, without embedding again.
+    assert_eq!(cached.embed_one("inside a transaction").await?, vector);
+    assert_eq!(cached.stats().misses, 1);
+    tx.commit().await?;
+    // The background task writes it once the writer is free.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while rows(&db).await? == 0 {
+        assert!(std::time::Instant::now() < deadline, "the queued vector was never written");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(cached.queued(), 0);
+    assert_eq!(cached.stored().await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn flush_writes_what_waited_for_the_writer() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("nexus.db");
+    let db = Db::open(&path).await?;
+    let cached =
+        CachedEmbedder::with_options(LocalEmbedder::default(), db.clone(), CacheOptions { memory_bytes: 0 });
+    let tx = db.begin().await?;
+    let vectors = cached.embed(&["one", "two", "one"]).await?;
+    assert_eq!(cached.queued(), 2);
+    // flush waits for the writer: it returns once the transaction ends.
+    let flushed = tokio::spawn(async move { cached.flush().await.map(|()| cached) });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    tx.rollback().await?;
+    let cached = flushed.await??;
+    assert_eq!(cached.queued(), 0);
+    db.close().await?;
+
+    let db = Db::open(&path).await?;
+    let reopened = CachedEmbedder::new(LocalEmbedder::default(), db);
+    assert_eq!(reopened.embed(&["two", "one"]).await?, [vectors[1].clone(), vectors[0].clone()]);
+    assert_eq!(reopened.stats(), CacheStats { memory_hits: 0, db_hits: 2, misses: 0 });
     Ok(())
 }

@@ -3,11 +3,13 @@
 //!
 //! A file's record in `indexed_files` holds its content hash. On the next run an unchanged
 //! file is skipped without being read twice or embedded; a changed file's chunks are replaced;
-//! a file gone from the tree (deleted or renamed) has its chunks removed. Identical chunk texts
-//! are embedded once: the embedder's persistent cache is keyed by content hash.
+//! a file gone from the tree (deleted, renamed or now ignored) has its chunks removed. A file
+//! or directory that cannot be read is not gone: it is reported in
+//! [`IndexReport::unreadable`] with the reason and its files keep their chunks. Identical
+//! chunk texts are embedded once: the embedder's persistent cache is keyed by content hash.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nexus_db::{SourceKind, Timestamp, code_chunks, indexed_files};
@@ -16,12 +18,22 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::code::{self, Chunk, SourceFile, WalkOptions, WalkStats};
+use crate::code::{self, Chunk, SourceFile, Walk, WalkOptions, WalkStats};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
-/// Files written per transaction (and embedded per batch).
+/// Most files written per transaction (and embedded per batch).
 const FILES_PER_BATCH: usize = 64;
+
+/// Bytes of file content at which a batch closes (so it holds at most this plus one file of
+/// up to `max_file_size`). A batch is held in memory three times over — the files, their
+/// chunks, one vector per chunk (1.5 KiB at 384 dimensions, whatever the chunk's size) — so
+/// it is bounded by size, not only by count: 64 large generated files made one batch of
+/// 150,000 chunks and 600 MiB of heap.
+const BATCH_BYTES: usize = 2 << 20;
+
+/// Files the walker may read ahead of the indexer (each up to `max_file_size`, 1 MiB).
+const WALK_AHEAD: usize = 16;
 
 /// Where an indexing run is, for progress reporting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +44,8 @@ pub struct IndexProgress {
     pub files_done: usize,
     /// Chunks written so far.
     pub chunks_written: usize,
+    /// Paths that could not be read so far (their indexed files are kept).
+    pub unreadable: usize,
     /// The file just dealt with.
     pub current: Option<String>,
 }
@@ -53,10 +67,92 @@ pub struct IndexReport {
     pub chunks_removed: u64,
     /// Files the walk skipped as binary, too large or not UTF-8.
     pub files_skipped: u64,
-    /// Paths that could not be read, with the reason.
-    pub errors: Vec<String>,
+    /// Files and directories that could not be read, with the reason. They are not taken as
+    /// gone: the files indexed under them keep their chunks.
+    pub unreadable: Vec<Unreadable>,
+    /// Indexed files kept as they were because they (or a directory above them) could not
+    /// be read.
+    pub files_kept: usize,
     /// Wall time of the run.
     pub elapsed: Duration,
+}
+
+/// A path the walk could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// The path relative to the root, `/`-separated (`.` for the root itself); absolute when
+    /// it is not under the root.
+    pub path: String,
+    /// Why it could not be read (for example `Permission denied (os error 13)`).
+    pub reason: String,
+}
+
+/// What a walk could not read: indexed files there are kept, not taken as gone.
+#[derive(Debug, Default)]
+struct Unread {
+    /// Unreadable files, relative to the root.
+    files: HashSet<String>,
+    /// Unreadable paths whose descendants are unknown too (directories), relative to the root.
+    dirs: Vec<String>,
+    /// An error without a usable path: nothing can be taken as gone.
+    everything: bool,
+}
+
+impl Unread {
+    /// Records a walk error; returns the report entry for it, `None` for errors that hide no
+    /// indexable file (a name that is not UTF-8 could never be indexed).
+    fn record(&mut self, root: &Path, error: &StoreError) -> Option<Unreadable> {
+        let relative = |path: &Path| -> Option<String> {
+            let rel = path.strip_prefix(root).ok()?;
+            let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+            parts.map(|parts| parts.join("/"))
+        };
+        let (path, reason) = match error {
+            StoreError::NonUtf8Path { .. } => return None,
+            StoreError::ReadFile { path, source } => {
+                match relative(path) {
+                    Some(rel) => {
+                        self.files.insert(rel);
+                    }
+                    None => self.everything = true,
+                }
+                (Some(path.as_path()), source.to_string())
+            }
+            StoreError::Walk { path, source } => {
+                match path.as_deref().and_then(relative) {
+                    Some(rel) if rel.is_empty() => self.everything = true,
+                    Some(rel) => self.dirs.push(rel),
+                    None => self.everything = true,
+                }
+                // The OS error alone: the walker's I/O errors repeat the path in their message.
+                let reason = source
+                    .io_error()
+                    .map(|io| os_reason(io).unwrap_or_else(|| io.to_string()))
+                    .unwrap_or_else(|| source.to_string());
+                (path.as_deref(), reason)
+            }
+            other => {
+                self.everything = true;
+                (None, other.to_string())
+            }
+        };
+        let shown = match path {
+            Some(p) => relative(p)
+                .map(|rel| if rel.is_empty() { ".".to_owned() } else { rel })
+                .unwrap_or_else(|| p.display().to_string()),
+            None => "<tree>".to_owned(),
+        };
+        Some(Unreadable { path: shown, reason })
+    }
+
+    /// Whether the indexed file `path` was hidden by something unreadable.
+    fn covers(&self, path: &str) -> bool {
+        self.everything
+            || self.files.contains(path)
+            || self.dirs.iter().any(|dir| {
+                path.strip_prefix(dir.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+    }
 }
 
 impl Store {
@@ -81,42 +177,62 @@ impl Store {
         &self,
         project_id: &str,
         root: impl AsRef<Path>,
+        progress: impl FnMut(&IndexProgress) + Send,
+    ) -> Result<IndexReport> {
+        let walk = code::walk(root.as_ref(), &WalkOptions::default())?;
+        self.index_walk(project_id, walk, progress).await
+    }
+
+    /// [`Store::index_dir`] over a walk already started.
+    async fn index_walk(
+        &self,
+        project_id: &str,
+        walk: Walk,
         mut progress: impl FnMut(&IndexProgress) + Send,
     ) -> Result<IndexReport> {
         let started = Instant::now();
-        let known: HashMap<String, String> = indexed_files::list(self.db().reader(), project_id)
+        // Path → hash of every file indexed before; a file the walk yields is taken out, so what
+        // is left at the end is what the walk did not see. (The only state that grows with the
+        // tree: about 200 bytes a file.)
+        let mut known: HashMap<String, String> = indexed_files::list(self.db().reader(), project_id)
             .await?
             .into_iter()
             .map(|f| (f.path, f.hash))
             .collect();
         // The walk streams files from a blocking thread; only changed files are kept, a batch
         // at a time, so memory stays bounded whatever the size of the tree.
-        let (files, walker) = spawn_walk(root.as_ref().to_path_buf())?;
-        let mut files = files;
+        let root = walk.root().to_path_buf();
+        let (mut files, walker) = spawn_walk(walk);
         let mut report = IndexReport::default();
-        let mut state = IndexProgress { files_total: 0, files_done: 0, chunks_written: 0, current: None };
-        let mut seen = HashSet::new();
+        let mut state =
+            IndexProgress { files_total: 0, files_done: 0, chunks_written: 0, unreadable: 0, current: None };
+        let mut unread = Unread::default();
         let mut batch = Vec::with_capacity(FILES_PER_BATCH);
+        let mut batch_bytes = 0;
         while let Some(item) = files.recv().await {
             let file = match item {
                 Ok(file) => file,
                 Err(e) => {
-                    warn!(error = %e, "skipped while indexing");
-                    report.errors.push(e.to_string());
+                    warn!(error = %e, "unreadable; its indexed files are kept");
+                    if let Some(entry) = unread.record(&root, &e) {
+                        report.unreadable.push(entry);
+                        state.unreadable += 1;
+                    }
                     continue;
                 }
             };
             report.files_seen += 1;
             state.files_total += 1;
-            seen.insert(file.path.clone());
-            if known.get(&file.path) == Some(&file.hash) {
+            if known.remove(&file.path).is_some_and(|hash| hash == file.hash) {
                 report.files_unchanged += 1;
                 state.files_done += 1;
                 continue;
             }
+            batch_bytes += file.content.len();
             batch.push(file);
-            if batch.len() == FILES_PER_BATCH {
+            if batch.len() == FILES_PER_BATCH || batch_bytes >= BATCH_BYTES {
                 self.write_batch(project_id, std::mem::take(&mut batch), &mut report, &mut state).await?;
+                batch_bytes = 0;
                 progress(&state);
             }
         }
@@ -129,7 +245,8 @@ impl Store {
             walk_stats.skipped_binary + walk_stats.skipped_too_large + walk_stats.skipped_not_utf8;
         progress(&state);
 
-        let gone: Vec<&String> = known.keys().filter(|path| !seen.contains(*path)).collect();
+        let (gone, kept) = split_missing(known.keys(), &unread);
+        report.files_kept = kept;
         if !gone.is_empty() {
             let mut tx = self.db().begin().await?;
             for path in &gone {
@@ -148,6 +265,8 @@ impl Store {
             indexed = report.files_indexed,
             unchanged = report.files_unchanged,
             removed = report.files_removed,
+            unreadable = report.unreadable.len(),
+            kept = report.files_kept,
             chunks = report.chunks_written,
             elapsed = ?report.elapsed,
             "indexed tree"
@@ -215,10 +334,36 @@ impl Store {
 /// Files (or per-path errors) streamed by the walker, and the walker's final counts.
 type WalkStream = (mpsc::Receiver<Result<SourceFile>>, tokio::task::JoinHandle<Result<WalkStats>>);
 
-/// Starts walking `root` on a blocking thread; fails at once when `root` is not a directory.
-fn spawn_walk(root: PathBuf) -> Result<WalkStream> {
-    let mut walk = code::walk(&root, &WalkOptions::default())?;
-    let (sender, receiver) = mpsc::channel(FILES_PER_BATCH * 2);
+/// The innermost OS error in `error`'s chain, as `Permission denied (os error 13)`.
+fn os_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(code) = e.downcast_ref::<std::io::Error>().and_then(std::io::Error::raw_os_error) {
+            return Some(std::io::Error::from_raw_os_error(code).to_string());
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// Splits the indexed files the walk did not yield into those really gone (to remove) and
+/// how many are kept because something unreadable hides them.
+fn split_missing<'a>(missing: impl Iterator<Item = &'a String>, unread: &Unread) -> (Vec<&'a String>, usize) {
+    let mut kept = 0;
+    let mut gone = Vec::new();
+    for path in missing {
+        if unread.covers(path) {
+            kept += 1;
+        } else {
+            gone.push(path);
+        }
+    }
+    (gone, kept)
+}
+
+/// Runs `walk` on a blocking thread, streaming its items through a bounded channel.
+fn spawn_walk(mut walk: Walk) -> WalkStream {
+    let (sender, receiver) = mpsc::channel(WALK_AHEAD);
     let walker = tokio::task::spawn_blocking(move || {
         for item in &mut walk {
             if sender.blocking_send(item).is_err() {
@@ -227,7 +372,7 @@ fn spawn_walk(root: PathBuf) -> Result<WalkStream> {
         }
         Ok(walk.stats())
     });
-    Ok((receiver, walker))
+    (receiver, walker)
 }
 
 /// Chunks files on a blocking thread (tree-sitter parsing is CPU work).
@@ -243,4 +388,133 @@ async fn chunk_blocking(files: Vec<SourceFile>) -> Result<Vec<(SourceFile, Vec<C
     })
     .await
     .map_err(|e| StoreError::Task(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::path::PathBuf;
+
+    use nexus_db::projects::{self, NewProject};
+
+    use super::*;
+
+    fn walk_error(path: PathBuf) -> StoreError {
+        let io = io::Error::from(io::ErrorKind::PermissionDenied);
+        let source = ignore::Error::WithPath { path: path.clone(), err: Box::new(ignore::Error::Io(io)) };
+        StoreError::Walk { path: Some(path), source }
+    }
+
+    fn missing<'a>(known: &'a [String], seen: &[&str], unread: &Unread) -> (Vec<&'a String>, usize) {
+        split_missing(known.iter().filter(|k| !seen.contains(&k.as_str())), unread)
+    }
+
+    #[test]
+    fn only_files_not_hidden_by_an_unreadable_path_are_gone() {
+        let root = Path::new("/tree");
+        let known: Vec<String> = ["a.rs", "locked.rs", "sub/x.rs", "sub/deep/y.rs", "subway.rs", "gone.rs"]
+            .map(String::from)
+            .to_vec();
+        let mut unread = Unread::default();
+        assert_eq!(
+            missing(&known, &["a.rs"], &unread).0.len(),
+            5,
+            "nothing unreadable: all missing are gone"
+        );
+
+        let denied = |p: &str| StoreError::ReadFile {
+            path: root.join(p),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        let entry = unread.record(root, &denied("locked.rs"));
+        assert_eq!(entry.as_ref().map(|e| e.path.as_str()), Some("locked.rs"));
+        let entry = unread.record(root, &walk_error(root.join("sub")));
+        assert_eq!(entry.as_ref().map(|e| e.path.as_str()), Some("sub"));
+        assert!(entry.is_some_and(|e| e.reason.contains("ermission denied")));
+        let (gone, kept) = missing(&known, &["a.rs"], &unread);
+        assert_eq!(gone, ["subway.rs", "gone.rs"], "`subway.rs` is not under `sub/`");
+        assert_eq!(kept, 3);
+
+        // A name that is not UTF-8 could never be indexed: it hides nothing.
+        assert!(unread.record(root, &StoreError::NonUtf8Path { path: root.join("x") }).is_none());
+        // An unreadable root, or an error without a path: nothing is gone.
+        let mut unread = Unread::default();
+        assert_eq!(
+            unread.record(root, &walk_error(root.to_path_buf())).map(|e| e.path),
+            Some(".".to_owned())
+        );
+        assert_eq!(missing(&known, &[], &unread), (vec![], 6));
+        let mut unread = Unread::default();
+        let io = io::Error::from(io::ErrorKind::Other);
+        unread.record(root, &StoreError::Walk { path: None, source: ignore::Error::Io(io) });
+        assert_eq!(missing(&known, &[], &unread), (vec![], 6));
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_bounded_by_size_not_only_by_count()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree)?;
+        // Files just over a third of the byte budget: a batch closes after three of them.
+        let line = "a plain line of text, the same in every file\n";
+        for n in 0..7 {
+            let content = format!("file {n}\n{}", line.repeat(BATCH_BYTES / 3 / line.len() + 1));
+            std::fs::write(tree.join(format!("f{n}.txt")), content)?;
+        }
+        let store = Store::open(dir.path().join("store.db")).await?;
+        let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
+        let mut done = Vec::new();
+        let report = store.index_dir(&project.id, &tree, |p| done.push(p.files_done)).await?;
+        assert_eq!(report.files_indexed, 7);
+        assert_eq!(done, [3, 6, 7, 7], "progress after each batch, then after the walk");
+        Ok(())
+    }
+
+    /// Fails for every file named `locked.rs`, like `chmod 000` does for a user other than
+    /// root (tests often run as root, who reads anything).
+    fn locked_unreadable(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+        if path.file_name().is_some_and(|n| n == "locked.rs") {
+            return Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        }
+        code::walk::read_limited(path, max)
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_file_keeps_its_chunks_and_is_reported()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree)?;
+        std::fs::write(tree.join("a.rs"), "pub fn a() -> u32 { 1 }\n")?;
+        std::fs::write(tree.join("locked.rs"), "pub fn locked() -> u32 { 2 }\n")?;
+        let store = Store::open(dir.path().join("store.db")).await?;
+        let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
+        let first = store.index_dir(&project.id, &tree, |_| {}).await?;
+        assert_eq!(first.files_indexed, 2);
+
+        std::fs::remove_file(tree.join("a.rs"))?;
+        let walk = code::walk(&tree, &WalkOptions::default())?.with_reader(locked_unreadable);
+        let mut last = None;
+        let report = store.index_walk(&project.id, walk, |p| last = Some(p.clone())).await?;
+        assert_eq!((report.files_removed, report.files_kept, report.chunks_removed), (1, 1, 1), "{report:?}");
+        assert_eq!(report.unreadable.len(), 1);
+        assert_eq!(report.unreadable[0].path, "locked.rs");
+        assert!(report.unreadable[0].reason.contains("ermission denied"), "{report:?}");
+        assert_eq!(last.map(|p| p.unreadable), Some(1));
+        let files: Vec<String> = indexed_files::list(store.db().reader(), &project.id)
+            .await?
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(files, ["locked.rs"]);
+        let chunks: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM code_chunks WHERE project_id = ? AND file = ?")
+                .bind(&project.id)
+                .bind("locked.rs")
+                .fetch_one(store.db().reader())
+                .await?;
+        assert_eq!(chunks, 1, "the unreadable file keeps its chunk");
+        Ok(())
+    }
 }

@@ -29,7 +29,7 @@ mod stats;
 mod store;
 
 pub use error::{Result, StoreError};
-pub use index::{IndexProgress, IndexReport};
+pub use index::{IndexProgress, IndexReport, Unreadable};
 pub use memory::{MAX_EPISODE_BYTES, PruneReport, RecallOptions, Recalled, RetentionPolicy};
 pub use nexus_db as db;
 pub use nexus_embed as embed;

@@ -172,8 +172,13 @@ impl Store {
         nexus_search::search(&self.db).collection(&self.collection).embed_with(self.embedder.as_ref())
     }
 
-    /// Closes the database cleanly (WAL checkpointed into the main file).
+    /// Closes the database cleanly: the embedder's queued cache writes are written first (see
+    /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is
+    /// checkpointed into the main file.
     pub async fn close(self) -> Result<()> {
+        if let Err(error) = self.embedder.flush().await {
+            tracing::warn!(%error, "embedding cache not flushed before close");
+        }
         Ok(self.db.close().await?)
     }
 }

@@ -258,11 +258,11 @@ async fn round(
     std::fs::write(tree.join(&path), format!("/// Function {i}.\npub fn f{i}() -> usize {{\n    {i}\n}}\n"))?;
     let stored = |files: Vec<indexed_files::IndexedFile>| files.iter().any(|f| f.path == path);
     match store.index_dir(project, tree, |_| {}).await {
-        Ok(report) if report.errors.is_empty() => {
+        Ok(report) if report.unreadable.is_empty() => {
             assert!(stored(indexed_files::list(r, project).await?), "index_dir: Ok but {path} not stored");
             t.ok += 1;
         }
-        Ok(report) => panic!("index_dir reported errors: {:?}", report.errors),
+        Ok(report) => panic!("index_dir reported unreadable paths: {:?}", report.unreadable),
         Err(e) => {
             let filter = code_chunks::CodeChunkFilter { file: Some(path.clone()), ..Default::default() };
             let chunks = code_chunks::list(r, project, &filter).await?;

@@ -181,3 +181,105 @@ async fn stats_count_rows_indexes_and_vectors() -> TestResult {
     assert!(json["tables"].is_array());
     Ok(())
 }
+
+#[tokio::test]
+async fn embedding_inside_a_transaction_returns_at_once_and_is_cached_by_close() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let store = Store::open(&path).await?;
+    let tx = store.db().begin().await?;
+    // The embedding cache writes through the single writer, which `tx` holds: it must not wait.
+    let embedded =
+        tokio::time::timeout(Duration::from_secs(2), store.embedder().embed_one("held writer")).await;
+    assert!(matches!(embedded, Ok(Ok(_))), "embed_one inside a transaction: {embedded:?}");
+    tx.commit().await?;
+    store.close().await?;
+
+    let db = nexus_db::Db::open(&path).await?;
+    let cached: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?;
+    assert_eq!(cached, 1, "the vector embedded while the writer was held was written by close");
+    Ok(())
+}
+
+/// Whether permission bits stop this process (they do not stop root, who has
+/// `CAP_DAC_OVERRIDE`): probes a file made unreadable.
+fn permissions_apply(dir: &std::path::Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = dir.join("probe");
+    fs::write(&probe, "x")?;
+    fs::set_permissions(&probe, fs::Permissions::from_mode(0o000))?;
+    let applies = fs::read(&probe).is_err();
+    fs::remove_file(&probe)?;
+    Ok(applies)
+}
+
+/// Runs the test named `test` of this binary again as user `nobody` (65534) through
+/// `setpriv`; skips, with a message, when that is impossible.
+#[allow(clippy::print_stderr)]
+fn rerun_as_nobody(test: &str) -> TestResult {
+    const GUARD: &str = "NEXUS_TEST_AS_NOBODY";
+    if std::env::var_os(GUARD).is_some() {
+        eprintln!("skipped: `chmod 000` does not stop reads, even as nobody");
+        return Ok(());
+    }
+    let status = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe()?)
+        .args([test, "--exact", "--test-threads=1"])
+        .env(GUARD, "1")
+        .status();
+    match status {
+        Ok(status) => {
+            assert!(status.success(), "{test} as nobody: {status}");
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("skipped: running as root, who ignores `chmod 000`, and setpriv failed: {error}");
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn unreadable_files_and_directories_keep_their_chunks() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store, project) = store().await?;
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("locked_dir"))?;
+    fs::write(tree.join("a.rs"), "pub fn a() -> u32 { 1 }\n")?;
+    fs::write(tree.join("locked.rs"), "pub fn locked() -> u32 { 2 }\n")?;
+    fs::write(tree.join("locked_dir/inner.rs"), "pub fn inner() -> u32 { 3 }\n")?;
+    fs::write(tree.join("gone.rs"), "pub fn gone() -> u32 { 4 }\n")?;
+    if !permissions_apply(dir.path())? {
+        // Root reads anything: run this very test again as `nobody`, for whom the bits apply.
+        // (The keep-on-error decision is also unit-tested in index.rs with a failing read.)
+        return rerun_as_nobody("unreadable_files_and_directories_keep_their_chunks");
+    }
+    assert_eq!(store.index_dir(&project, &tree, |_| {}).await?.files_indexed, 4);
+
+    fs::set_permissions(tree.join("locked.rs"), fs::Permissions::from_mode(0o000))?;
+    fs::set_permissions(tree.join("locked_dir"), fs::Permissions::from_mode(0o000))?;
+    fs::remove_file(tree.join("gone.rs"))?;
+    let report = store.index_dir(&project, &tree, |_| {}).await;
+    fs::set_permissions(tree.join("locked_dir"), fs::Permissions::from_mode(0o755))?;
+    fs::set_permissions(tree.join("locked.rs"), fs::Permissions::from_mode(0o644))?;
+    let report = report?;
+    assert_eq!((report.files_removed, report.files_kept, report.files_unchanged), (1, 2, 1), "{report:?}");
+    let mut unreadable: Vec<&str> = report.unreadable.iter().map(|u| u.path.as_str()).collect();
+    unreadable.sort_unstable();
+    assert_eq!(unreadable, ["locked.rs", "locked_dir"]);
+    // The reason is the OS error alone, without the path again.
+    assert!(
+        report
+            .unreadable
+            .iter()
+            .all(|u| u.reason.contains("ermission denied") && !u.reason.contains("locked")),
+        "{report:?}"
+    );
+
+    // Readable again: unchanged, nothing re-embedded.
+    let again = store.index_dir(&project, &tree, |_| {}).await?;
+    assert_eq!((again.files_unchanged, again.files_indexed, again.files_removed), (3, 0, 0), "{again:?}");
+    Ok(())
+}

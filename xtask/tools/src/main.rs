@@ -1,4 +1,5 @@
-//! `nexus-tools`: the programs behind `cargo xtask eval` and `cargo xtask bench fts|hybrid`.
+//! `nexus-tools`: the programs behind `cargo xtask eval` and `cargo xtask bench fts|hybrid`
+//! (`bench index` is this package's other binary, `nexus-bench-index`).
 //!
 //! They link the workspace crates, so they live outside `xtask` itself: `cargo xtask prepare`
 //! must build even when `.sqlx/` lacks a query that was just added. xtask runs this binary in

@@ -1,15 +1,23 @@
 //! [`CachedEmbedder`]: a cache around any [`Embedder`] — a bounded in-memory LRU in front of
 //! the persistent `embedding_cache` table — so the same text is embedded (and paid for) once.
 //!
+//! A vector enters the in-memory LRU when it is *asked for again* (found in the database or
+//! in the write queue), not when it is first embedded: a bulk run that embeds every chunk of
+//! a tree once (`nexus index`) then neither fills the process's memory with vectors it will
+//! not reuse nor evicts the ones that are (repeated queries).
+//!
 //! A call looks its texts up by SHA-256, first in memory, then in the database (one query
 //! through `db.reader()` per 512 texts), and sends only the misses to the inner embedder, in
-//! one call, each distinct text once. New vectors are written through `db.writer()` in one
-//! transaction and kept in memory.
+//! one call, each distinct text once. New vectors are kept in memory and written through the
+//! writer connection — at once when it is idle, otherwise by a background task once it is
+//! free (see [`pending`]): a call never waits for the writer, so embedding inside one's own
+//! write transaction does not stall. [`Embedder::flush`] waits for the queue to be written.
 //!
 //! If writing the new vectors fails, the call still returns them (they were paid for) and
 //! logs a warning; the next call simply misses again. A failed read is an error
 //! ([`EmbedError::Cache`]).
 
+mod pending;
 mod store;
 
 use std::collections::HashMap;
@@ -20,11 +28,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use lru::LruCache;
 use nexus_db::Db;
-use tracing::{Instrument, debug_span, field, warn};
+use tracing::{Instrument, debug_span, field};
 
 use crate::embedder::{Embedder, check_dimensions, check_not_blank};
 use crate::error::{EmbedError, Result};
+use pending::Pending;
 use store::{TextHash, text_hash};
+
+/// Memory budget of the write-behind queue, in bytes of vector data (about 10,900 vectors of
+/// 384 dimensions). The queue is empty unless the writer has been busy since the last call.
+const PENDING_BYTES: usize = 16 << 20;
 
 /// Settings of a [`CachedEmbedder`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +84,7 @@ pub struct CachedEmbedder<E> {
     inner: E,
     db: Db,
     memory: Option<Mutex<LruCache<TextHash, Arc<[f32]>>>>,
+    pending: Arc<Pending>,
     memory_hits: AtomicU64,
     db_hits: AtomicU64,
     misses: AtomicU64,
@@ -100,10 +114,13 @@ impl<E: Embedder> CachedEmbedder<E> {
     pub fn with_options(inner: E, db: Db, options: CacheOptions) -> Self {
         let capacity = options.memory_bytes / (4 * inner.dimensions().max(1));
         let memory = NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c)));
+        let pending_capacity = PENDING_BYTES / (4 * inner.dimensions().max(1));
+        let pending = Pending::new(db.clone(), inner.model(), inner.dimensions(), pending_capacity);
         Self {
             inner,
             db,
             memory,
+            pending,
             memory_hits: AtomicU64::new(0),
             db_hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -124,7 +141,14 @@ impl<E: Embedder> CachedEmbedder<E> {
         }
     }
 
-    /// How many vectors the database holds for this embedder's model and dimensions.
+    /// How many new vectors wait for the writer (see [`Embedder::flush`]); 0 unless the writer
+    /// was busy when they were embedded.
+    pub fn queued(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// How many vectors the database holds for this embedder's model and dimensions (queued
+    /// ones are not counted until written).
     pub async fn stored(&self) -> Result<u64> {
         store::count(self.db.reader(), self.inner.model(), self.inner.dimensions())
             .await
@@ -137,6 +161,7 @@ impl<E: Embedder> CachedEmbedder<E> {
         if let Some(memory) = &self.memory {
             lock(memory).clear();
         }
+        self.pending.clear();
         store::clear(self.db.writer(), self.inner.model(), self.inner.dimensions())
             .await
             .map_err(|source| EmbedError::Cache { operation: "clear", source })
@@ -151,6 +176,15 @@ impl<E: Embedder> CachedEmbedder<E> {
                 if let Some(vector) = memory.get(hash) {
                     found.insert(*hash, Arc::clone(vector));
                 }
+            }
+        }
+        // Vectors waiting for the writer count as memory hits.
+        for hash in hashes {
+            if !found.contains_key(hash)
+                && let Some(vector) = self.pending.get(hash)
+            {
+                self.remember(*hash, Arc::clone(&vector));
+                found.insert(*hash, vector);
             }
         }
         let memory_hits = found.len();
@@ -220,7 +254,8 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
             tracing::Span::current().record("misses", missing.len());
             if !missing.is_empty() {
                 self.misses.fetch_add(missing.len() as u64, Ordering::Relaxed);
-                let first = |hash: &TextHash| positions.get(hash).and_then(|p| p.first()).copied().unwrap_or(0);
+                let first =
+                    |hash: &TextHash| positions.get(hash).and_then(|p| p.first()).copied().unwrap_or(0);
                 let miss_texts: Vec<&str> = missing.iter().map(|h| texts[first(h)]).collect();
                 let callers = |i: usize| positions.get(&missing[i]).cloned().unwrap_or_default();
                 let vectors = self.inner.embed(&miss_texts).await.map_err(|e| e.map_inputs(callers))?;
@@ -231,22 +266,29 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
                         inputs: (0..missing.len()).flat_map(callers).collect(),
                     });
                 }
-                check_dimensions(self.inner.model(), self.inner.dimensions(), &vectors, |i| first(&missing[i]))?;
-                let entries: Vec<(TextHash, &[f32])> =
-                    missing.iter().copied().zip(vectors.iter().map(Vec::as_slice)).collect();
-                if let Err(error) = store::save(&self.db, self.inner.model(), self.inner.dimensions(), &entries).await {
-                    warn!(%error, vectors = entries.len(), "embedding cache write failed; returning the vectors uncached");
-                }
+                check_dimensions(self.inner.model(), self.inner.dimensions(), &vectors, |i| {
+                    first(&missing[i])
+                })?;
+                // Not remembered in memory yet: only a vector asked for again is (module docs).
+                let mut new = Vec::with_capacity(missing.len());
                 for (hash, vector) in missing.into_iter().zip(vectors) {
                     let vector: Arc<[f32]> = vector.into();
-                    self.remember(hash, Arc::clone(&vector));
+                    new.push((hash, Arc::clone(&vector)));
                     found.insert(hash, vector);
                 }
+                self.pending.push(new);
+                // Written now if the writer is idle, else later: never waits for it.
+                self.pending.write_or_defer().await;
             }
             // Every distinct hash is now in `found` (a hit, or a miss just embedded).
             Ok(hashes.iter().map(|h| found.get(h).map(|v| v.to_vec()).unwrap_or_default()).collect())
         }
         .instrument(span)
         .await
+    }
+
+    async fn flush(&self) -> Result<()> {
+        self.inner.flush().await?;
+        self.pending.flush().await.map_err(|source| EmbedError::Cache { operation: "write", source })
     }
 }

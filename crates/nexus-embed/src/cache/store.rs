@@ -3,7 +3,7 @@
 
 use nexus_db::{Db, DbError, ResultExt, Timestamp};
 use sha2::{Digest, Sha256};
-use sqlx::SqliteExecutor;
+use sqlx::{Connection, SqliteConnection, SqliteExecutor};
 
 const TABLE: &str = "embedding_cache";
 
@@ -70,17 +70,17 @@ pub(crate) async fn load(
     Ok(found)
 }
 
-/// Stores `entries` for (`model`, `dimensions`) in one write transaction; keys already
-/// present are left as they are.
+/// Stores `entries` for (`model`, `dimensions`) in one write transaction (`BEGIN IMMEDIATE`)
+/// on `conn`, the writer connection; keys already present are left as they are.
 pub(crate) async fn save(
-    db: &Db,
+    conn: &mut SqliteConnection,
     model: &str,
     dimensions: usize,
     entries: &[(TextHash, &[f32])],
 ) -> Result<(), DbError> {
     let dims = dimensions as i64;
     let now = Timestamp::now();
-    let mut tx = db.begin().await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.in_table(TABLE)?;
     for (hash, vector) in entries {
         let hash = hash.as_slice();
         let blob = encode(vector);

@@ -35,7 +35,7 @@ mod language;
 mod lines;
 mod markdown;
 mod syntax;
-mod walk;
+pub(crate) mod walk;
 
 pub use chunk::{Chunk, ChunkKind, ChunkOptions, chunk_file, chunk_file_with};
 pub use hash::content_hash;

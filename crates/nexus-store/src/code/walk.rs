@@ -84,11 +84,15 @@ pub struct WalkStats {
     pub errors: u64,
 }
 
+/// Reads a file's bytes, `None` when it holds more than the limit (see [`read_limited`]).
+pub(crate) type ReadFn = fn(&Path, u64) -> io::Result<Option<Vec<u8>>>;
+
 /// The iterator returned by [`walk`]: one item per indexed file or per error.
 pub struct Walk {
     inner: ignore::Walk,
     root: PathBuf,
     max_file_size: u64,
+    read: ReadFn,
     stats: WalkStats,
 }
 
@@ -148,13 +152,27 @@ pub fn walk(root: impl AsRef<Path>, options: &WalkOptions) -> Result<Walk> {
             !(is_dir && entry.depth() > 0 && skip_dirs.iter().any(|d| entry.file_name() == d.as_str()))
         })
         .build();
-    Ok(Walk { inner, root, max_file_size: options.max_file_size, stats: WalkStats::default() })
+    Ok(Walk {
+        inner,
+        root,
+        max_file_size: options.max_file_size,
+        read: read_limited,
+        stats: WalkStats::default(),
+    })
 }
 
 impl Walk {
     /// The walked root, canonicalized.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Reads files with `read` instead of from the disk (tests: a read that fails even for
+    /// root, who ignores permission bits).
+    #[cfg(test)]
+    pub(crate) fn with_reader(mut self, read: ReadFn) -> Self {
+        self.read = read;
+        self
     }
 
     /// What has been yielded and skipped so far (complete once the iterator is exhausted).
@@ -166,7 +184,7 @@ impl Walk {
     fn load(&mut self, path: &Path) -> Result<Option<SourceFile>> {
         let relative = relative_path(&self.root, path)?;
         let read_error = |source| StoreError::ReadFile { path: path.to_owned(), source };
-        let bytes = match read_limited(path, self.max_file_size).map_err(read_error)? {
+        let bytes = match (self.read)(path, self.max_file_size).map_err(read_error)? {
             Some(bytes) => bytes,
             None => {
                 tracing::debug!(file = %relative, "skipped: larger than the size limit");
@@ -232,7 +250,7 @@ fn relative_path(root: &Path, path: &Path) -> Result<String> {
 }
 
 /// The file's bytes, or `None` when it holds more than `max` bytes.
-fn read_limited(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_limited(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > max {
