@@ -58,7 +58,7 @@ pub fn print(results: &SearchResults, scale: Scale, explain: bool) -> std::io::R
         out!("{:>2}. {}  {label} {value:.4}", i + 1, location(hit))?;
         let text = hit.snippet.clone().unwrap_or_else(|| preview(hit));
         let text: String = text.replace("<mark>", "[").replace("</mark>", "]").replace('\n', " ");
-        out!("    {}", super::truncate(&text, 160))?;
+        out!("    {}", truncate(&text, 160))?;
         if explain && let Some(b) = &hit.explain {
             let leg = |l: Option<LegScore>, what: &str| match l {
                 Some(l) => format!("{what} rank {} score {:.4} → {:.5}", l.rank, l.score, l.contribution),
@@ -102,4 +102,12 @@ pub fn to_json(
         })
         .collect();
     json!({ "query": query, "mode": mode, "hits": hits, "next": results.next })
+}
+
+/// `text` cut to `max` characters, with `…` when cut.
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }

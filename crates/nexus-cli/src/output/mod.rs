@@ -16,11 +16,3 @@ pub fn one_line(error: &anyhow::Error) -> String {
     }
     line.replace('\n', " ")
 }
-
-/// `text` cut to `max` characters, with `…` when cut.
-fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
