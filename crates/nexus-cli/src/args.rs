@@ -40,9 +40,11 @@ pub enum Command {
 /// The embedder choice, for the subcommands that embed text or read a vector collection.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct EmbedderArgs {
-    /// Which embedder turns text into vectors. Default: `NEXUS_EMBEDDER`, else `openai` when
-    /// OPENAI_API_KEY or OPENAI_BASE_URL is set, else `local` (offline). The openai embedder
-    /// also reads NEXUS_EMBED_MODEL and NEXUS_EMBED_DIMENSIONS.
+    /// Which embedder turns text into vectors [default: from the environment, see --help].
+    ///
+    /// Without this flag: NEXUS_EMBEDDER, else `openai` when OPENAI_API_KEY or OPENAI_BASE_URL
+    /// is set, else `local`. `local` is offline and needs no key. `openai` calls an OpenAI-compatible server
+    /// (OPENAI_API_KEY, OPENAI_BASE_URL, NEXUS_EMBED_MODEL, NEXUS_EMBED_DIMENSIONS).
     #[arg(long, value_enum)]
     pub embedder: Option<EmbedderArg>,
 }
@@ -79,8 +81,10 @@ pub struct SearchArgs {
     /// Only this project (by name).
     #[arg(long)]
     pub project: Option<String>,
-    /// Which legs to run. The score shown is the RRF value in hybrid mode, the BM25 score
-    /// with fts (higher is better) and the cosine distance with vector (lower is better).
+    /// Which legs to run; the score shown is that mode's (rrf, bm25 or distance).
+    ///
+    /// hybrid shows the fused RRF value, fts the BM25 score (higher is better), vector the
+    /// cosine distance (lower is better).
     #[arg(long, value_enum, default_value = "hybrid")]
     pub mode: ModeArg,
     /// Hits to show.
