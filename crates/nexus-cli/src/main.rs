@@ -1,17 +1,31 @@
 //! `nexus`: the Nexus storage command line.
 //!
 //! ```text
-//! nexus [--db PATH] [--embedder local|openai] <command>
-//!   migrate                 apply pending migrations
+//! nexus [--db PATH] <command>
+//!   migrate                 apply pending migrations (creating the file when missing)
 //!   health                  the database's health as JSON
-//!   index PATH [--project NAME]
+//!   index PATH [--project NAME] [--embedder local|openai] [--no-migrate]
 //!                           index a source tree (incremental; progress bar on a terminal)
 //!   search QUERY [--project NAME] [--mode hybrid|fts|vector] [--limit N] [--explain] [--json]
-//!   stats                   rows, index sizes, vector collection
-//!   demo                    index this repository and run three example searches
+//!                [--embedder local|openai]
+//!                           hybrid shows the RRF score, fts the BM25 score, vector the distance
+//!   stats [--json] [--embedder local|openai]
+//!                           rows per table, full-text index sizes, vector collection
+//!   demo [--embedder local|openai]
+//!                           index this repository and run three example searches
 //! ```
-//! `--db` defaults to `./nexus.db` (or `NEXUS_DB`). Errors are one line on stderr and a
-//! non-zero exit status.
+//! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
+//! nexus-embed's rule picks the embedder: `NEXUS_EMBEDDER`, else `openai` when
+//! `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else the offline `local` one.
+//!
+//! search, stats and health only read: they open the file read-only and, when it does not
+//! exist, say so and exit with status 2. Other errors are one line on stderr and status 1;
+//! usage errors are clap's, status 2. A closed stdout (`nexus search x | head -1`) ends the
+//! command quietly with status 0.
+//!
+//! Layout: [`args`] (the clap types), `commands/<name>.rs` (one per subcommand, opening the
+//! database through `commands/open.rs`), [`output`] (printing); this file parses, dispatches
+//! and maps errors to the exit status.
 // A command-line tool's job is to print: stdout for results, stderr for errors.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -24,88 +38,16 @@ macro_rules! out {
     }};
 }
 
+mod args;
 mod commands;
 mod output;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
-#[derive(Parser)]
-#[command(name = "nexus", version, about = "Nexus storage: state, memory and search in one SQLite file")]
-struct Cli {
-    /// The database file.
-    #[arg(long, global = true, env = "NEXUS_DB", default_value = "nexus.db")]
-    db: PathBuf,
-    /// Do not apply pending migrations when opening the database.
-    #[arg(long, global = true)]
-    no_migrate: bool,
-    /// Which embedder turns text into vectors: the offline default, or an OpenAI-compatible
-    /// server (OPENAI_API_KEY, OPENAI_BASE_URL, NEXUS_EMBED_MODEL, NEXUS_EMBED_DIMENSIONS).
-    #[arg(long, global = true, env = "NEXUS_EMBEDDER", value_enum, default_value = "local")]
-    embedder: EmbedderArg,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum EmbedderArg {
-    /// Deterministic local hashing embedder: no network, no key.
-    Local,
-    /// An OpenAI-compatible embeddings endpoint.
-    Openai,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ModeArg {
-    /// Keyword and vector search fused with RRF.
-    Hybrid,
-    /// Keyword search only.
-    Fts,
-    /// Vector search only.
-    Vector,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Apply pending migrations and print the schema version.
-    Migrate,
-    /// Print the database's health (pragmas, tables, versions, migrations) as JSON.
-    Health,
-    /// Index a source tree into a project (created when missing); re-runs are incremental.
-    Index {
-        /// The directory to index.
-        path: PathBuf,
-        /// The project's name (default: the directory's name).
-        #[arg(long)]
-        project: Option<String>,
-    },
-    /// Search indexed code and memory.
-    Search {
-        /// The query (words, "phrases", prefix*, -excluded, OR).
-        query: String,
-        /// Only this project (by name).
-        #[arg(long)]
-        project: Option<String>,
-        /// Which legs to run.
-        #[arg(long, value_enum, default_value = "hybrid")]
-        mode: ModeArg,
-        /// Hits to show.
-        #[arg(long, default_value_t = 10)]
-        limit: u32,
-        /// Show each hit's per-leg ranks, scores and contributions.
-        #[arg(long)]
-        explain: bool,
-        /// Print one JSON object with a `hits` array.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Rows per table, full-text index sizes and the vector collection, as JSON.
-    Stats,
-    /// Index this repository's code and docs and run three example searches.
-    Demo,
-}
+use crate::args::{Cli, Command};
+use crate::commands::open::MissingDb;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -120,10 +62,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) if e.is::<commands::MissingDb>() => {
+        Err(e) if e.is::<MissingDb>() => {
             eprintln!("nexus: {e}");
             ExitCode::from(2)
         }
@@ -131,6 +73,19 @@ fn main() -> ExitCode {
             eprintln!("nexus: {}", output::one_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Runs the subcommand.
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = cli.db.as_path();
+    match &cli.command {
+        Command::Migrate => commands::migrate::run(db).await,
+        Command::Health => commands::health::run(db).await,
+        Command::Index(args) => commands::index::run(db, args).await,
+        Command::Search(args) => commands::search::run(db, args).await,
+        Command::Stats(args) => commands::stats::run(db, args).await,
+        Command::Demo(args) => commands::demo::run(db, args).await,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The `nexus` binary against temp databases: index, search (text and JSON), stats, health,
-//! and one-line errors with a non-zero exit.
+//! one-line errors with a non-zero exit, and which flags each subcommand takes.
 
 use std::fs;
 use std::path::Path;
@@ -7,15 +7,22 @@ use std::process::{Command, Output};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// The variables that choose or configure the embedder.
+const EMBEDDER_VARS: [&str; 5] =
+    ["NEXUS_EMBEDDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NEXUS_EMBED_MODEL", "NEXUS_EMBED_DIMENSIONS"];
+
+/// `nexus --db DB ARGS…` with no embedder configured in the environment.
+fn command(db: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nexus"));
+    command.arg("--db").arg(db).args(args).env_remove("NEXUS_DB");
+    for var in EMBEDDER_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
 fn nexus(db: &Path, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(env!("CARGO_BIN_EXE_nexus"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("NEXUS_DB")
-        .env_remove("NEXUS_EMBEDDER")
-        .env_remove("OPENAI_API_KEY")
-        .output()
+    command(db, args).output()
 }
 
 fn stdout(output: &Output) -> String {
@@ -66,7 +73,7 @@ fn index_then_search_as_text_and_json() -> TestResult {
         assert!(out.status.success(), "{hostile:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
-    let stats = nexus(&db, &["stats"])?;
+    let stats = nexus(&db, &["stats", "--json"])?;
     let stats: serde_json::Value = serde_json::from_slice(&stats.stdout)?;
     assert_eq!(stats["vectors"]["total"], 2);
     let health = nexus(&db, &["health"])?;
@@ -128,12 +135,7 @@ fn a_closed_pipe_ends_the_command_quietly() -> TestResult {
     let db = dir.path().join("cli.db");
     let root = tree(dir.path())?;
     assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
-        .arg("--db")
-        .arg(&db)
-        .args(["search", "cart total password", "--limit", "200"])
-        .env_remove("NEXUS_EMBEDDER")
-        .env_remove("OPENAI_API_KEY")
+    let mut child = command(&db, &["search", "cart total password", "--limit", "200"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()?;
@@ -192,5 +194,149 @@ fn reading_commands_work_while_another_process_holds_the_write_lock() -> TestRes
     assert_eq!(value["hits"][0]["file"], "src/cart.rs");
     runtime.block_on(tx.rollback())?;
     runtime.block_on(holder.close())?;
+    Ok(())
+}
+
+#[test]
+fn a_blank_query_is_an_empty_query() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    for (query, mode) in [("", "hybrid"), ("   ", "hybrid"), ("", "fts"), ("\t\n", "vector")] {
+        let out = nexus(&db, &["search", query, "--mode", mode])?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{query:?} {mode}: {err}");
+        assert_eq!(err.trim_end(), "nexus: empty query", "{query:?} {mode}");
+    }
+    Ok(())
+}
+
+#[test]
+fn stats_prints_tables_and_json_on_request() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+
+    let human = nexus(&db, &["stats"])?;
+    assert!(human.status.success(), "{}", String::from_utf8_lossy(&human.stderr));
+    let text = stdout(&human);
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err(), "{text}");
+    for expected in ["table", "projects", "code_chunks", "full-text index", "vector collection", "2 vectors"]
+    {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("code_chunks ") && l.trim_end().ends_with(" 2")), "{text}");
+
+    let json = nexus(&db, &["stats", "--json"])?;
+    assert!(json.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(value["vectors"]["total"], 2);
+    assert!(value["tables"].as_array().is_some_and(|t| t.iter().any(|t| t["table"] == "code_chunks")));
+    assert!(value["fts"].is_array() && value["database_bytes"].is_i64());
+    Ok(())
+}
+
+#[test]
+fn single_leg_modes_show_that_legs_score() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    // Files without the word, so that it is rare enough for BM25 to weigh it (in a corpus of
+    // two files its IDF is next to nothing).
+    for i in 0..8 {
+        fs::write(
+            root.join(format!("src/util{i}.rs")),
+            format!("pub fn helper_{i}() -> u32 {{\n    {i}\n}}\n"),
+        )?;
+    }
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    let search = |args: &[&str]| -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let out = nexus(&db, &[&["search", "password", "--json"][..], args].concat())?;
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+
+    let fts = search(&["--mode", "fts", "--explain"])?;
+    let hit = &fts["hits"][0];
+    assert_eq!(hit["file"], "src/auth.py");
+    assert_eq!(hit["score_kind"], "bm25");
+    assert_eq!(hit["score"], hit["explain"]["fts"]["score"], "{hit}");
+    let bm25 = hit["score"].as_f64().ok_or("no score")?;
+    assert!(bm25 > 0.1, "an RRF value, not BM25: {bm25}");
+    // Without --explain: the same score, and no breakdown in the output.
+    let plain = search(&["--mode", "fts"])?;
+    assert_eq!(plain["hits"][0]["score"], hit["score"]);
+    assert!(plain["hits"][0]["explain"].is_null());
+
+    let vector = search(&["--mode", "vector", "--explain"])?;
+    let hit = &vector["hits"][0];
+    assert_eq!(hit["score_kind"], "distance");
+    let distance = hit["score"].as_f64().ok_or("no score")?;
+    let leg = hit["explain"]["vector"]["score"].as_f64().ok_or("no leg score")?;
+    assert!((distance + leg).abs() < 1e-9 && (0.0..=2.0).contains(&distance), "{hit}");
+
+    let hybrid = search(&[])?;
+    assert_eq!(hybrid["hits"][0]["score_kind"], "rrf");
+    assert!(hybrid["hits"][0]["score"].as_f64().is_some_and(|s| s < 0.05));
+
+    let text = nexus(&db, &["search", "password", "--mode", "fts"])?;
+    let first = stdout(&text).lines().next().unwrap_or_default().to_owned();
+    assert!(first.contains("src/auth.py") && first.contains(&format!("bm25 {bm25:.4}")), "{first}");
+    let text = nexus(&db, &["search", "password", "--mode", "vector"])?;
+    assert!(stdout(&text).lines().next().is_some_and(|l| l.contains("  distance 0.")), "{}", stdout(&text));
+    Ok(())
+}
+
+#[test]
+fn without_embedder_flag_the_library_rule_picks_the_embedder() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    let root = tree(dir.path())?;
+    // Nothing configured: the offline local embedder, for index, search and stats alike.
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    let found = nexus(&db, &["search", "cart total", "--json"])?;
+    assert!(found.status.success(), "{}", String::from_utf8_lossy(&found.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&found.stdout)?;
+    assert_eq!(value["hits"][0]["file"], "src/cart.rs");
+    let stats: serde_json::Value = serde_json::from_slice(&nexus(&db, &["stats", "--json"])?.stdout)?;
+    assert_eq!(stats["vectors"]["model"], "nexus-local-hash-v1");
+
+    // OPENAI_BASE_URL set: the rule picks openai, whose collection this file does not have
+    // (and nothing is sent: a read-only open fails first); `--embedder local` overrides it.
+    let with_openai =
+        |args: &[&str]| command(&db, args).env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1").output();
+    let out = with_openai(&["stats"])?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("text_embedding_3_small"), "{err}");
+    let out = with_openai(&["stats", "--embedder", "local"])?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
+
+#[test]
+fn subcommands_reject_flags_they_would_ignore() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("cli.db");
+    for args in [
+        &["migrate", "--embedder", "local"][..],
+        &["health", "--embedder", "local"],
+        &["health", "--no-migrate"],
+        &["search", "x", "--no-migrate"],
+        &["stats", "--no-migrate"],
+        &["demo", "--no-migrate"],
+        &["--embedder", "local", "stats"],
+    ] {
+        let out = nexus(&db, args)?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    assert!(!db.exists());
+    // --db is taken before or after the subcommand.
+    let out = Command::new(env!("CARGO_BIN_EXE_nexus")).arg("migrate").arg("--db").arg(&db).output()?;
+    assert!(out.status.success() && db.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     Ok(())
 }

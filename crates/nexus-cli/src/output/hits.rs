@@ -1,19 +1,30 @@
-//! How results and errors are printed.
+//! Search hits for a person (numbered lines) and as JSON, each with the score of the mode
+//! that ranked it.
 
-use nexus_search::{Hit, SearchResults, Source};
+use nexus_search::{Hit, LegScore, SearchResults, Source};
 use serde_json::json;
 
-/// An error as one line: its message, then its causes where they add something.
-pub fn one_line(error: &anyhow::Error) -> String {
-    let mut line = error.to_string();
-    for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !line.contains(&cause) {
-            line.push_str(": ");
-            line.push_str(&cause);
-        }
+/// Which score a hit is shown with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// The fused (RRF) score of a hybrid search.
+    Fused,
+    /// The keyword leg's BM25 score (higher is better).
+    Bm25,
+    /// The vector leg's cosine distance (lower is better).
+    Distance,
+}
+
+/// The hit's score on `scale`, with its label. Leg scores come from the hit's breakdown
+/// (the search must run with explain on); without one the fused score is shown.
+pub fn score(hit: &Hit, scale: Scale) -> (&'static str, f64) {
+    let breakdown = hit.explain.unwrap_or_default();
+    match (scale, breakdown.fts, breakdown.vector) {
+        (Scale::Bm25, Some(fts), _) => ("bm25", fts.score),
+        // The vector leg ranks by negated distance (higher is better).
+        (Scale::Distance, _, Some(vector)) => ("distance", -vector.score),
+        _ => ("rrf", hit.score),
     }
-    line.replace('\n', " ")
 }
 
 /// Where a hit is: `file:start-end` for code, `kind id` otherwise.
@@ -37,18 +48,19 @@ fn preview(hit: &Hit) -> String {
     text.lines().filter(|l| !l.trim().is_empty()).take(2).collect::<Vec<_>>().join(" ⏎ ")
 }
 
-/// Prints hits for a person.
-pub fn print_hits(results: &SearchResults, explain: bool) -> std::io::Result<()> {
+/// Prints hits for a person; with `explain`, each leg's rank, score and contribution.
+pub fn print(results: &SearchResults, scale: Scale, explain: bool) -> std::io::Result<()> {
     if results.hits.is_empty() {
         return out!("no hits");
     }
     for (i, hit) in results.hits.iter().enumerate() {
-        out!("{:>2}. {}  score {:.4}", i + 1, location(hit), hit.score)?;
+        let (label, value) = score(hit, scale);
+        out!("{:>2}. {}  {label} {value:.4}", i + 1, location(hit))?;
         let text = hit.snippet.clone().unwrap_or_else(|| preview(hit));
         let text: String = text.replace("<mark>", "[").replace("</mark>", "]").replace('\n', " ");
         out!("    {}", truncate(&text, 160))?;
         if explain && let Some(b) = &hit.explain {
-            let leg = |l: Option<nexus_search::LegScore>, what: &str| match l {
+            let leg = |l: Option<LegScore>, what: &str| match l {
                 Some(l) => format!("{what} rank {} score {:.4} → {:.5}", l.rank, l.score, l.contribution),
                 None => format!("{what} —"),
             };
@@ -58,31 +70,41 @@ pub fn print_hits(results: &SearchResults, explain: bool) -> std::io::Result<()>
     Ok(())
 }
 
-/// The `--json` form: one object with a `hits` array.
-pub fn hits_json(query: &str, mode: &str, results: &SearchResults) -> serde_json::Value {
+/// The `--json` form: one object with a `hits` array. Each hit's `score` is on `scale`
+/// (named by `score_kind`); `explain` is filled only when asked for.
+pub fn to_json(
+    query: &str,
+    mode: &str,
+    scale: Scale,
+    results: &SearchResults,
+    explain: bool,
+) -> serde_json::Value {
     let hits: Vec<serde_json::Value> = results
         .hits
         .iter()
         .map(|hit| {
-            let mut value = json!({
+            let (label, value) = score(hit, scale);
+            let mut object = json!({
                 "kind": hit.source.kind(),
                 "id": hit.source.id(),
                 "location": location(hit),
-                "score": hit.score,
+                "score": value,
+                "score_kind": label,
                 "snippet": hit.snippet,
-                "explain": hit.explain,
+                "explain": if explain { hit.explain } else { None },
             });
             if let Source::CodeChunk(c) = &hit.source {
-                value["file"] = json!(c.file);
-                value["start_line"] = json!(c.start_line);
-                value["end_line"] = json!(c.end_line);
+                object["file"] = json!(c.file);
+                object["start_line"] = json!(c.start_line);
+                object["end_line"] = json!(c.end_line);
             }
-            value
+            object
         })
         .collect();
     json!({ "query": query, "mode": mode, "hits": hits, "next": results.next })
 }
 
+/// `text` cut to `max` characters, with `…` when cut.
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

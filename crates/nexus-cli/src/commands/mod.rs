@@ -1,0 +1,13 @@
+//! The subcommands, one module each, and [`open`], how they open the database.
+//!
+//! Each module exposes one `run` function taking the database path and its parsed arguments.
+//! Modules here depend on `crate::args` and `crate::output`, never on each other except
+//! through [`open`] (and `demo`, which reuses `index`).
+
+pub mod demo;
+pub mod health;
+pub mod index;
+pub mod migrate;
+pub mod open;
+pub mod search;
+pub mod stats;
