@@ -340,3 +340,60 @@ fn subcommands_reject_flags_they_would_ignore() -> TestResult {
     assert!(out.status.success() && db.exists(), "{}", String::from_utf8_lossy(&out.stderr));
     Ok(())
 }
+
+/// `nexus ARGS` run as user `nobody` (65534) through `setpriv`, or `None` when this process is
+/// not root (then permissions already apply to it) or `setpriv` cannot run.
+fn nexus_as_nobody(db: &Path, args: &[&str]) -> Option<Output> {
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_nexus"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("NEXUS_DB")
+        .env_remove("NEXUS_EMBEDDER")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .output()
+        .ok()?;
+    // setpriv itself failed (no privilege to switch, or nobody cannot reach the binary).
+    let err = String::from_utf8_lossy(&output.stderr);
+    (!err.starts_with("setpriv:") && !err.contains("Permission denied (os error 13)")
+        || err.contains("nexus:"))
+    .then_some(output)
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // says why it skips, where the test runner shows it
+fn reading_commands_work_in_a_read_only_directory() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    fs::create_dir(&data)?;
+    let db = data.join("cli.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy()])?.status.success());
+    // Nobody may write the file or create anything beside it (no -wal, no -shm).
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755))?;
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o444))?;
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o555))?;
+    let Some(first) = nexus_as_nobody(&db, &["search", "cart", "--json"]) else {
+        eprintln!("skipped: cannot run the binary as nobody here (needs root and setpriv)");
+        return Ok(());
+    };
+    assert!(first.status.success(), "search: {}", String::from_utf8_lossy(&first.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&first.stdout)?;
+    assert_eq!(value["hits"][0]["file"], "src/cart.rs");
+    for args in [&["stats"][..], &["health"]] {
+        let out = nexus_as_nobody(&db, args).ok_or("setpriv stopped working")?;
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Writing is refused with a one-line error, not a panic.
+    let index = nexus_as_nobody(&db, &["index", &root.to_string_lossy()]).ok_or("setpriv stopped working")?;
+    let err = String::from_utf8_lossy(&index.stderr);
+    assert!(!index.status.success() && err.starts_with("nexus: ") && !err.contains("panicked"), "{err}");
+    let entries: Vec<_> = fs::read_dir(&data)?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+    assert_eq!(entries, ["cli.db"], "something was created beside the database");
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}

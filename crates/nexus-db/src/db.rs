@@ -36,6 +36,9 @@ pub struct Db {
     reader: SqlitePool,
     location: Arc<Location>,
     read_only: bool,
+    /// Opened with `immutable=1` (a read-only file in a directory where the WAL index cannot be
+    /// created): SQLite then reports the journal mode as `delete` whatever the file's is.
+    immutable: bool,
 }
 
 /// Pool options of the single writer connection.
@@ -56,18 +59,25 @@ fn writer_pool(options: &DbOptions) -> SqlitePoolOptions {
 async fn open_read_only_writer(
     options: &DbOptions,
     connect: SqliteConnectOptions,
-) -> std::result::Result<(SqlitePool, SqliteConnectOptions), sqlx::Error> {
+) -> std::result::Result<(SqlitePool, SqliteConnectOptions, bool), sqlx::Error> {
     let connect = connect.read_only(true);
-    let writer = writer_pool(options).connect_with(connect.clone()).await?;
-    let probe = sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&writer).await;
-    match probe {
-        Ok(_) => Ok((writer, connect)),
+    let attempt = async {
+        let writer = writer_pool(options).connect_with(connect.clone()).await?;
+        match sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&writer).await {
+            Ok(_) => Ok(writer),
+            Err(e) => {
+                writer.close().await;
+                Err(e)
+            }
+        }
+    };
+    match attempt.await {
+        Ok(writer) => Ok((writer, connect, false)),
         Err(e) if sqlite_code(&e).is_some_and(|code| matches!(code & 0xff, 8 | 14)) => {
             debug!(error = %e, "cannot open the WAL index read-only; opening the file as immutable");
-            writer.close().await;
             let connect = connect.immutable(true);
             let writer = writer_pool(options).connect_with(connect.clone()).await?;
-            Ok((writer, connect))
+            Ok((writer, connect, true))
         }
         Err(e) => Err(e),
     }
@@ -126,10 +136,10 @@ impl Db {
 
             // The writer: exactly one connection, kept open for the life of the Db (which also
             // keeps an in-memory database alive).
-            let (writer, connect) = if options.read_only {
+            let (writer, connect, immutable) = if options.read_only {
                 open_read_only_writer(&options, connect).await.map_err(open_err)?
             } else {
-                (writer_pool(&options).connect_with(connect.clone()).await.map_err(open_err)?, connect)
+                (writer_pool(&options).connect_with(connect.clone()).await.map_err(open_err)?, connect, false)
             };
 
             if options.read_only {
@@ -160,7 +170,13 @@ impl Db {
                 .await
                 .map_err(open_err)?;
 
-            Ok(Self { writer, reader, location: Arc::new(options.location), read_only: options.read_only })
+            Ok(Self {
+                writer,
+                reader,
+                location: Arc::new(options.location),
+                read_only: options.read_only,
+                immutable,
+            })
         }
         .instrument(span)
         .await
@@ -238,7 +254,19 @@ impl Db {
 
     /// Reports pragmas, tables, versions and migration state.
     pub async fn health(&self) -> Result<Health> {
-        health::check(&self.reader, matches!(*self.location, Location::InMemory)).await
+        // An immutable handle reports the journal mode as `delete`; the file's header says
+        // whether it is in WAL mode (bytes 18 and 19 are 2).
+        let wal_in_header = match &*self.location {
+            Location::File(path) if self.immutable => {
+                let mut header = [0u8; 20];
+                let read = std::fs::File::open(path)
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+                read.is_ok() && header[18] == 2 && header[19] == 2
+            }
+            _ => false,
+        };
+        let in_memory = matches!(*self.location, Location::InMemory);
+        health::check(&self.reader, in_memory, wal_in_header).await
     }
 
     /// True when this handle was opened read-only ([`DbOptions::read_only`]).

@@ -34,8 +34,9 @@ pub struct Health {
     pub quick_check: Vec<String>,
 }
 
-/// Reads the health snapshot through `pool`. `in_memory` relaxes the WAL requirement.
-pub(crate) async fn check(pool: &SqlitePool, in_memory: bool) -> Result<Health> {
+/// Reads the health snapshot through `pool`. `in_memory` relaxes the WAL requirement;
+/// `wal_in_header` says the file is in WAL mode when the connection cannot tell (immutable).
+pub(crate) async fn check(pool: &SqlitePool, in_memory: bool, wal_in_header: bool) -> Result<Health> {
     let ctx = |e| DbError::from_sqlx("health", e);
     let journal_mode: String =
         sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.map_err(ctx)?;
@@ -63,7 +64,7 @@ pub(crate) async fn check(pool: &SqlitePool, in_memory: bool) -> Result<Health> 
     };
     let intact = quick_check.len() == 1 && quick_check[0] == "ok";
 
-    let wal_mode = journal_mode.eq_ignore_ascii_case("wal");
+    let wal_mode = journal_mode.eq_ignore_ascii_case("wal") || wal_in_header;
     let foreign_keys = foreign_keys == 1;
     let healthy = (wal_mode || in_memory) && foreign_keys && migration_version == latest_migration && intact;
     Ok(Health {
