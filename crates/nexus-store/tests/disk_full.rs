@@ -2,7 +2,7 @@
 //! nothing and says `Err`; after room is freed, writes work again without reopening.
 //!
 //! Two ways to fill the database, both run when possible:
-//! * a real full file system: a 3 MiB tmpfs mounted for the test (needs root and the right to
+//! * a real full file system: a 6 MiB tmpfs mounted for the test (3 MiB of it a ballast file, deleted to free room) (needs root and the right to
 //!   mount, as in CI here). The disk fills while SQLite appends the commit to the WAL, which is
 //!   exactly where `INSERT … RETURNING` read with `fetch_one` used to report `Ok` for rows that
 //!   were never stored;
@@ -74,10 +74,51 @@ impl Tally {
     }
 
     fn failed(&mut self, what: &str, error: &DbError) {
+        if matches!(error, DbError::InvalidTransition { .. }) {
+            return; // an earlier step of the same row failed on the full disk
+        }
         assert!(error.is_full(), "{what}: expected a typed disk-full error, got {error:?}");
         self.full += 1;
     }
+
+    /// Checks one delete: `Ok` means the row is gone, `Err` that it is still there.
+    fn deleted<T>(&mut self, what: &str, result: Result<T, DbError>, gone: bool) {
+        match result {
+            Ok(_) => {
+                assert!(gone, "{what}: said Ok but the row is still there");
+                self.ok += 1;
+            }
+            Err(e) => {
+                assert!(!gone, "{what}: said Err({e}) but the row is gone");
+                self.failed(what, &e);
+            }
+        }
+    }
 }
+
+/// A change of an existing row, checked with [`Tally::changed`]: `$read` reads the row.
+macro_rules! change {
+    ($t:expr, $what:literal, $read:expr, $write:expr) => {
+        if let Ok(before) = $read.await {
+            let result = $write.await;
+            let after = $read.await?;
+            $t.changed($what, before, result, after);
+        }
+    };
+}
+
+/// A delete of an existing row, checked with [`Tally::deleted`]: `$read` reads the row.
+macro_rules! delete {
+    ($t:expr, $what:literal, $read:expr, $write:expr) => {
+        if $read.await.is_ok() {
+            let result = $write.await;
+            let gone = matches!($read.await, Err(DbError::NotFound { .. }));
+            $t.deleted($what, result, gone);
+        }
+    };
+}
+
+impl Tally {}
 
 /// One round: every nexus-db write function once, then the store's remember and index_dir.
 async fn round(
@@ -216,6 +257,138 @@ async fn round(
     };
     t.created("indexed_files::upsert", result, read_back).await?;
 
+    // Every other change of every table.
+    let (pid, fid, tid, aid) = (id("project"), id("feature"), id("task"), id("agent"));
+    change!(
+        t,
+        "projects::set_status",
+        projects::get(r, &pid),
+        projects::set_status(w, &pid, projects::ProjectStatus::Planning)
+    );
+    if let Ok(mut p) = projects::get(r, &pid).await {
+        p.description = Some(text.clone());
+        change!(t, "projects::update", projects::get(r, &pid), projects::update(w, &p));
+    }
+    change!(
+        t,
+        "features::set_status",
+        features::get(r, &fid),
+        features::set_status(w, &fid, features::WorkStatus::InProgress)
+    );
+    if let Ok(mut f) = features::get(r, &fid).await {
+        f.name.push_str(" (renamed)");
+        change!(t, "features::update", features::get(r, &fid), features::update(w, &f));
+    }
+    if let Ok(mut sf) = sub_features::get(r, &id("sub")).await {
+        sf.description = Some(text.clone());
+        change!(t, "sub_features::update", sub_features::get(r, &sf.id), sub_features::update(w, &sf));
+    }
+    change!(t, "agents::assign_task", agents::get(r, &aid), agents::assign_task(w, &aid, &tid));
+    change!(
+        t,
+        "agents::set_status",
+        agents::get(r, &aid),
+        agents::set_status(w, &aid, agents::AgentStatus::Working)
+    );
+    change!(t, "tasks::record_qa_iteration", tasks::get(r, &tid), tasks::record_qa_iteration(w, &tid));
+    change!(t, "tasks::submit_for_review", tasks::get(r, &tid), tasks::submit_for_review(w, &tid));
+    change!(t, "tasks::complete", tasks::get(r, &tid), tasks::complete(w, &tid, Some(5)));
+    change!(t, "agents::finish_task", agents::get(r, &aid), agents::finish_task(w, &aid, true));
+    if let Ok(mut a) = agents::get(r, &aid).await {
+        a.system_prompt = Some(text.clone());
+        change!(t, "agents::update", agents::get(r, &aid), agents::update(w, &a));
+    }
+    change!(t, "agents::terminate", agents::get(r, &aid), agents::terminate(w, &aid, "round over"));
+    let mut new = tasks::NewTask::new(project, id("task2"));
+    new.id = Some(id("task2"));
+    t.created("tasks::create (2)", tasks::create(w, new).await, tasks::get(r, &id("task2"))).await?;
+    let tid2 = id("task2");
+    change!(t, "tasks::assign", tasks::get(r, &tid2), tasks::assign(w, &tid2, &aid));
+    change!(t, "tasks::block", tasks::get(r, &tid2), tasks::block(w, &tid2, &tid));
+    change!(t, "tasks::fail", tasks::get(r, &tid2), tasks::fail(w, &tid2, &text));
+    if let Ok(mut task) = tasks::get(r, &tid2).await {
+        task.description = Some(text.clone());
+        change!(t, "tasks::update", tasks::get(r, &tid2), tasks::update(w, &task));
+    }
+    let rid = id("requirement");
+    change!(t, "requirements::validate", requirements::get(r, &rid), requirements::validate(w, &rid));
+    if let Ok(mut req) = requirements::get(r, &rid).await {
+        req.description.push_str(" (revised)");
+        change!(t, "requirements::update", requirements::get(r, &rid), requirements::update(w, &req));
+    }
+    change!(
+        t,
+        "sessions::set_status",
+        sessions::get(r, &session),
+        sessions::set_status(w, &session, sessions::SessionStatus::Paused)
+    );
+    let eid = id("episode");
+    change!(t, "episodes::record_access", episodes::get(r, &eid), episodes::record_access(w, &eid));
+
+    // Deletes: by id for every table with one, and the by-file / by-age ones.
+    delete!(t, "metrics::delete", metrics::get(r, &id("metric")), metrics::delete(w, &id("metric")));
+    delete!(
+        t,
+        "checkpoints::delete",
+        checkpoints::get(r, &id("checkpoint")),
+        checkpoints::delete(w, &id("checkpoint"))
+    );
+    delete!(
+        t,
+        "continue_points::delete",
+        continue_points::get(r, &id("continue")),
+        continue_points::delete(w, &id("continue"))
+    );
+    delete!(t, "sessions::delete", sessions::get(r, &session), sessions::delete(w, &session));
+    delete!(t, "requirements::delete", requirements::get(r, &rid), requirements::delete(w, &rid));
+    delete!(t, "sub_features::delete", sub_features::get(r, &id("sub")), sub_features::delete(w, &id("sub")));
+    delete!(t, "tasks::delete", tasks::get(r, &tid2), tasks::delete(w, &tid2));
+    delete!(t, "agents::delete", agents::get(r, &aid), agents::delete(w, &aid));
+    delete!(t, "episodes::delete", episodes::get(r, &eid), episodes::delete(w, &eid));
+    let chunk_file = format!("src/f{i}.rs");
+    delete!(
+        t,
+        "code_chunks::delete_for_file",
+        code_chunks::get(r, &id("chunk")),
+        code_chunks::delete_for_file(w, project, &chunk_file)
+    );
+    delete!(
+        t,
+        "code_chunks::delete",
+        code_chunks::get(r, &id("chunk")),
+        code_chunks::delete(w, &id("chunk"))
+    );
+    let manual = format!("manual/{i}.rs");
+    let listed = async || {
+        let files = indexed_files::list(r, project).await?;
+        files
+            .into_iter()
+            .find(|f| f.path == manual)
+            .ok_or_else(|| DbError::not_found("indexed_files", &manual))
+    };
+    delete!(t, "indexed_files::delete", listed(), indexed_files::delete(w, project, &manual));
+    let before = episodes::count(r, project).await?;
+    let result = episodes::delete_least_valuable(w, project, 1).await;
+    let after = episodes::count(r, project).await?;
+    match result {
+        Ok(ids) => assert_eq!(after, before - ids.len() as i64, "delete_least_valuable: Ok but count is off"),
+        Err(e) => {
+            assert_eq!(after, before, "delete_least_valuable said Err({e}) but deleted");
+            t.failed("episodes::delete_least_valuable", &e);
+        }
+    }
+    let result = episodes::delete_created_before(w, project, nexus_db::Timestamp::from_millis(0)).await;
+    let after_old = episodes::count(r, project).await?;
+    match result {
+        Ok(ids) => assert!(ids.is_empty() && after_old == after, "delete_created_before(0) deleted rows"),
+        Err(e) => {
+            assert_eq!(after_old, after, "delete_created_before said Err({e}) but deleted");
+            t.failed("episodes::delete_created_before", &e);
+        }
+    }
+    delete!(t, "features::delete", features::get(r, &fid), features::delete(w, &fid));
+    delete!(t, "projects::delete", projects::get(r, &pid), projects::delete(w, &pid));
+
     // A write transaction: both rows or neither.
     let result = async {
         let mut tx = db.begin().await?;
@@ -252,6 +425,22 @@ async fn round(
         Err(e) => {
             assert_eq!(episodes::count(r, project).await?, before, "remember said Err({e}) but stored");
             t.store_failed("remember", e);
+        }
+    }
+    let before = episodes::count(r, project).await?;
+    let policy = nexus_store::RetentionPolicy {
+        max_age: None,
+        max_episodes: Some(before.unsigned_abs().saturating_sub(1)),
+    };
+    match store.prune(project, &policy).await {
+        Ok(report) => {
+            let after = episodes::count(r, project).await?;
+            assert!(after < before || before == 0, "prune: Ok but nothing removed ({report:?})");
+            t.ok += 1;
+        }
+        Err(e) => {
+            assert_eq!(episodes::count(r, project).await?, before, "prune said Err({e}) but removed");
+            t.store_failed("prune", e);
         }
     }
     let path = format!("f{i}.rs");
@@ -357,7 +546,7 @@ async fn real_full_disk_writes_are_all_or_nothing() -> TestResult {
     let dir = tempfile::tempdir()?;
     let mount_point = dir.path().join("small");
     std::fs::create_dir(&mount_point)?;
-    let Some(_tmpfs) = Tmpfs::mount(&mount_point, "3m") else {
+    let Some(_tmpfs) = Tmpfs::mount(&mount_point, "6m") else {
         eprintln!("skipped: cannot mount a tmpfs here (needs root); the max_page_count test still runs");
         return Ok(());
     };
@@ -365,7 +554,7 @@ async fn real_full_disk_writes_are_all_or_nothing() -> TestResult {
     std::fs::create_dir(&tree)?;
     // Room to free later: a ballast file on the same file system.
     let ballast = mount_point.join("ballast");
-    std::fs::write(&ballast, vec![0u8; 1 << 20])?;
+    std::fs::write(&ballast, vec![0u8; 3 << 20])?;
     let store = Store::open(mount_point.join("full.db")).await?;
     fill_then_recover(
         &store,
