@@ -35,9 +35,11 @@ mod language;
 mod lines;
 mod markdown;
 mod syntax;
+mod types;
 pub(crate) mod walk;
 
-pub use chunk::{Chunk, ChunkKind, ChunkOptions, chunk_file, chunk_file_with};
+pub use chunk::{Chunk, chunk_file, chunk_file_with};
 pub use hash::content_hash;
 pub use language::{Language, UnknownLanguage};
+pub use types::{ChunkKind, ChunkOptions};
 pub use walk::{SourceFile, Walk, WalkOptions, WalkStats, walk};

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Language, content_hash};
+use super::hash::content_hash;
+use super::language::Language;
 use crate::error::{Result, StoreError};
 
 /// How many leading bytes are searched for a NUL byte to tell binary files from text.
