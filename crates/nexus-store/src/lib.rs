@@ -23,13 +23,13 @@
 
 pub mod code;
 mod error;
-mod index;
+mod code_index;
 mod memory;
 mod stats;
 mod store;
 
 pub use error::{Result, StoreError};
-pub use index::{IndexProgress, IndexReport, Unreadable};
+pub use code_index::{IndexProgress, IndexReport, Unreadable};
 pub use memory::{MAX_EPISODE_BYTES, PruneReport, RecallOptions, Recalled, RetentionPolicy};
 pub use nexus_db as db;
 pub use nexus_embed as embed;

@@ -253,7 +253,7 @@ async fn unreadable_files_and_directories_keep_their_chunks() -> TestResult {
     fs::write(tree.join("gone.rs"), "pub fn gone() -> u32 { 4 }\n")?;
     if !permissions_apply(dir.path())? {
         // Root reads anything: run this very test again as `nobody`, for whom the bits apply.
-        // (The keep-on-error decision is also unit-tested in index.rs with a failing read.)
+        // (The keep-on-error decision is also unit-tested in code_index.rs with a failing read.)
         return rerun_as_nobody("unreadable_files_and_directories_keep_their_chunks");
     }
     assert_eq!(store.index_dir(&project, &tree, |_| {}).await?.files_indexed, 4);
