@@ -164,7 +164,10 @@ async fn index_dir_is_incremental_across_add_change_delete_and_rename() -> TestR
 async fn index_dir_reports_a_missing_root() -> TestResult {
     let (dir, store, project) = store().await?;
     let missing = store.index_dir(&project, dir.path().join("nope"), |_| {}).await;
-    assert!(matches!(missing, Err(StoreError::InvalidRoot { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::Code(nexus_store::code::CodeError::InvalidRoot { .. }))),
+        "{missing:?}"
+    );
     Ok(())
 }
 

@@ -1,14 +1,12 @@
 //! Splitting a file into [`Chunk`]s: the chunk type and the language-independent steps
 //! (described on [`chunk_file_with`]) that follow a language's own segmentation.
 
-use nexus_db::code_chunks::NewCodeChunk;
-
-use super::hash::content_hash;
-use super::language::Language;
-use super::lines::Lines;
-use super::types::{ChunkKind, ChunkOptions, Segment};
-use super::walk::SourceFile;
-use super::{markdown, syntax};
+use crate::hash::content_hash;
+use crate::language::Language;
+use crate::lines::Lines;
+use crate::types::{ChunkKind, ChunkOptions, Segment};
+use crate::walk::SourceFile;
+use crate::{markdown, syntax};
 
 /// A piece of a file: a range of whole lines, what it defines and its exact text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,32 +34,12 @@ pub struct Chunk {
     pub hash: String,
 }
 
-impl Chunk {
-    /// The row to insert into `code_chunks` for project `project_id`.
-    pub fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk {
-        NewCodeChunk {
-            id: None,
-            project_id: project_id.into(),
-            file: self.file,
-            // Line numbers of a file held in memory fit in i64.
-            start_line: self.start_line as i64,
-            end_line: self.end_line as i64,
-            content: self.content,
-            symbols: self.symbols,
-            chunk_type: self.kind.as_str().to_owned(),
-            language: self.language.as_str().to_owned(),
-            complexity: self.complexity.map(i64::from),
-            hash: self.hash,
-        }
-    }
-}
-
 /// Splits `file` into chunks with the default [`ChunkOptions`].
 ///
 /// ```
-/// use nexus_store::code::{self, ChunkKind, SourceFile};
+/// use nexus_code::{ChunkKind, SourceFile};
 /// let file = SourceFile::new("cart.py", "import math\n\nclass Cart:\n    def total(self):\n        return 0\n");
-/// let chunks = code::chunk_file(&file);
+/// let chunks = nexus_code::chunk_file(&file);
 /// assert_eq!(chunks[1].kind, ChunkKind::Class);
 /// assert_eq!(chunks[1].symbols, ["Cart", "Cart.total"]);
 /// assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), file.content);
