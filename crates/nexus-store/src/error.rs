@@ -1,7 +1,5 @@
 //! The crate's one error type, [`StoreError`].
 
-use std::path::PathBuf;
-
 /// Result alias used throughout nexus-store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -9,34 +7,10 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The directory to index does not exist, cannot be resolved or is not a directory.
-    #[error("cannot index {}: {source}", path.display())]
-    InvalidRoot {
-        /// The root that was given.
-        path: PathBuf,
-        /// Why it was rejected.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Walking the tree failed at one path (a directory that cannot be listed, an unreadable
-    /// ignore file, a loop). The walk goes on with the other paths.
-    #[error("cannot walk {}: {source}", path.as_ref().map_or("<tree>".into(), |p| p.display().to_string()))]
-    Walk {
-        /// The path concerned, when known.
-        path: Option<PathBuf>,
-        /// The walker's error.
-        #[source]
-        source: ignore::Error,
-    },
-    /// A file could not be read. The walk goes on with the other files.
-    #[error("cannot read {}: {source}", path.display())]
-    ReadFile {
-        /// The file's path.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// Walking the tree to index failed: the root is not a directory (from
+    /// [`Store::index_dir`](crate::Store::index_dir)), or one path could not be read.
+    #[error(transparent)]
+    Code(#[from] nexus_code::CodeError),
     /// The database failed (with the table it concerns).
     #[error(transparent)]
     Db(#[from] nexus_db::DbError),
@@ -65,10 +39,4 @@ pub enum StoreError {
     /// A background task (walking or chunking) panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
-    /// A file's path is not valid UTF-8, so it cannot be stored as a relative path.
-    #[error("path is not valid UTF-8: {}", path.display())]
-    NonUtf8Path {
-        /// The offending path.
-        path: PathBuf,
-    },
 }

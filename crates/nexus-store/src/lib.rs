@@ -5,7 +5,8 @@
 //! memory ([`Store::remember`], [`Store::recall`], [`Store::prune`]), the code index
 //! ([`Store::index_dir`]) and [`Store::stats`].
 //!
-//! The code index's front half is [`code`]: walking a source tree
+//! The code index's front half is the crate nexus-code, re-exported as [`code`]: walking a
+//! source tree
 //! (honouring `.gitignore`, skipping binary and huge files), detecting each file's language and
 //! splitting files into [`code::Chunk`]s — one per definition for Rust, Python,
 //! TypeScript/TSX, JavaScript and Go (parsed with tree-sitter), one per section for Markdown,
@@ -21,16 +22,16 @@
 //! assert_eq!((chunks[0].start_line, chunks[0].end_line), (1, 4));
 //! ```
 
-pub mod code;
+mod code_index;
 mod error;
-mod index;
 mod memory;
 mod stats;
 mod store;
 
+pub use code_index::{IndexProgress, IndexReport, IntoNewCodeChunk, Unreadable};
 pub use error::{Result, StoreError};
-pub use index::{IndexProgress, IndexReport, Unreadable};
 pub use memory::{MAX_EPISODE_BYTES, PruneReport, RecallOptions, Recalled, RetentionPolicy};
+pub use nexus_code as code;
 pub use nexus_db as db;
 pub use nexus_embed as embed;
 pub use nexus_search as search;

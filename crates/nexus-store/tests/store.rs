@@ -164,7 +164,10 @@ async fn index_dir_is_incremental_across_add_change_delete_and_rename() -> TestR
 async fn index_dir_reports_a_missing_root() -> TestResult {
     let (dir, store, project) = store().await?;
     let missing = store.index_dir(&project, dir.path().join("nope"), |_| {}).await;
-    assert!(matches!(missing, Err(StoreError::InvalidRoot { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::Code(nexus_store::code::CodeError::InvalidRoot { .. }))),
+        "{missing:?}"
+    );
     Ok(())
 }
 
@@ -253,7 +256,7 @@ async fn unreadable_files_and_directories_keep_their_chunks() -> TestResult {
     fs::write(tree.join("gone.rs"), "pub fn gone() -> u32 { 4 }\n")?;
     if !permissions_apply(dir.path())? {
         // Root reads anything: run this very test again as `nobody`, for whom the bits apply.
-        // (The keep-on-error decision is also unit-tested in index.rs with a failing read.)
+        // (The keep-on-error decision is also unit-tested in code_index.rs with a failing read.)
         return rerun_as_nobody("unreadable_files_and_directories_keep_their_chunks");
     }
     assert_eq!(store.index_dir(&project, &tree, |_| {}).await?.files_indexed, 4);

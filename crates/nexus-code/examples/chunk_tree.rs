@@ -2,7 +2,7 @@
 //! prints every chunk's location, kind and symbols first.
 //!
 //! ```sh
-//! cargo run --release -p nexus-store --example chunk_tree -- ~/.cargo/registry/src
+//! cargo run --release -p nexus-code --example chunk_tree -- ~/.cargo/registry/src
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use nexus_store::code::{self, WalkOptions};
+use nexus_code::WalkOptions;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = args.iter().find(|a| !a.starts_with("--")).map_or(".", String::as_str);
 
     let started = Instant::now();
-    let mut walk = code::walk(root, &WalkOptions::default())?;
+    let mut walk = nexus_code::walk(root, &WalkOptions::default())?;
     let (mut files, mut bytes, mut chunks) = (0u64, 0u64, 0u64);
     let mut chunking = Duration::ZERO;
     let mut per_language: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         };
         let t = Instant::now();
-        let file_chunks = code::chunk_file(&file);
+        let file_chunks = nexus_code::chunk_file(&file);
         chunking += t.elapsed();
         files += 1;
         bytes += file.content.len() as u64;

@@ -5,16 +5,23 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Language, content_hash};
-use crate::error::{Result, StoreError};
+use crate::error::{CodeError, Result};
+use crate::hash::content_hash;
+use crate::language::Language;
 
 /// How many leading bytes are searched for a NUL byte to tell binary files from text.
 const BINARY_SNIFF_LEN: usize = 8 * 1024;
 
+/// The default [`WalkOptions::max_file_size`]: 1 MiB, equal to nexus-db's `MAX_CONTENT_BYTES`
+/// (the largest text a row takes), so every file the walk yields can be stored. nexus-store
+/// tests that the two stay equal.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// What [`walk`] indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkOptions {
-    /// Files larger than this many bytes are skipped (default 1 MiB).
+    /// Files larger than this many bytes are skipped (default [`DEFAULT_MAX_FILE_BYTES`],
+    /// 1 MiB).
     pub max_file_size: u64,
     /// Whether hidden files and directories (names starting with `.`) are walked
     /// (default `false`).
@@ -31,7 +38,7 @@ pub struct WalkOptions {
 impl Default for WalkOptions {
     fn default() -> Self {
         Self {
-            max_file_size: nexus_db::MAX_CONTENT_BYTES as u64,
+            max_file_size: DEFAULT_MAX_FILE_BYTES,
             include_hidden: false,
             honor_ignore_files: true,
             skip_dirs: ["target", "node_modules", ".git"].map(String::from).to_vec(),
@@ -84,8 +91,10 @@ pub struct WalkStats {
     pub errors: u64,
 }
 
-/// Reads a file's bytes, `None` when it holds more than the limit (see [`read_limited`]).
-pub(crate) type ReadFn = fn(&Path, u64) -> io::Result<Option<Vec<u8>>>;
+/// Reads a file's bytes, `None` when it holds more than the limit: how a [`Walk`] reads files.
+/// For tests only (`Walk::with_reader`): not part of the stable API.
+#[doc(hidden)]
+pub type ReadFn = fn(&Path, u64) -> io::Result<Option<Vec<u8>>>;
 
 /// The iterator returned by [`walk`]: one item per indexed file or per error.
 pub struct Walk {
@@ -117,8 +126,8 @@ impl std::fmt::Debug for Walk {
 /// name is not UTF-8) is an `Err` item of the iterator, and the walk goes on.
 ///
 /// ```no_run
-/// use nexus_store::code::{self, WalkOptions};
-/// let mut files = code::walk("/src/shop", &WalkOptions::default())?;
+/// use nexus_code::WalkOptions;
+/// let mut files = nexus_code::walk("/src/shop", &WalkOptions::default())?;
 /// for file in &mut files {
 ///     match file {
 ///         Ok(file) => println!("{} ({}, {} bytes)", file.path, file.language, file.content.len()),
@@ -126,11 +135,11 @@ impl std::fmt::Debug for Walk {
 ///     }
 /// }
 /// println!("{:?}", files.stats());
-/// # Ok::<(), nexus_store::StoreError>(())
+/// # Ok::<(), nexus_code::CodeError>(())
 /// ```
 pub fn walk(root: impl AsRef<Path>, options: &WalkOptions) -> Result<Walk> {
     let given = root.as_ref();
-    let invalid = |source| StoreError::InvalidRoot { path: given.to_owned(), source };
+    let invalid = |source| CodeError::InvalidRoot { path: given.to_owned(), source };
     let root = std::fs::canonicalize(given).map_err(invalid)?;
     if !root.is_dir() {
         return Err(invalid(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")));
@@ -167,10 +176,10 @@ impl Walk {
         &self.root
     }
 
-    /// Reads files with `read` instead of from the disk (tests: a read that fails even for
-    /// root, who ignores permission bits).
-    #[cfg(test)]
-    pub(crate) fn with_reader(mut self, read: ReadFn) -> Self {
+    /// Reads files with `read` instead of from the disk. For tests only (a read that fails
+    /// even for root, who ignores permission bits): not part of the stable API.
+    #[doc(hidden)]
+    pub fn with_reader(mut self, read: ReadFn) -> Self {
         self.read = read;
         self
     }
@@ -183,7 +192,7 @@ impl Walk {
     /// Reads one regular file; `Ok(None)` when it is skipped.
     fn load(&mut self, path: &Path) -> Result<Option<SourceFile>> {
         let relative = relative_path(&self.root, path)?;
-        let read_error = |source| StoreError::ReadFile { path: path.to_owned(), source };
+        let read_error = |source| CodeError::ReadFile { path: path.to_owned(), source };
         let bytes = match (self.read)(path, self.max_file_size).map_err(read_error)? {
             Some(bytes) => bytes,
             None => {
@@ -223,7 +232,7 @@ impl Iterator for Walk {
                     }
                     self.load(entry.path())
                 }
-                Err(source) => Err(StoreError::Walk { path: error_path(&source), source }),
+                Err(source) => Err(CodeError::Walk { path: error_path(&source), source }),
             };
             match item {
                 Ok(None) => continue,
@@ -242,7 +251,7 @@ impl Iterator for Walk {
 
 /// `path` relative to `root`, `/`-separated.
 fn relative_path(root: &Path, path: &Path) -> Result<String> {
-    let non_utf8 = || StoreError::NonUtf8Path { path: path.to_owned() };
+    let non_utf8 = || CodeError::NonUtf8Path { path: path.to_owned() };
     // The walker yields `root.join(...)`, so the prefix is always there.
     let relative = path.strip_prefix(root).unwrap_or(path);
     let parts = relative.components().map(|c| c.as_os_str().to_str().ok_or_else(non_utf8));
@@ -250,7 +259,7 @@ fn relative_path(root: &Path, path: &Path) -> Result<String> {
 }
 
 /// The file's bytes, or `None` when it holds more than `max` bytes.
-pub(crate) fn read_limited(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+fn read_limited(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
     let file = File::open(path)?;
     let size = file.metadata()?.len();
     if size > max {

@@ -1,6 +1,6 @@
 //! Markdown and line-window chunking.
 
-use nexus_store::code::{self, ChunkKind::*, ChunkOptions, SourceFile};
+use nexus_code::{ChunkKind::*, ChunkOptions, SourceFile};
 
 use crate::{assert_exact, chunks, outline};
 
@@ -59,7 +59,7 @@ fn byte_limit_and_long_lines() {
     let long_line = "x".repeat(10_000);
     let src = format!("short\n{long_line}\n{long_line}\nshort\n");
     let file = SourceFile::new("data.txt", src);
-    let chunks = code::chunk_file(&file);
+    let chunks = nexus_code::chunk_file(&file);
     assert_exact(&file, &chunks);
     // A line over the byte limit is a window of its own, never cut.
     assert!(chunks.iter().all(|c| c.end_line - c.start_line <= 1), "{:?}", outline(&chunks));
@@ -67,7 +67,7 @@ fn byte_limit_and_long_lines() {
     let options = ChunkOptions { max_lines: 5, max_bytes: 1 << 20, window_lines: 2, small_lines: 0 };
     let src: String = (0..9).map(|i| format!("{i}\n")).collect();
     let file = SourceFile::new("n.txt", src);
-    let chunks = code::chunk_file_with(&file, &options);
+    let chunks = nexus_code::chunk_file_with(&file, &options);
     assert_exact(&file, &chunks);
     assert_eq!(chunks.len(), 5);
 }
@@ -81,20 +81,4 @@ fn blank_and_empty_files_have_no_chunks() {
     }
     // A file of nothing but a brace still has its one chunk.
     assert_eq!(outline(&chunks("a.rs", "\n}\n")), [(1, 2, Block, vec![])]);
-}
-
-#[test]
-fn into_new_code_chunk_keeps_every_field() {
-    let chunk = chunks("src/a.rs", "/// Doc.\nfn a() {\n    if x {}\n}\n").remove(0);
-    let row = chunk.clone().into_new_code_chunk("p1");
-    assert_eq!(row.id, None);
-    assert_eq!(row.project_id, "p1");
-    assert_eq!(row.file, "src/a.rs");
-    assert_eq!((row.start_line, row.end_line), (1, 4));
-    assert_eq!(row.content, chunk.content);
-    assert_eq!(row.symbols, ["a"]);
-    assert_eq!(row.chunk_type, "function");
-    assert_eq!(row.language, "rust");
-    assert_eq!(row.complexity, Some(2));
-    assert_eq!(row.hash, chunk.hash);
 }

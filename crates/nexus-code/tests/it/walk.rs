@@ -4,8 +4,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use nexus_store::StoreError;
-use nexus_store::code::{self, Language, SourceFile, WalkOptions, WalkStats};
+use nexus_code::{CodeError, Language, SourceFile, WalkOptions, WalkStats};
 
 use crate::TestResult;
 
@@ -18,14 +17,14 @@ fn write(root: &Path, path: &str, content: impl AsRef<[u8]>) -> io::Result<()> {
 }
 
 /// Every file a walk yields, and its stats.
-fn files(root: &Path, options: &WalkOptions) -> Result<(Vec<SourceFile>, WalkStats), StoreError> {
-    let mut walk = code::walk(root, options)?;
+fn files(root: &Path, options: &WalkOptions) -> Result<(Vec<SourceFile>, WalkStats), CodeError> {
+    let mut walk = nexus_code::walk(root, options)?;
     let files = walk.by_ref().collect::<Result<_, _>>()?;
     Ok((files, walk.stats()))
 }
 
 /// The relative paths a walk yields, and its stats.
-fn paths(root: &Path, options: &WalkOptions) -> Result<(Vec<String>, WalkStats), StoreError> {
+fn paths(root: &Path, options: &WalkOptions) -> Result<(Vec<String>, WalkStats), CodeError> {
     let (files, stats) = files(root, options)?;
     Ok((files.into_iter().map(|f| f.path).collect(), stats))
 }
@@ -113,7 +112,7 @@ fn files_carry_content_hash_and_language() -> TestResult {
     let main = by_path("src/main.rs")?;
     assert_eq!(main.content, "fn main() {}\n");
     assert_eq!(main.language, Language::Rust);
-    assert_eq!(main.hash, code::content_hash(b"fn main() {}\n"));
+    assert_eq!(main.hash, nexus_code::content_hash(b"fn main() {}\n"));
     assert_eq!(by_path("src/lib/util.py")?.language, Language::Python);
     assert_eq!(by_path("keep.log")?.language, Language::Text);
     Ok(())
@@ -175,12 +174,12 @@ fn errors_are_reported_per_file_and_the_walk_goes_on() -> TestResult {
     write(root, "a.rs", "fn a() {}\n")?;
     fs::write(root.join(OsStr::from_bytes(b"b\xff.rs")), "fn b() {}\n")?;
     write(root, "c.rs", "fn c() {}\n")?;
-    let mut walk = code::walk(root, &WalkOptions::default())?;
+    let mut walk = nexus_code::walk(root, &WalkOptions::default())?;
     let items: Vec<_> = walk.by_ref().collect();
     assert_eq!(items.len(), 3);
     assert!(matches!(&items[0], Ok(file) if file.path == "a.rs"));
     assert!(
-        matches!(&items[1], Err(StoreError::NonUtf8Path { path }) if path.ends_with(OsStr::from_bytes(b"b\xff.rs")))
+        matches!(&items[1], Err(CodeError::NonUtf8Path { path }) if path.ends_with(OsStr::from_bytes(b"b\xff.rs")))
     );
     assert!(matches!(&items[2], Ok(file) if file.path == "c.rs"));
     assert_eq!(walk.stats(), WalkStats { files: 2, errors: 1, ..WalkStats::default() });
@@ -192,8 +191,8 @@ fn rejects_a_root_that_is_not_a_directory() -> TestResult {
     let dir = tempfile::tempdir()?;
     write(dir.path(), "file.rs", "fn f() {}\n")?;
     for root in [dir.path().join("missing"), dir.path().join("file.rs")] {
-        let result = code::walk(&root, &WalkOptions::default());
-        assert!(matches!(&result, Err(StoreError::InvalidRoot { path, .. }) if *path == root), "{result:?}");
+        let result = nexus_code::walk(&root, &WalkOptions::default());
+        assert!(matches!(&result, Err(CodeError::InvalidRoot { path, .. }) if *path == root), "{result:?}");
     }
     Ok(())
 }
@@ -201,9 +200,9 @@ fn rejects_a_root_that_is_not_a_directory() -> TestResult {
 #[test]
 fn walks_can_move_between_threads() {
     fn assert_send<T: Send>() {}
-    assert_send::<code::Walk>();
+    assert_send::<nexus_code::Walk>();
     assert_send::<SourceFile>();
-    assert_send::<code::Chunk>();
+    assert_send::<nexus_code::Chunk>();
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 ///
 /// ```
 /// assert_eq!(
-///     nexus_store::code::content_hash(b"abc"),
+///     nexus_code::content_hash(b"abc"),
 ///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 /// );
 /// ```

@@ -7,18 +7,22 @@
 //! or directory that cannot be read is not gone: it is reported in
 //! [`IndexReport::unreadable`] with the reason and its files keep their chunks. Identical
 //! chunk texts are embedded once: the embedder's persistent cache is keyed by content hash.
+//!
+//! Walking and chunking are nexus-code's ([`crate::code`]); this module runs them on blocking
+//! threads and stores what they produce.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use nexus_code::{self as code, Chunk, CodeError, SourceFile, Walk, WalkOptions, WalkStats};
+use nexus_db::code_chunks::NewCodeChunk;
 use nexus_db::{SourceKind, Timestamp, code_chunks, indexed_files};
 use nexus_vector::Item;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use crate::code::{self, Chunk, SourceFile, Walk, WalkOptions, WalkStats};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 
@@ -87,6 +91,39 @@ pub struct Unreadable {
     pub reason: String,
 }
 
+/// Turns a [`Chunk`] into the row stored for it (nexus-code knows nothing of the database).
+///
+/// ```
+/// use nexus_store::IntoNewCodeChunk;
+/// use nexus_store::code::{self, SourceFile};
+/// let file = SourceFile::new("src/a.rs", "fn a() {}\n");
+/// let row = code::chunk_file(&file).remove(0).into_new_code_chunk("p1");
+/// assert_eq!((row.project_id.as_str(), row.chunk_type.as_str(), row.language.as_str()), ("p1", "function", "rust"));
+/// ```
+pub trait IntoNewCodeChunk {
+    /// The row to insert into `code_chunks` for project `project_id`.
+    fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk;
+}
+
+impl IntoNewCodeChunk for Chunk {
+    fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk {
+        NewCodeChunk {
+            id: None,
+            project_id: project_id.into(),
+            file: self.file,
+            // Line numbers of a file held in memory fit in i64.
+            start_line: self.start_line as i64,
+            end_line: self.end_line as i64,
+            content: self.content,
+            symbols: self.symbols,
+            chunk_type: self.kind.as_str().to_owned(),
+            language: self.language.as_str().to_owned(),
+            complexity: self.complexity.map(i64::from),
+            hash: self.hash,
+        }
+    }
+}
+
 /// What a walk could not read: indexed files there are kept, not taken as gone.
 #[derive(Debug, Default)]
 struct Unread {
@@ -101,15 +138,15 @@ struct Unread {
 impl Unread {
     /// Records a walk error; returns the report entry for it, `None` for errors that hide no
     /// indexable file (a name that is not UTF-8 could never be indexed).
-    fn record(&mut self, root: &Path, error: &StoreError) -> Option<Unreadable> {
+    fn record(&mut self, root: &Path, error: &CodeError) -> Option<Unreadable> {
         let relative = |path: &Path| -> Option<String> {
             let rel = path.strip_prefix(root).ok()?;
             let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
             parts.map(|parts| parts.join("/"))
         };
         let (path, reason) = match error {
-            StoreError::NonUtf8Path { .. } => return None,
-            StoreError::ReadFile { path, source } => {
+            CodeError::NonUtf8Path { .. } => return None,
+            CodeError::ReadFile { path, source } => {
                 match relative(path) {
                     Some(rel) => {
                         self.files.insert(rel);
@@ -118,7 +155,7 @@ impl Unread {
                 }
                 (Some(path.as_path()), source.to_string())
             }
-            StoreError::Walk { path, source } => {
+            CodeError::Walk { path, source } => {
                 match path.as_deref().and_then(relative) {
                     Some(rel) if rel.is_empty() => self.everything = true,
                     Some(rel) => self.dirs.push(rel),
@@ -332,7 +369,7 @@ impl Store {
 }
 
 /// Files (or per-path errors) streamed by the walker, and the walker's final counts.
-type WalkStream = (mpsc::Receiver<Result<SourceFile>>, tokio::task::JoinHandle<Result<WalkStats>>);
+type WalkStream = (mpsc::Receiver<Result<SourceFile, CodeError>>, tokio::task::JoinHandle<Result<WalkStats>>);
 
 /// The innermost OS error in `error`'s chain, as `Permission denied (os error 13)`.
 fn os_reason(error: &(dyn std::error::Error + 'static)) -> Option<String> {
@@ -399,14 +436,37 @@ mod tests {
 
     use super::*;
 
-    fn walk_error(path: PathBuf) -> StoreError {
+    fn walk_error(path: PathBuf) -> CodeError {
         let io = io::Error::from(io::ErrorKind::PermissionDenied);
         let source = ignore::Error::WithPath { path: path.clone(), err: Box::new(ignore::Error::Io(io)) };
-        StoreError::Walk { path: Some(path), source }
+        CodeError::Walk { path: Some(path), source }
     }
 
     fn missing<'a>(known: &'a [String], seen: &[&str], unread: &Unread) -> (Vec<&'a String>, usize) {
         split_missing(known.iter().filter(|k| !seen.contains(&k.as_str())), unread)
+    }
+
+    #[test]
+    fn the_walk_yields_only_files_the_database_takes() {
+        assert_eq!(code::DEFAULT_MAX_FILE_BYTES, nexus_db::MAX_CONTENT_BYTES as u64);
+        assert_eq!(WalkOptions::default().max_file_size, code::DEFAULT_MAX_FILE_BYTES);
+    }
+
+    #[test]
+    fn into_new_code_chunk_keeps_every_field() {
+        let file = SourceFile::new("src/a.rs", "/// Doc.\nfn a() {\n    if x {}\n}\n");
+        let chunk = code::chunk_file(&file).remove(0);
+        let row = chunk.clone().into_new_code_chunk("p1");
+        assert_eq!(row.id, None);
+        assert_eq!(row.project_id, "p1");
+        assert_eq!(row.file, "src/a.rs");
+        assert_eq!((row.start_line, row.end_line), (1, 4));
+        assert_eq!(row.content, chunk.content);
+        assert_eq!(row.symbols, ["a"]);
+        assert_eq!(row.chunk_type, "function");
+        assert_eq!(row.language, "rust");
+        assert_eq!(row.complexity, Some(2));
+        assert_eq!(row.hash, chunk.hash);
     }
 
     #[test]
@@ -422,7 +482,7 @@ mod tests {
             "nothing unreadable: all missing are gone"
         );
 
-        let denied = |p: &str| StoreError::ReadFile {
+        let denied = |p: &str| CodeError::ReadFile {
             path: root.join(p),
             source: io::Error::from(io::ErrorKind::PermissionDenied),
         };
@@ -436,7 +496,7 @@ mod tests {
         assert_eq!(kept, 3);
 
         // A name that is not UTF-8 could never be indexed: it hides nothing.
-        assert!(unread.record(root, &StoreError::NonUtf8Path { path: root.join("x") }).is_none());
+        assert!(unread.record(root, &CodeError::NonUtf8Path { path: root.join("x") }).is_none());
         // An unreadable root, or an error without a path: nothing is gone.
         let mut unread = Unread::default();
         assert_eq!(
@@ -446,7 +506,7 @@ mod tests {
         assert_eq!(missing(&known, &[], &unread), (vec![], 6));
         let mut unread = Unread::default();
         let io = io::Error::from(io::ErrorKind::Other);
-        unread.record(root, &StoreError::Walk { path: None, source: ignore::Error::Io(io) });
+        unread.record(root, &CodeError::Walk { path: None, source: ignore::Error::Io(io) });
         assert_eq!(missing(&known, &[], &unread), (vec![], 6));
     }
 
@@ -477,7 +537,8 @@ mod tests {
         if path.file_name().is_some_and(|n| n == "locked.rs") {
             return Err(io::Error::from(io::ErrorKind::PermissionDenied));
         }
-        code::walk::read_limited(path, max)
+        let bytes = std::fs::read(path)?;
+        Ok((bytes.len() as u64 <= max).then_some(bytes))
     }
 
     #[tokio::test]

@@ -3,8 +3,8 @@
 //! blocks do not count; setext headings (underlined with `===`/`---`) are not recognised.
 //! Text before the first heading is a [`ChunkKind::Block`].
 
-use super::chunk::{ChunkKind, Segment};
-use super::lines::Lines;
+use crate::lines::Lines;
+use crate::types::{ChunkKind, Segment};
 
 /// The sections of a Markdown text with at least one line.
 pub(crate) fn segments(lines: &Lines<'_>) -> Vec<Segment> {

@@ -4,8 +4,8 @@
 
 use tree_sitter::Node;
 
-use super::Language;
-use super::chunk::ChunkKind;
+use crate::language::Language;
+use crate::types::ChunkKind;
 
 /// A definition found in the syntax tree.
 pub(crate) struct Def<'t> {

@@ -1,6 +1,6 @@
 //! Go chunking.
 
-use nexus_store::code::ChunkKind::*;
+use nexus_code::ChunkKind::*;
 
 use crate::{chunks, find, outline};
 

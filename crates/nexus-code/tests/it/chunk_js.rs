@@ -1,7 +1,7 @@
 //! TypeScript, TSX and JavaScript chunking.
 
-use nexus_store::code::ChunkKind::*;
-use nexus_store::code::Language;
+use nexus_code::ChunkKind::*;
+use nexus_code::Language;
 
 use crate::{chunks, find, outline};
 

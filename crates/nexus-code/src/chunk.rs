@@ -1,96 +1,12 @@
-//! Splitting a file into [`Chunk`]s: the public types and the language-independent steps
+//! Splitting a file into [`Chunk`]s: the chunk type and the language-independent steps
 //! (described on [`chunk_file_with`]) that follow a language's own segmentation.
 
-use nexus_db::code_chunks::NewCodeChunk;
-
-use super::lines::Lines;
-use super::{Language, SourceFile, content_hash, markdown, syntax};
-
-/// What a chunk holds; [`ChunkKind::as_str`] is what `code_chunks.chunk_type` stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ChunkKind {
-    /// A free function (or a function-valued `const` in JavaScript/TypeScript).
-    Function,
-    /// A method: a function in an `impl`, trait, class or interface, or a Go method.
-    Method,
-    /// A struct (or union).
-    Struct,
-    /// An enum.
-    Enum,
-    /// A trait.
-    Trait,
-    /// A Rust `impl` block.
-    Impl,
-    /// A class.
-    Class,
-    /// An interface.
-    Interface,
-    /// A type alias or other type declaration.
-    Type,
-    /// A module or namespace with a body.
-    Module,
-    /// A constant or static.
-    Const,
-    /// A macro definition.
-    Macro,
-    /// A Markdown section (a heading and the text up to the next heading).
-    Section,
-    /// Anything else: imports, top-level statements, line windows of other languages.
-    Block,
-}
-
-impl ChunkKind {
-    /// The stored name (`"function"`, `"method"`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Function => "function",
-            Self::Method => "method",
-            Self::Struct => "struct",
-            Self::Enum => "enum",
-            Self::Trait => "trait",
-            Self::Impl => "impl",
-            Self::Class => "class",
-            Self::Interface => "interface",
-            Self::Type => "type",
-            Self::Module => "module",
-            Self::Const => "const",
-            Self::Macro => "macro",
-            Self::Section => "section",
-            Self::Block => "block",
-        }
-    }
-}
-
-impl std::fmt::Display for ChunkKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Size limits for chunks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkOptions {
-    /// A segment with more lines than this is split into windows (default 120).
-    pub max_lines: usize,
-    /// A segment with more bytes than this is split into windows (default 6 KiB). A single
-    /// line longer than this stays one window: chunks never cut a line.
-    pub max_bytes: usize,
-    /// Target number of lines of a window (default 60). Files of languages without a chunker
-    /// of their own are cut into windows as soon as they have more lines than this.
-    pub window_lines: usize,
-    /// Definitions (or sections) of at most this many lines, not counting trailing blank
-    /// lines, that follow each other with the same kind are grouped into one chunk of up to
-    /// `window_lines` lines and `max_bytes` bytes (default 2; 0 turns grouping off). This keeps
-    /// runs of one-line constants or type aliases from becoming thousands of tiny chunks.
-    pub small_lines: usize,
-}
-
-impl Default for ChunkOptions {
-    fn default() -> Self {
-        Self { max_lines: 120, max_bytes: 6 * 1024, window_lines: 60, small_lines: 2 }
-    }
-}
+use crate::hash::content_hash;
+use crate::language::Language;
+use crate::lines::Lines;
+use crate::types::{ChunkKind, ChunkOptions, Segment};
+use crate::walk::SourceFile;
+use crate::{markdown, syntax};
 
 /// A piece of a file: a range of whole lines, what it defines and its exact text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,49 +34,12 @@ pub struct Chunk {
     pub hash: String,
 }
 
-impl Chunk {
-    /// The row to insert into `code_chunks` for project `project_id`.
-    pub fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk {
-        NewCodeChunk {
-            id: None,
-            project_id: project_id.into(),
-            file: self.file,
-            // Line numbers of a file held in memory fit in i64.
-            start_line: self.start_line as i64,
-            end_line: self.end_line as i64,
-            content: self.content,
-            symbols: self.symbols,
-            chunk_type: self.kind.as_str().to_owned(),
-            language: self.language.as_str().to_owned(),
-            complexity: self.complexity.map(i64::from),
-            hash: self.hash,
-        }
-    }
-}
-
-/// A contiguous range of lines (0-based, inclusive) produced by a language's chunker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Segment {
-    pub(crate) first: usize,
-    pub(crate) last: usize,
-    pub(crate) kind: ChunkKind,
-    pub(crate) symbols: Vec<String>,
-    /// Nothing worth a chunk of its own: merged into a neighbour.
-    pub(crate) filler: bool,
-}
-
-impl Segment {
-    pub(crate) fn new(first: usize, last: usize, kind: ChunkKind, symbols: Vec<String>) -> Self {
-        Self { first, last, kind, symbols, filler: false }
-    }
-}
-
 /// Splits `file` into chunks with the default [`ChunkOptions`].
 ///
 /// ```
-/// use nexus_store::code::{self, ChunkKind, SourceFile};
+/// use nexus_code::{ChunkKind, SourceFile};
 /// let file = SourceFile::new("cart.py", "import math\n\nclass Cart:\n    def total(self):\n        return 0\n");
-/// let chunks = code::chunk_file(&file);
+/// let chunks = nexus_code::chunk_file(&file);
 /// assert_eq!(chunks[1].kind, ChunkKind::Class);
 /// assert_eq!(chunks[1].symbols, ["Cart", "Cart.total"]);
 /// assert_eq!(chunks.iter().map(|c| c.content.as_str()).collect::<String>(), file.content);

@@ -8,7 +8,7 @@ mod chunk_rust;
 mod properties;
 mod walk;
 
-use nexus_store::code::{self, Chunk, ChunkKind, SourceFile};
+use nexus_code::{Chunk, ChunkKind, SourceFile};
 
 /// What tests return: any error fails the test.
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -16,7 +16,7 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 /// Chunks `content` as the file `path`, after checking the invariants every chunking keeps.
 pub fn chunks(path: &str, content: &str) -> Vec<Chunk> {
     let file = SourceFile::new(path, content);
-    let chunks = code::chunk_file(&file);
+    let chunks = nexus_code::chunk_file(&file);
     assert_exact(&file, &chunks);
     chunks
 }
@@ -57,7 +57,7 @@ pub fn assert_exact(file: &SourceFile, chunks: &[Chunk]) {
             "{context}: exact content"
         );
         assert!(!chunk.content.trim().is_empty(), "{context}: blank chunk at {}", chunk.start_line);
-        assert_eq!(chunk.hash, code::content_hash(chunk.content.as_bytes()), "{context}: hash");
+        assert_eq!(chunk.hash, nexus_code::content_hash(chunk.content.as_bytes()), "{context}: hash");
         assert_eq!((chunk.file.as_str(), chunk.language), (file.path.as_str(), file.language));
         next_line = chunk.end_line + 1;
     }

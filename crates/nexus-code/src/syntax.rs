@@ -17,10 +17,10 @@ use std::collections::hash_map::Entry;
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::Language;
-use super::chunk::{ChunkKind, ChunkOptions, Segment};
-use super::grammar::{Def, Grammar, grammar};
-use super::lines::Lines;
+use crate::grammar::{Def, Grammar, grammar};
+use crate::language::Language;
+use crate::lines::Lines;
+use crate::types::{ChunkKind, ChunkOptions, Segment};
 
 /// Containers nested deeper than this are not split into members (their segments are cut
 /// into line windows instead), which bounds the recursion on adversarial input.

@@ -106,7 +106,7 @@ impl Language {
     /// (case-insensitive). Unknown names are [`Language::Text`].
     ///
     /// ```
-    /// use nexus_store::code::Language;
+    /// use nexus_code::Language;
     /// assert_eq!(Language::from_path("src/main.rs"), Language::Rust);
     /// assert_eq!(Language::from_path("web/App.tsx"), Language::Tsx);
     /// assert_eq!(Language::from_path("Dockerfile"), Language::Dockerfile);

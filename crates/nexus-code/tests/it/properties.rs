@@ -3,20 +3,20 @@
 
 use std::path::Path;
 
-use nexus_store::code::{self, ChunkOptions, SourceFile, WalkOptions};
+use nexus_code::{ChunkOptions, SourceFile, WalkOptions};
 
 use crate::{TestResult, assert_exact};
 
 #[test]
 fn every_file_of_this_repository() -> TestResult {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut walk = code::walk(&root, &WalkOptions::default())?;
+    let mut walk = nexus_code::walk(&root, &WalkOptions::default())?;
     let mut files = 0;
     for file in &mut walk {
         let file = file?;
-        let chunks = code::chunk_file(&file);
+        let chunks = nexus_code::chunk_file(&file);
         assert_exact(&file, &chunks);
-        assert_eq!(chunks, code::chunk_file(&file), "{}: chunking is deterministic", file.path);
+        assert_eq!(chunks, nexus_code::chunk_file(&file), "{}: chunking is deterministic", file.path);
         files += 1;
     }
     assert!(files > 40, "only {files} files found under {}", root.display());
@@ -176,9 +176,9 @@ fn generated_files_in_every_language() {
                     small_lines: rng.below(5),
                 },
             };
-            let chunks = code::chunk_file_with(&file, &options);
+            let chunks = nexus_code::chunk_file_with(&file, &options);
             assert_exact(&file, &chunks);
-            assert_eq!(chunks, code::chunk_file_with(&file, &options), "{}: deterministic", file.path);
+            assert_eq!(chunks, nexus_code::chunk_file_with(&file, &options), "{}: deterministic", file.path);
             for chunk in &chunks {
                 assert!(chunk.symbols.iter().all(|s| !s.trim().is_empty()), "{}: empty symbol", file.path);
                 // Windows respect the limits, except that a line is never cut.
