@@ -11,6 +11,7 @@
 //!   `New*` insert type, its enums, and `create` / `get` / `update` / `list` / `delete`
 //!   functions that take any sqlx executor: `db.writer()`, `db.reader()` or a transaction.
 //! * [`DbError`] — the crate's typed error: `NotFound`, `Constraint` (naming the table), …
+//! * [`Db::table_counts`] — rows per table, full-text and vector table sizes, as typed data.
 //! * [`f32_bytes`] / [`f32s_from_bytes`] and [`sha256_hex`] — the stored form of vectors and
 //!   digests, shared by the crates above this one.
 //!
@@ -29,6 +30,7 @@
 //! ```
 
 mod bytes;
+mod counts;
 mod db;
 mod error;
 mod extension;
@@ -42,6 +44,7 @@ mod time;
 mod validate;
 
 pub use bytes::{f32_bytes, f32s_from_bytes, hex, sha256, sha256_hex};
+pub use counts::{FtsCount, TableCount, TableCounts, VectorTableCount};
 pub use db::Db;
 pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
 pub use extension::register_sqlite_vec;
