@@ -117,7 +117,7 @@ impl Db {
     /// Opens a database with explicit options.
     pub async fn open_with(options: DbOptions) -> Result<Self> {
         options.validate()?;
-        extension::register_sqlite_vec()?;
+        extension::configure_sqlite()?;
         let location_name = options.display_location();
         let span = info_span!("nexus_db.open", location = %location_name);
         async move {

@@ -47,7 +47,7 @@ pub use bytes::{f32_bytes, f32s_from_bytes, hex, sha256, sha256_hex};
 pub use counts::{FtsCount, TableCount, TableCounts, VectorTableCount};
 pub use db::Db;
 pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
-pub use extension::register_sqlite_vec;
+pub use extension::configure_sqlite;
 pub use health::Health;
 pub use id::new_id;
 pub use interrupt::{InterruptGuard, interruptible};
