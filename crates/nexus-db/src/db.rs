@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tracing::{Instrument, debug, info_span, warn};
 
+use crate::counts::{self, TableCounts};
 use crate::error::{DbError, Result};
 use crate::health::{self, Health};
 use crate::options::{DbOptions, Location};
@@ -126,7 +127,7 @@ impl Db {
     /// Opens a database with explicit options.
     pub async fn open_with(options: DbOptions) -> Result<Self> {
         options.validate()?;
-        extension::register_sqlite_vec()?;
+        extension::configure_sqlite()?;
         let location_name = options.display_location();
         let span = info_span!("nexus_db.open", location = %location_name);
         async move {
@@ -267,6 +268,23 @@ impl Db {
         };
         let in_memory = matches!(*self.location, Location::InMemory);
         health::check(&self.reader, in_memory, wal_in_header).await
+    }
+
+    /// Counts the rows of every table of the Nexus schema, the documents and bytes of each
+    /// full-text index and the vectors and bytes of each vector collection's table, and measures
+    /// the database: typed data for reports (it reads every table; not for every request).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> nexus_db::Result<()> {
+    /// let db = nexus_db::Db::in_memory().await?;
+    /// let counts = db.table_counts().await?;
+    /// assert!(counts.tables.iter().any(|t| t.table == "projects" && t.rows == 0));
+    /// assert_eq!(counts.fts.len(), 4);
+    /// # Ok(()) }
+    /// ```
+    pub async fn table_counts(&self) -> Result<TableCounts> {
+        counts::count(&self.reader).await
     }
 
     /// True when this handle was opened read-only ([`DbOptions::read_only`]).

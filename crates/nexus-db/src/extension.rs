@@ -1,4 +1,5 @@
-//! Registers the statically linked sqlite-vec extension with SQLite, once per process.
+//! Configures the process's SQLite once, before any connection: [`configure_sqlite`] turns off
+//! its memory statistics and registers the statically linked sqlite-vec extension.
 //!
 //! `sqlite3_auto_extension` makes SQLite call the extension's init function on every new
 //! connection, so every pooled connection nexus-db opens (reader or writer) has `vec0`,
@@ -20,13 +21,17 @@ use crate::error::{DbError, Result};
 type ExtensionInit =
     unsafe extern "C" fn(*mut sqlite3, *mut *mut c_char, *const sqlite3_api_routines) -> c_int;
 
-static REGISTERED: OnceLock<c_int> = OnceLock::new();
+static CONFIGURED: OnceLock<c_int> = OnceLock::new();
 
-/// Makes sqlite-vec available on every SQLite connection opened after this call.
+/// Configures SQLite for Nexus, once per process: turns off SQLite's memory-usage statistics
+/// (`SQLITE_CONFIG_MEMSTATUS`, a process-wide mutex on every allocation) when SQLite is not
+/// initialised yet, then makes sqlite-vec available on every connection opened after this call.
 ///
-/// Idempotent and thread-safe; [`crate::Db`] calls it before opening any connection.
-pub fn register_sqlite_vec() -> Result<()> {
-    let code = *REGISTERED.get_or_init(|| {
+/// The two go together: the statistics can only be turned off before SQLite initialises, which
+/// registering the extension does. Idempotent and thread-safe; [`crate::Db`] calls it before
+/// opening any connection.
+pub fn configure_sqlite() -> Result<()> {
+    let code = *CONFIGURED.get_or_init(|| {
         // Memory-usage statistics make every SQLite allocation take one process-wide mutex,
         // which serialises connections that run queries in parallel (a hybrid search's two
         // legs). Nexus does not read those statistics, so turn them off. This only works before

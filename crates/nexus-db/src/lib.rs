@@ -11,6 +11,9 @@
 //!   `New*` insert type, its enums, and `create` / `get` / `update` / `list` / `delete`
 //!   functions that take any sqlx executor: `db.writer()`, `db.reader()` or a transaction.
 //! * [`DbError`] — the crate's typed error: `NotFound`, `Constraint` (naming the table), …
+//! * [`Db::table_counts`] — rows per table, full-text and vector table sizes, as typed data.
+//! * [`f32_bytes`] / [`f32s_from_bytes`] and [`sha256_hex`] — the stored form of vectors and
+//!   digests, shared by the crates above this one.
 //!
 //! All timestamps are [`Timestamp`]s: Unix epoch milliseconds.
 //!
@@ -26,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+mod bytes;
+mod counts;
 mod db;
 mod error;
 mod extension;
@@ -38,9 +43,11 @@ mod options;
 mod time;
 mod validate;
 
+pub use bytes::{f32_bytes, f32s_from_bytes, hex, sha256, sha256_hex};
+pub use counts::{FtsCount, TableCount, TableCounts, VectorTableCount};
 pub use db::Db;
 pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
-pub use extension::register_sqlite_vec;
+pub use extension::configure_sqlite;
 pub use health::Health;
 pub use id::new_id;
 pub use interrupt::{InterruptGuard, interruptible};

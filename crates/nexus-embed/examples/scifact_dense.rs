@@ -158,8 +158,6 @@ fn read_qrels(path: &Path) -> AnyResult<Qrels> {
 fn read_vectors(data: &Path, ids: &Path, dims: usize) -> AnyResult<HashMap<String, Vec<f32>>> {
     let bytes = std::fs::read(data)?;
     let ids = std::fs::read_to_string(ids)?;
-    let rows = bytes.chunks_exact(dims * 4).map(|row| {
-        row.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect::<Vec<f32>>()
-    });
+    let rows = bytes.chunks_exact(dims * 4).map(|row| nexus_db::f32s_from_bytes(row).unwrap_or_default());
     Ok(ids.lines().map(str::to_owned).zip(rows).collect())
 }

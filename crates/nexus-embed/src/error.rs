@@ -138,19 +138,27 @@ pub enum EmbedError {
     },
 }
 
+/// The pattern of every variant that carries an `inputs` list, binding it to `$inputs`: the one
+/// list of those variants, shared by [`EmbedError::inputs`] and [`EmbedError::map_inputs`].
+macro_rules! with_inputs {
+    ($inputs:ident) => {
+        EmbedError::Auth { $inputs, .. }
+            | EmbedError::RateLimited { $inputs, .. }
+            | EmbedError::BadRequest { $inputs, .. }
+            | EmbedError::Server { $inputs, .. }
+            | EmbedError::Timeout { $inputs, .. }
+            | EmbedError::Connection { $inputs, .. }
+            | EmbedError::InvalidResponse { $inputs, .. }
+            | EmbedError::EmptyInput { $inputs }
+    };
+}
+
 impl EmbedError {
     /// Indices (into the slice passed to `embed`) of the inputs this error left without a
     /// vector. Empty for errors that concern no particular input (configuration, cache).
     pub fn inputs(&self) -> &[usize] {
         match self {
-            Self::Auth { inputs, .. }
-            | Self::RateLimited { inputs, .. }
-            | Self::BadRequest { inputs, .. }
-            | Self::Server { inputs, .. }
-            | Self::Timeout { inputs, .. }
-            | Self::Connection { inputs, .. }
-            | Self::InvalidResponse { inputs, .. }
-            | Self::EmptyInput { inputs } => inputs,
+            with_inputs!(inputs) => inputs,
             Self::DimensionMismatch { index, .. } => std::slice::from_ref(index),
             Self::Config { .. } | Self::Cache { .. } => &[],
         }
@@ -166,14 +174,7 @@ impl EmbedError {
     /// reports indices into the caller's slice.
     pub(crate) fn map_inputs(mut self, map: impl Fn(usize) -> Vec<usize>) -> Self {
         match &mut self {
-            Self::Auth { inputs, .. }
-            | Self::RateLimited { inputs, .. }
-            | Self::BadRequest { inputs, .. }
-            | Self::Server { inputs, .. }
-            | Self::Timeout { inputs, .. }
-            | Self::Connection { inputs, .. }
-            | Self::InvalidResponse { inputs, .. }
-            | Self::EmptyInput { inputs } => {
+            with_inputs!(inputs) => {
                 let mut mapped: Vec<usize> = inputs.iter().flat_map(|&i| map(i)).collect();
                 mapped.sort_unstable();
                 *inputs = mapped;

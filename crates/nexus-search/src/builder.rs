@@ -16,14 +16,14 @@ use std::time::Instant;
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Db, InterruptGuard, SourceKind};
 use nexus_embed::Embedder;
-use nexus_fts::{FtsError, FtsQuery, MatchMode};
-use nexus_vector::{Collection, KnnQuery};
+use nexus_fts::{FtsError, FtsHit, FtsQuery, MatchMode};
+use nexus_vector::{Collection, KnnQuery, Neighbor};
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, debug, info_span};
 
 use crate::cursor::Cursor;
 use crate::error::{Result, SearchError};
-use crate::fusion::{Fusion, HitKey, LegHit, fuse};
+use crate::fusion::{Fused, Fusion, HitKey, LegHit, fuse};
 use crate::hit::{Hit, load_sources};
 
 /// Which legs a search runs.
@@ -268,6 +268,7 @@ impl<'a> Search<'a> {
         self.run().instrument(span).await
     }
 
+    /// The search itself: both legs at once, fusion, one page, hydration.
     async fn run(self) -> Result<SearchResults> {
         let mode = self.mode;
         let depth = self.after.as_ref().map_or(self.candidates, Cursor::depth);
@@ -287,61 +288,76 @@ impl<'a> Search<'a> {
             Some(collection) => Some(self.query_vector(collection).await?),
             None => None,
         };
+        let (fts_hits, neighbors) = futures::try_join!(
+            self.fts_leg(text, depth),
+            self.vector_leg(collection.zip(vector.as_deref()), depth)
+        )?;
+        let fts_len = fts_hits.len();
+        let fused = self.fuse_legs(&fts_hits, &neighbors);
+        let (page, next) = self.page(&fused, depth);
+        let hits = self.hydrate(page, fts_hits).await?;
+        Ok(SearchResults { hits, next, fts_candidates: fts_len, vector_candidates: neighbors.len() })
+    }
 
-        let fts_leg = async {
-            let Some(text) = text else { return Ok(Vec::new()) };
-            let started = Instant::now();
-            let mut query = FtsQuery::new(text)
-                .kinds(self.kinds.iter().copied())
-                .episode_types(self.episode_types.iter().copied())
-                .limit(depth);
-            if let Some(project) = &self.project {
-                query = query.project(project);
-            }
-            if let Some(match_mode) = self.match_mode {
-                query = query.mode(match_mode);
-            }
-            if !self.snippets {
-                query = query.snippet(None);
-            }
-            // On a guarded reader: if this search is dropped or times out, the statement is
-            // interrupted and the reader is free at once.
-            let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
-            let hits = match nexus_fts::search(&mut *reader, &query).await {
-                // Text with nothing to search for leaves the vector leg to answer alone.
-                Err(FtsError::EmptyQuery) if mode == Mode::Hybrid => Vec::new(),
-                other => other?,
-            };
-            reader.release();
-            debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
-            Ok::<_, SearchError>(hits)
+    /// The keyword leg: up to `depth` FTS hits for `text` (none without text), with the
+    /// project, kind and episode-type filters inside the query.
+    async fn fts_leg(&self, text: Option<&str>, depth: u32) -> Result<Vec<FtsHit>> {
+        let Some(text) = text else { return Ok(Vec::new()) };
+        let started = Instant::now();
+        let mut query = FtsQuery::new(text)
+            .kinds(self.kinds.iter().copied())
+            .episode_types(self.episode_types.iter().copied())
+            .limit(depth);
+        if let Some(project) = &self.project {
+            query = query.project(project);
+        }
+        if let Some(match_mode) = self.match_mode {
+            query = query.mode(match_mode);
+        }
+        if !self.snippets {
+            query = query.snippet(None);
+        }
+        // On a guarded reader: if this search is dropped or times out, the statement is
+        // interrupted and the reader is free at once.
+        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+        let hits = match nexus_fts::search(&mut *reader, &query).await {
+            // Text with nothing to search for leaves the vector leg to answer alone.
+            Err(FtsError::EmptyQuery) if self.mode == Mode::Hybrid => Vec::new(),
+            other => other?,
         };
-        let vector_leg = async {
-            let (Some(collection), Some(vector)) = (collection, vector.as_deref()) else {
-                return Ok(Vec::new());
-            };
-            let started = Instant::now();
-            let labels: Vec<&str> = self
-                .labels
-                .iter()
-                .map(String::as_str)
-                .chain(self.episode_types.iter().map(|t| t.as_str()))
-                .collect();
-            let mut query = KnnQuery::new(vector, depth).kinds(&self.kinds).labels(&labels);
-            if let Some(project) = &self.project {
-                query = query.project(project);
-            }
-            if let Some(distance) = self.max_distance {
-                query = query.max_distance(distance);
-            }
-            let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
-            let neighbors = collection.knn(&mut *reader, &query).await?;
-            reader.release();
-            debug!(hits = neighbors.len(), elapsed = ?started.elapsed(), "vector leg");
-            Ok::<_, SearchError>(neighbors)
-        };
-        let (fts_hits, neighbors) = futures::try_join!(fts_leg, vector_leg)?;
+        reader.release();
+        debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
+        Ok(hits)
+    }
 
+    /// The vector leg: up to `depth` nearest neighbours of the query vector in the collection
+    /// (none without them), with the project, kind, label and distance filters inside the KNN.
+    async fn vector_leg(&self, target: Option<(&Collection, &[f32])>, depth: u32) -> Result<Vec<Neighbor>> {
+        let Some((collection, vector)) = target else { return Ok(Vec::new()) };
+        let started = Instant::now();
+        let labels: Vec<&str> = self
+            .labels
+            .iter()
+            .map(String::as_str)
+            .chain(self.episode_types.iter().map(|t| t.as_str()))
+            .collect();
+        let mut query = KnnQuery::new(vector, depth).kinds(&self.kinds).labels(&labels);
+        if let Some(project) = &self.project {
+            query = query.project(project);
+        }
+        if let Some(distance) = self.max_distance {
+            query = query.max_distance(distance);
+        }
+        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+        let neighbors = collection.knn(&mut *reader, &query).await?;
+        reader.release();
+        debug!(hits = neighbors.len(), elapsed = ?started.elapsed(), "vector leg");
+        Ok(neighbors)
+    }
+
+    /// Both legs' lists fused into one ranking (nearer neighbours score higher), without the
+    /// hits below `min_score`.
+    fn fuse_legs(&self, fts_hits: &[FtsHit], neighbors: &[Neighbor]) -> Vec<Fused> {
         let fts_list: Vec<LegHit> = fts_hits
             .iter()
             .map(|h| LegHit { key: HitKey { kind: h.kind, id: h.id.clone() }, score: h.score })
@@ -354,13 +370,24 @@ impl<'a> Search<'a> {
         if let Some(min) = self.min_score {
             fused.retain(|f| f.score >= min);
         }
+        fused
+    }
+
+    /// The page of `fused` after the cursor (from the start without one), and the cursor of
+    /// the next page when there is one.
+    fn page<'f>(&self, fused: &'f [Fused], depth: u32) -> (&'f [Fused], Option<String>) {
         let start = self.after.as_ref().map_or(0, |cursor| fused.partition_point(|f| !cursor.precedes(f)));
         let end = (start + self.limit as usize).min(fused.len());
         let page = &fused[start..end];
         let next = (end < fused.len())
             .then(|| page.last().map(|last| Cursor::after(last, depth).to_string()))
             .flatten();
+        (page, next)
+    }
 
+    /// The page's rows, read in one go, with their FTS snippets (hits whose row was deleted
+    /// meanwhile are left out).
+    async fn hydrate(&self, page: &[Fused], fts_hits: Vec<FtsHit>) -> Result<Vec<Hit>> {
         let keys: Vec<&HitKey> = page.iter().map(|f| &f.key).collect();
         let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
         let mut sources = load_sources(&mut reader, &keys).await?;
@@ -369,7 +396,7 @@ impl<'a> Search<'a> {
             .into_iter()
             .filter_map(|h| Some((HitKey { kind: h.kind, id: h.id }, h.snippet?)))
             .collect();
-        let hits = page
+        Ok(page
             .iter()
             .filter_map(|f| {
                 let source = sources.remove(&f.key)?;
@@ -380,7 +407,6 @@ impl<'a> Search<'a> {
                     explain: self.explain.then_some(f.breakdown),
                 })
             })
-            .collect();
-        Ok(SearchResults { hits, next, fts_candidates: fts_list.len(), vector_candidates: vector_list.len() })
+            .collect())
     }
 }

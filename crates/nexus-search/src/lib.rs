@@ -19,7 +19,7 @@
 //!
 //! let db = Db::in_memory().await?;
 //! let embedder = LocalEmbedder::default();
-//! let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions() as u32, Metric::Cosine);
+//! let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions(), Metric::Cosine);
 //! let memory = Collection::open_or_create(&db, &spec).await?;
 //! let project = projects::create(db.writer(), NewProject::new("shop", "/src/shop")).await?;
 //! for text in ["Checkpoints are restored from the latest snapshot", "Prices are kept in cents"] {

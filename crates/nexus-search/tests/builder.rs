@@ -49,7 +49,7 @@ async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let db = Db::open_with(DbOptions::file(dir.path().join("search.db")).readers(4)).await?;
     let embedder = LocalEmbedder::default();
-    let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions() as u32, Metric::Cosine);
+    let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions(), Metric::Cosine);
     let memory = Collection::open_or_create(&db, &spec).await?;
     let project = projects::create(db.writer(), NewProject::new("shop", "/shop")).await?.id;
     let other_project = projects::create(db.writer(), NewProject::new("blog", "/blog")).await?.id;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use nexus_db::{Db, DbOptions};
 use nexus_embed::{CachedEmbedder, Embedder, LocalEmbedder};
 use nexus_search::Search;
-use nexus_vector::{Collection, CollectionSpec, Metric};
+use nexus_vector::{Collection, CollectionSpec};
 
 use crate::error::Result;
 
@@ -47,7 +47,8 @@ pub struct StoreBuilder {
 
 impl StoreBuilder {
     /// The embedder (default: the offline [`LocalEmbedder`]). Its model and dimensions name the
-    /// vector collection, so switching models never mixes vector spaces.
+    /// vector collection ([`CollectionSpec::for_model`]), so switching models never mixes vector
+    /// spaces.
     pub fn embedder(mut self, embedder: Arc<dyn Embedder>) -> Self {
         self.embedder = Some(embedder);
         self
@@ -94,12 +95,7 @@ impl StoreBuilder {
         } else {
             base
         };
-        let spec = CollectionSpec::new(
-            collection_name(embedder.model(), embedder.dimensions()),
-            embedder.model(),
-            u32::try_from(embedder.dimensions()).unwrap_or(u32::MAX),
-            Metric::Cosine,
-        );
+        let spec = CollectionSpec::for_model(embedder.model(), embedder.dimensions());
         let collection = if db.is_read_only() {
             // Nothing can be created: a database where nothing was embedded with this model yet
             // is `UnknownCollection`.
@@ -109,19 +105,6 @@ impl StoreBuilder {
         };
         Ok(Store { db, embedder, collection })
     }
-}
-
-/// The collection name for an embedder: its model, lower-cased, other characters as `_`,
-/// then its dimensions (`text-embedding-3-small` at 1536 → `text_embedding_3_small_1536`).
-pub fn collection_name(model: &str, dimensions: usize) -> String {
-    let mut name: String =
-        model.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        name.insert_str(0, "m_");
-    }
-    let suffix = format!("_{dimensions}");
-    name.truncate(64 - suffix.len());
-    name + &suffix
 }
 
 impl Store {

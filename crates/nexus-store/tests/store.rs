@@ -182,6 +182,24 @@ async fn stats_count_rows_indexes_and_vectors() -> TestResult {
     assert!(stats.database_bytes > 0);
     let json = serde_json::to_value(&stats)?;
     assert!(json["tables"].is_array());
+    assert_eq!(json["tables"][0], serde_json::json!({ "table": "agents", "rows": 0 }));
+    // The schema's tables: every table but the FTS and vector ones and sqlx's own.
+    let health = store.db().health().await?;
+    let schema: Vec<&String> = health
+        .tables
+        .iter()
+        .filter(|t| !t.contains("_fts") && !t.starts_with("vectors_") && !t.starts_with('_'))
+        .collect();
+    assert_eq!(stats.tables.iter().map(|t| &t.table).collect::<Vec<_>>(), schema);
+    let counts = store.db().table_counts().await?;
+    assert_eq!(counts.fts.len(), 4);
+    assert!(counts.fts.iter().any(|f| f.index == "episodes_fts" && f.documents == 1 && f.bytes > 0));
+    assert_eq!(counts.vectors.len(), 1);
+    assert_eq!(
+        (counts.vectors[0].collection.as_str(), counts.vectors[0].rows),
+        (store.collection().name(), 1)
+    );
+    assert!(counts.vectors[0].bytes > 0);
     Ok(())
 }
 

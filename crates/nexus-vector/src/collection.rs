@@ -103,7 +103,7 @@ impl Collection {
     /// The collection of an existing registry row, which must match `spec`.
     fn opened(info: CollectionInfo, spec: &CollectionSpec) -> Result<Self> {
         check_matches(&info, spec)?;
-        debug!(collection = %info.name, "vector collection opened");
+        debug!(collection = %info.spec.name, "vector collection opened");
         Ok(Self::from_info(info))
     }
 
@@ -137,29 +137,34 @@ impl Collection {
         &self.info
     }
 
+    /// What the collection is: name, model, dimensions, metric, element type, int8 range.
+    pub fn spec(&self) -> &CollectionSpec {
+        &self.info.spec
+    }
+
     /// The collection's name.
     pub fn name(&self) -> &str {
-        &self.info.name
+        &self.info.spec.name
     }
 
     /// The embedding model.
     pub fn model(&self) -> &str {
-        &self.info.model
+        &self.info.spec.model
     }
 
     /// Dimensions of every vector.
     pub fn dimensions(&self) -> usize {
-        self.info.dimensions as usize
+        self.info.spec.dimensions
     }
 
     /// The distance metric.
     pub fn metric(&self) -> Metric {
-        self.info.metric
+        self.info.spec.metric
     }
 
     /// The element type of the scanned vectors.
     pub fn element(&self) -> Element {
-        self.info.element
+        self.info.spec.element
     }
 
     /// The vec0 table's name (`vectors_<id>`), for diagnostics.
@@ -254,10 +259,10 @@ impl Collection {
 
     /// The quantised copy of a prepared vector, for int8 and bit collections.
     pub(crate) fn quantize(&self, vector: &[f32]) -> Option<Vec<u8>> {
-        match self.info.element {
+        match self.element() {
             Element::Float32 => None,
             // The registry guarantees a range for int8 collections (CHECK constraint).
-            Element::Int8 => Some(encode::quantize_int8(vector, self.info.int8_range.unwrap_or(1.0))),
+            Element::Int8 => Some(encode::quantize_int8(vector, self.info.spec.int8_range.unwrap_or(1.0))),
             Element::Bit => Some(encode::quantize_bits(vector)),
         }
     }
@@ -265,6 +270,7 @@ impl Collection {
 
 /// Checks that the registered collection `info` is the embedding space `spec` asks for.
 fn check_matches(info: &CollectionInfo, spec: &CollectionSpec) -> Result<()> {
+    let info = &info.spec;
     let mismatch = |field, existing: String, requested: String| {
         Err(VectorError::SpecMismatch { collection: info.name.clone(), field, existing, requested })
     };

@@ -43,10 +43,9 @@ pub(crate) fn prepare(
     }
 }
 
-/// The bytes of a float32 vector as stored: little-endian, viewed without copying.
-pub(crate) fn f32_bytes(vector: &[f32]) -> &[u8] {
-    vector.as_bytes()
-}
+/// The bytes of a float32 vector as stored: little-endian, viewed without copying (the one
+/// conversion of every Nexus crate, [`nexus_db::f32_bytes`]).
+pub(crate) use nexus_db::f32_bytes;
 
 /// Scales `vector` from `[-range, range]` to −127…127 (clipping outside) and returns the int8
 /// bytes of sqlite-vec's `int8[N]` vectors.

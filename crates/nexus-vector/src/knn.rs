@@ -1,12 +1,9 @@
 //! KNN search: a [`KnnQuery`] — k, an optional maximum distance, and project / kind / label
 //! filters that sqlite-vec applies inside its scan — answered with [`Neighbor`]s.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
-
 use nexus_db::SourceKind;
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, SqliteExecutor};
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 use crate::collection::Collection;
 use crate::encode;
@@ -141,17 +138,8 @@ impl Collection {
         let quantized = self.quantize(&vector);
         let candidates = query.k.saturating_mul(oversample).min(MAX_K);
 
-        let statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
-        let mut sql = sqlx::query_as::<_, (SourceKind, String, f64)>(AssertSqlSafe(statement.sql));
-        for arg in statement.args {
-            sql = match arg {
-                Arg::Blob(bytes) => sql.bind(bytes),
-                Arg::Count(n) => sql.bind(n),
-                Arg::Real(x) => sql.bind(x),
-                Arg::Text(text) => sql.bind(text),
-                Arg::Kind(kind) => sql.bind(kind),
-            };
-        }
+        let mut statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
+        let sql = statement.build_query_as::<(SourceKind, String, f64)>();
         let rows = sql.fetch_all(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
 
         let metric = self.metric();
@@ -167,111 +155,88 @@ impl Collection {
             .collect())
     }
 
-    /// The KNN statement for `query` and its arguments, in placeholder order.
+    /// The KNN statement for `query`, its arguments bound in placeholder order.
     ///
     /// Float32 collections: one vec0 KNN with every filter, joined to `vector_keys`.
     /// Quantised ones: a vec0 KNN over the quantised vectors for `candidates` rows (same
     /// filters), whose float32 vectors are then read from the float table and ranked by exact
     /// distance. The KNN is a MATERIALIZED CTE, so it runs once, as the outer loop of the joins.
-    fn knn_statement<'a>(
+    /// The only identifiers pushed are the collection's table and column names
+    /// ([`crate::sql::CollectionSql`]); every value is bound.
+    fn knn_statement(
         &self,
-        query: &KnnQuery<'a>,
-        vector: &'a [f32],
+        query: &KnnQuery<'_>,
+        vector: &[f32],
         quantized: Option<Vec<u8>>,
         candidates: u32,
         max_l2: Option<f64>,
-    ) -> Statement<'a> {
+    ) -> QueryBuilder<Sqlite> {
         let sql = &self.sql;
-        let mut s = Statement::new(format!(
-            "WITH hits AS MATERIALIZED (SELECT rowid AS key, distance FROM {} WHERE {} MATCH ",
-            sql.table, sql.indexed_column
-        ));
+        let mut s = QueryBuilder::new("WITH hits AS MATERIALIZED (SELECT rowid AS key, distance FROM ");
+        s.push(&sql.table).push(" WHERE ").push(sql.indexed_column).push(" MATCH ");
         match quantized {
             Some(bytes) => {
-                s.push(sql.indexed_param, Arg::Blob(Cow::Owned(bytes)));
-                s.push(" AND k = ?", Arg::Count(candidates));
+                // `vec_int8(?)` / `vec_bit(?)`: the element type around the bound BLOB.
+                let (open, close) = sql.indexed_param.split_once('?').unwrap_or(("", ""));
+                s.push(open).push_bind(bytes).push(close);
+                s.push(" AND k = ").push_bind(candidates);
             }
             None => {
-                s.push("?", Arg::Blob(Cow::Borrowed(encode::f32_bytes(vector))));
-                s.push(" AND k = ?", Arg::Count(query.k));
+                s.push_bind(encode::f32_bytes(vector));
+                s.push(" AND k = ").push_bind(query.k);
             }
         }
         if let Some(project) = query.project {
-            s.push(" AND project_id = ?", Arg::Text(project));
+            s.push(" AND project_id = ").push_bind(project);
         }
         match kind_filter(query.kinds) {
             KindFilter::All => {}
-            KindFilter::Only(kind) => s.push(" AND kind = ?", Arg::Kind(kind)),
+            KindFilter::Only(kind) => {
+                s.push(" AND kind = ").push_bind(kind);
+            }
             KindFilter::AllBut(excluded) => {
                 for kind in excluded {
-                    s.push(" AND kind != ?", Arg::Kind(kind));
+                    s.push(" AND kind != ").push_bind(kind);
                 }
             }
         }
-        for (i, label) in query.labels.iter().enumerate() {
-            s.push(if i == 0 { " AND label IN (?" } else { ", ?" }, Arg::Text(label));
-            if i + 1 == query.labels.len() {
-                s.sql.push(')');
+        if !query.labels.is_empty() {
+            s.push(" AND label IN (");
+            let mut labels = s.separated(", ");
+            for label in query.labels {
+                labels.push_bind(*label);
             }
+            s.push(")");
         }
         match &sql.float_table {
             None => {
                 if let Some(max_l2) = max_l2 {
-                    s.push(" AND distance <= ?", Arg::Real(max_l2));
+                    s.push(" AND distance <= ").push_bind(max_l2);
                 }
-                s.sql.push_str(
+                s.push(
                     ") SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
                      FROM hits JOIN vector_keys AS vk ON vk.key = hits.key \
                      ORDER BY hits.distance, vk.kind, vk.source_id",
                 );
             }
             Some(float_table) => {
-                s.push(
-                    "), scored AS (SELECT hits.key AS key, vec_distance_l2(f.embedding, ?) AS distance ",
-                    Arg::Blob(Cow::Borrowed(encode::f32_bytes(vector))),
-                );
-                // Writing to a String cannot fail.
-                let _ = write!(
-                    s.sql,
-                    "FROM hits JOIN {float_table} AS f ON f.key = hits.key) \
-                     SELECT vk.kind, vk.source_id, CAST(scored.distance AS REAL) \
-                     FROM scored JOIN vector_keys AS vk ON vk.key = scored.key"
-                );
+                s.push("), scored AS (SELECT hits.key AS key, vec_distance_l2(f.embedding, ")
+                    .push_bind(encode::f32_bytes(vector))
+                    .push(") AS distance FROM hits JOIN ")
+                    .push(float_table)
+                    .push(
+                        " AS f ON f.key = hits.key) \
+                         SELECT vk.kind, vk.source_id, CAST(scored.distance AS REAL) \
+                         FROM scored JOIN vector_keys AS vk ON vk.key = scored.key",
+                    );
                 if let Some(max_l2) = max_l2 {
-                    s.push(" WHERE scored.distance <= ?", Arg::Real(max_l2));
+                    s.push(" WHERE scored.distance <= ").push_bind(max_l2);
                 }
-                s.push(" ORDER BY scored.distance, vk.kind, vk.source_id LIMIT ?", Arg::Count(query.k));
+                s.push(" ORDER BY scored.distance, vk.kind, vk.source_id LIMIT ").push_bind(query.k);
             }
         }
         s
     }
-}
-
-/// SQL text and its arguments, built together so they cannot drift apart.
-struct Statement<'a> {
-    sql: String,
-    args: Vec<Arg<'a>>,
-}
-
-impl<'a> Statement<'a> {
-    fn new(sql: String) -> Self {
-        Self { sql, args: Vec::new() }
-    }
-
-    /// Appends `sql`, which has one placeholder, and its argument.
-    fn push(&mut self, sql: &str, arg: Arg<'a>) {
-        self.sql.push_str(sql);
-        self.args.push(arg);
-    }
-}
-
-/// A value bound to a KNN statement.
-enum Arg<'a> {
-    Blob(Cow<'a, [u8]>),
-    Count(u32),
-    Real(f64),
-    Text(&'a str),
-    Kind(SourceKind),
 }
 
 /// How a set of kinds is asked of vec0, where `kind` is a partition key (so vectors of other

@@ -1,12 +1,16 @@
 //! What a collection is: [`CollectionSpec`] — name, embedding model, dimensions, [`Metric`] and
-//! [`Element`] type — and the checks that keep an impossible spec out of the registry.
+//! [`Element`] type — the naming rule for a model's collection ([`CollectionSpec::for_model`])
+//! and the checks that keep an impossible spec out of the registry.
+//!
+//! Dimensions are `usize` everywhere in Nexus (the embedders' [`Vec<f32>`] lengths, the specs,
+//! [`crate::Collection::dimensions`]); only the registry row stores them as an SQLite integer.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VectorError};
 
 /// Largest number of dimensions sqlite-vec accepts in a vec0 column.
-pub const MAX_DIMENSIONS: u32 = 8192;
+pub const MAX_DIMENSIONS: usize = 8192;
 
 /// Longest collection name.
 const MAX_NAME_LEN: usize = 64;
@@ -91,7 +95,7 @@ pub struct CollectionSpec {
     /// `text-embedding-3-small`). A collection never holds vectors of two models.
     pub model: String,
     /// Number of dimensions of every vector.
-    pub dimensions: u32,
+    pub dimensions: usize,
     /// Distance metric.
     pub metric: Metric,
     /// Element type of the scanned vectors (default [`Element::Float32`]).
@@ -104,7 +108,7 @@ pub struct CollectionSpec {
 
 impl CollectionSpec {
     /// A float32 collection.
-    pub fn new(name: impl Into<String>, model: impl Into<String>, dimensions: u32, metric: Metric) -> Self {
+    pub fn new(name: impl Into<String>, model: impl Into<String>, dimensions: usize, metric: Metric) -> Self {
         Self {
             name: name.into(),
             model: model.into(),
@@ -113,6 +117,42 @@ impl CollectionSpec {
             element: Element::Float32,
             int8_range: None,
         }
+    }
+
+    /// The float32 cosine collection of an embedding model, named by
+    /// [`CollectionSpec::name_for_model`], so switching models or dimensions never mixes
+    /// vector spaces.
+    ///
+    /// ```
+    /// use nexus_vector::{CollectionSpec, Metric};
+    /// let spec = CollectionSpec::for_model("text-embedding-3-small", 1536);
+    /// assert_eq!(spec.name, "text_embedding_3_small_1536");
+    /// assert_eq!((spec.model.as_str(), spec.dimensions, spec.metric), ("text-embedding-3-small", 1536, Metric::Cosine));
+    /// ```
+    pub fn for_model(model: &str, dimensions: usize) -> Self {
+        Self::new(Self::name_for_model(model, dimensions), model, dimensions, Metric::Cosine)
+    }
+
+    /// The collection name for a model and its dimensions: the model lower-cased, every other
+    /// character than an ASCII letter or digit as `_`, `m_` in front when it does not start with
+    /// a letter, then `_{dimensions}`, cut to 64 characters (the suffix is always kept).
+    ///
+    /// ```
+    /// use nexus_vector::CollectionSpec;
+    /// assert_eq!(CollectionSpec::name_for_model("BAAI/bge-small-en", 384), "baai_bge_small_en_384");
+    /// assert_eq!(CollectionSpec::name_for_model("3-large", 8), "m_3_large_8");
+    /// ```
+    pub fn name_for_model(model: &str, dimensions: usize) -> String {
+        let mut name: String = model
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect();
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            name.insert_str(0, "m_");
+        }
+        let suffix = format!("_{dimensions}");
+        name.truncate(MAX_NAME_LEN.saturating_sub(suffix.len()));
+        name + &suffix
     }
 
     /// Sets the element type.
@@ -169,8 +209,8 @@ impl CollectionSpec {
 
 /// The int8 range for unit vectors of `dimensions`: their values have an RMS of `1/√d`, so
 /// `±5/√d` keeps nearly all of them unclipped while using most of the 8 bits.
-pub(crate) fn default_int8_range(dimensions: u32) -> f32 {
-    (5.0 / f64::from(dimensions).sqrt()).min(1.0) as f32
+pub(crate) fn default_int8_range(dimensions: usize) -> f32 {
+    (5.0 / (dimensions as f64).sqrt()).min(1.0) as f32
 }
 
 /// Checks a collection name against the allowed alphabet.
@@ -203,6 +243,31 @@ mod tests {
         for bad in ["", "1a", "_a", "Minilm", "a-b", "a b", "a;drop table x", "é", long.as_str()] {
             assert!(matches!(validate_name(bad), Err(VectorError::InvalidName { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn model_names_become_valid_collection_names() {
+        let cases = [
+            ("text-embedding-3-small", 1536, "text_embedding_3_small_1536"),
+            ("nexus-local-hash-v1", 384, "nexus_local_hash_v1_384"),
+            ("", 8, "m__8"),
+            ("Ünïcode model", 4, "m__n_code_model_4"),
+        ];
+        for (model, dims, expected) in cases {
+            let name = CollectionSpec::name_for_model(model, dims);
+            assert_eq!(name, expected, "{model}");
+            assert!(validate_name(&name).is_ok(), "{name}");
+        }
+        let long = CollectionSpec::name_for_model(&"x".repeat(100), 1536);
+        assert_eq!(long.len(), 64);
+        assert!(long.ends_with("_1536"));
+        assert!(validate_name(&long).is_ok());
+        let spec = CollectionSpec::for_model("Model/7", 8);
+        assert_eq!(
+            (spec.name.as_str(), spec.model.as_str(), spec.element),
+            ("model_7_8", "Model/7", Element::Float32)
+        );
+        assert!(spec.validate().is_ok());
     }
 
     #[test]

@@ -53,8 +53,8 @@ impl CollectionSql {
     /// The SQL of the collection described by `info`.
     pub(crate) fn new(info: &CollectionInfo) -> Self {
         let table = format!("vectors_{}", info.id);
-        let float_table = (info.element != Element::Float32).then(|| format!("{table}_float"));
-        let (indexed_column, indexed_param) = match info.element {
+        let float_table = (info.spec.element != Element::Float32).then(|| format!("{table}_float"));
+        let (indexed_column, indexed_param) = match info.spec.element {
             Element::Float32 => ("embedding", "?"),
             Element::Int8 => ("coarse", "vec_int8(?)"),
             Element::Bit => ("coarse", "vec_bit(?)"),
@@ -103,20 +103,20 @@ impl CollectionSql {
 
     /// The statements that create the collection's tables and triggers.
     pub(crate) fn create_statements(&self, info: &CollectionInfo) -> Vec<String> {
-        let (table, dims) = (&self.table, info.dimensions);
+        let (table, dims, element) = (&self.table, info.spec.dimensions, info.spec.element);
         let mut vec0 = format!(
             "CREATE VIRTUAL TABLE {table} USING vec0(project_id text partition key, kind text partition key, \
              label text, "
         );
         // Writing to a String cannot fail.
-        let _ = match info.element {
+        let _ = match element {
             Element::Float32 => write!(vec0, "embedding float[{dims}] distance_metric=l2"),
             // L1 over int8 is the int8 metric sqlite-vec's C compiler vectorises; rescoring
             // with float32 gives the exact order (docs/vector.md, "Quantisation").
             Element::Int8 => write!(vec0, "coarse int8[{dims}] distance_metric=l1"),
             Element::Bit => write!(vec0, "coarse bit[{dims}]"),
         };
-        let _ = write!(vec0, ", chunk_size={})", chunk_size(dims, info.element));
+        let _ = write!(vec0, ", chunk_size={})", chunk_size(dims, element));
         let mut statements = vec![vec0];
         // Deleting a key (its source row was deleted) deletes the key's vector.
         let forget = match &self.float_table {
@@ -156,7 +156,7 @@ impl CollectionSql {
 /// 1024 vectors. Bit collections use chunks of 32: sqlite-vec picks each chunk's best
 /// `min(k, chunk)` candidates with a selection that costs `min(k, chunk) × chunk`, which small
 /// chunks keep low for their large, oversampled k (docs/vector.md, "Quantisation").
-pub(crate) fn chunk_size(dimensions: u32, element: Element) -> u32 {
+pub(crate) fn chunk_size(dimensions: usize, element: Element) -> usize {
     let bytes_per_vector = match element {
         Element::Float32 => 4 * dimensions,
         Element::Int8 => dimensions,

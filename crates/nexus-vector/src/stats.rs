@@ -28,7 +28,7 @@ pub struct CollectionStats {
     /// Its embedding model.
     pub model: String,
     /// Its dimensions.
-    pub dimensions: u32,
+    pub dimensions: usize,
     /// Its element type.
     pub element: Element,
     /// Number of vectors.
@@ -72,7 +72,7 @@ impl Collection {
         Ok(CollectionStats {
             collection: self.name().to_owned(),
             model: self.model().to_owned(),
-            dimensions: self.info.dimensions,
+            dimensions: self.dimensions(),
             element: self.element(),
             total: groups.iter().map(|g| g.count).sum(),
             groups,

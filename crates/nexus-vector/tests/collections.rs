@@ -40,7 +40,8 @@ async fn a_collection_is_created_once_and_reopened() -> TestResult {
     )
     .await?;
     assert_ne!(other.table(), created.table());
-    let names: Vec<String> = list_collections(f.db.reader()).await?.into_iter().map(|c| c.name).collect();
+    let names: Vec<String> =
+        list_collections(f.db.reader()).await?.into_iter().map(|c| c.spec.name).collect();
     assert_eq!(names, ["minilm", "openai_small"]);
     Ok(())
 }
@@ -73,7 +74,7 @@ async fn another_model_or_shape_is_a_typed_error() -> TestResult {
         Err(VectorError::SpecMismatch { field: "int8_range", .. })
     ));
     let reopened = Collection::open_or_create(&f.db, &CollectionSpec { int8_range: None, ..int8 }).await?;
-    assert_eq!(reopened.info().int8_range, Some(2.0));
+    assert_eq!(reopened.info().spec.int8_range, Some(2.0));
     Ok(())
 }
 

@@ -16,8 +16,8 @@ const QUERIES: usize = 60;
 
 fn read_vectors(path: &PathBuf) -> TestResult<Vec<Vec<f32>>> {
     let bytes = std::fs::read(path)?;
-    let floats: Vec<f32> =
-        bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let floats =
+        nexus_db::f32s_from_bytes(&bytes).ok_or("the vector file's length is not a multiple of 4")?;
     Ok(floats.chunks_exact(DIMS).map(<[f32]>::to_vec).collect())
 }
 

@@ -1,8 +1,7 @@
 //! The `embedding_cache` table (migration `0004_embedding_cache.sql`): vectors keyed by
 //! (model, dimensions, SHA-256 of the text), stored as little-endian `f32` BLOBs.
 
-use nexus_db::{Db, DbError, ResultExt, Timestamp};
-use sha2::{Digest, Sha256};
+use nexus_db::{Db, DbError, ResultExt, Timestamp, f32_bytes, f32s_from_bytes, hex};
 use sqlx::{Connection, SqliteConnection, SqliteExecutor};
 
 const TABLE: &str = "embedding_cache";
@@ -14,27 +13,13 @@ const LOOKUP_CHUNK: usize = 512;
 pub(crate) type TextHash = [u8; 32];
 
 pub(crate) fn text_hash(text: &str) -> TextHash {
-    Sha256::digest(text.as_bytes()).into()
+    nexus_db::sha256(text.as_bytes())
 }
 
-/// The stored form of a vector: its values as little-endian `f32`, concatenated.
-pub(crate) fn encode(vector: &[f32]) -> Vec<u8> {
-    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// The inverse of [`encode`]; `None` unless the blob holds exactly `dimensions` values.
+/// The stored vector of `blob` ([`nexus_db::f32s_from_bytes`]); `None` unless it holds exactly
+/// `dimensions` values.
 pub(crate) fn decode(blob: &[u8], dimensions: usize) -> Option<Vec<f32>> {
-    (blob.len() == dimensions * 4)
-        .then(|| blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
+    f32s_from_bytes(blob).filter(|v| v.len() == dimensions)
 }
 
 /// The stored vectors of those `hashes` that are cached for (`model`, `dimensions`).
@@ -83,7 +68,7 @@ pub(crate) async fn save(
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.in_table(TABLE)?;
     for (hash, vector) in entries {
         let hash = hash.as_slice();
-        let blob = encode(vector);
+        let blob = f32_bytes(vector);
         sqlx::query!(
             "INSERT INTO embedding_cache (model, dimensions, text_hash, vector, created_at)
              VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -137,12 +122,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vectors_round_trip_as_little_endian() {
+    fn vectors_decode_only_at_their_dimensions() {
         let v = [1.0f32, -0.5, 0.0, f32::MIN_POSITIVE];
-        let blob = encode(&v);
+        let blob = f32_bytes(&v);
         assert_eq!(&blob[..4], &[0, 0, 0x80, 0x3f]);
-        assert_eq!(decode(&blob, 4).as_deref(), Some(&v[..]));
-        assert_eq!(decode(&blob, 3), None);
+        assert_eq!(decode(blob, 4).as_deref(), Some(&v[..]));
+        assert_eq!(decode(blob, 3), None);
     }
 
     #[test]
