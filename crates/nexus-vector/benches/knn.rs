@@ -129,12 +129,12 @@ async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
     );
 
     let (project, ids) = source_rows(&db, data.n()).await?;
-    let dims = u32::try_from(data.dims)?;
+    let dims = data.dims;
     let spec =
         |name: &str, element| CollectionSpec::new(name, "bench", dims, Metric::Cosine).element(element);
     let exact = Collection::open_or_create(&db, &spec("exact", Element::Float32)).await?;
     let int8 = Collection::open_or_create(&db, &spec("int8", Element::Int8)).await?;
-    let bit = if dims % 8 == 0 {
+    let bit = if dims.is_multiple_of(8) {
         Some(Collection::open_or_create(&db, &spec("bit", Element::Bit)).await?)
     } else {
         None

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 async fn bench(args: Args) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let db = Db::open_with(DbOptions::file(scratch.path().join("bench.db")).readers(4)).await?;
-    let spec = CollectionSpec::new("bench", "synthetic", args.dims, Metric::Cosine);
+    let spec = CollectionSpec::new("bench", "synthetic", args.dims as usize, Metric::Cosine);
     let collection = Collection::open_or_create(&db, &spec).await?;
     let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
     let (mut corpus, mut vectors) = (Corpus::new(0x05ee_df75), Vectors(0x9e37_79b9_7f4a_7c15));

@@ -162,7 +162,7 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
             Some(v) => ("provided".to_owned(), v.dimensions),
             None => (local.model().to_owned(), local.dimensions()),
         };
-        let spec = CollectionSpec::new("eval", model, u32::try_from(dimensions)?, Metric::Cosine);
+        let spec = CollectionSpec::new("eval", model, dimensions, Metric::Cosine);
         Some(Collection::open_or_create(&db, &spec).await?)
     } else {
         None
