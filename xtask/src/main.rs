@@ -4,14 +4,18 @@
 //!   the migrations, and a check build with the query macros online.
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
-//!   BEIR-layout dataset (runs `nexus-tools eval`).
-//! * `bench knn|fts|hybrid|index [ARGS]` — benchmarks; each prints a table, then one JSON line.
+//!   BEIR-layout dataset (runs `nexus-bench eval`).
+//! * `bench knn|fts|hybrid [ARGS]` — benchmarks (run `nexus-bench bench-knn|bench-fts|
+//!   bench-hybrid`); each prints a table, then one JSON line.
+//! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
+//!   `nexus-bench-index`, a binary of its own for its counting global allocator).
 //! * `crash --kills N [--seed S]` — the crash suite: SIGKILL a process doing mixed writes N
 //!   times, check the file after each kill; the last line is a JSON summary (runs
 //!   `nexus-crash`, `crates/nexus-crash`).
 //!
 //! xtask itself links no workspace crate, so it builds even when `.sqlx/` is stale; `eval` and
-//! `bench` run optimised builds of the programs that do (`xtask/tools`, crate benches).
+//! `bench` are a thin runner: they forward their arguments to `cargo run --release` of the
+//! programs that do link them (`crates/nexus-bench`), whose output is passed through unchanged.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod prepare;
@@ -80,11 +84,11 @@ fn cargo(cargo_args: &[&str], args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `nexus-tools <tool> <args>` in an optimised build.
+/// Runs `nexus-bench <tool> <args>` in an optimised build.
 fn tool(tool: &str, args: &[String]) -> anyhow::Result<()> {
     let mut all = vec![tool.to_owned()];
     all.extend_from_slice(args);
-    cargo(&["run", "--quiet", "--release", "-p", "nexus-tools", "--bin", "nexus-tools"], &all)
+    cargo(&["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench"], &all)
 }
 
 /// Builds both crash-suite binaries (`cargo run` would build only the one it runs), then runs
@@ -105,14 +109,12 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
         Command::Eval(pass) => tool("eval", &pass.args),
-        Command::Bench(Bench::Knn(pass)) => {
-            cargo(&["bench", "--quiet", "-p", "nexus-vector", "--bench", "knn"], &pass.args)
-        }
+        Command::Bench(Bench::Knn(pass)) => tool("bench-knn", &pass.args),
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
         Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
-            &["run", "--quiet", "--release", "-p", "nexus-tools", "--bin", "nexus-bench-index"],
+            &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],
             &pass.args,
         ),
         Command::Crash(pass) => crash(&pass.args),

@@ -19,6 +19,7 @@
 //! at every progress report. It is a separate binary so the counting allocator slows no other
 //! tool.
 //! The last line is one JSON object.
+// A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,35 +1,29 @@
-//! The KNN benchmark behind `cargo xtask bench knn` (which runs it with `cargo bench`, i.e.
-//! optimised, C code included). Not a timed test: it prints a table and, last, one JSON line.
+//! `cargo xtask bench knn [--n N] [--dims D] [--queries N] [--from DIR]`: vector KNN speed and
+//! recall (nexus-vector). Not a timed test: it prints a table and, last, one JSON line.
 //!
 //! Data: `--n` seeded random unit vectors of `--dims` (a worst case for quantisation), or the
 //! real embeddings of `--from DIR` (`doc-embeddings.f32` and `query-embeddings.f32`). All
 //! vectors belong to episodes of one project, except every 100th, a code chunk (the 1 % kind).
 //!
 //! Measured per query (p50/p95 over `--queries`, after a warm-up; the methods take turns query
-//! by query), through the public API from the reader pool: exact float32 KNN, int8 and bit KNN with rescoring (recall@k against the
-//! exact answer), and exact KNN filtered to the 1 % kind. Two baselines from the same data:
-//! `app_layer` (BLOBs in an ordinary table, every row read and its cosine computed in Rust per
-//! query, as the reference research recommends) and `scan_bound` (one contiguous `Vec<f32>`
-//! scanned in memory: what memory bandwidth allows).
-#![allow(clippy::print_stdout, missing_docs)]
+//! by query), through the public API from the reader pool: exact float32 KNN, int8 and bit KNN
+//! with rescoring (recall@k against the exact answer), and exact KNN filtered to the 1 % kind.
+//! Two baselines from the same data: `app_layer` (BLOBs in an ordinary table, every row read and
+//! its cosine computed in Rust per query, as the reference research recommends) and
+//! `scan_bound` (one contiguous `Vec<f32>` scanned in memory: what memory bandwidth allows).
 
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use clap::Parser;
 use futures::TryStreamExt;
 use nexus_db::{Db, DbOptions, SourceKind, code_chunks, episodes, projects};
 use nexus_vector::{Collection, CollectionSpec, Element, Item, KnnQuery, Metric};
 use serde_json::json;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "bench knn",
-    about = "KNN benchmark: sqlite-vec collections against an app-layer scan and a memory-bound scan"
-)]
-struct Args {
+#[derive(Debug, clap::Args)]
+pub struct Args {
     /// Number of synthetic vectors (ignored with --from).
     #[arg(long, default_value_t = 100_000)]
     n: usize,
@@ -63,9 +57,6 @@ struct Args {
     /// Where to put the database (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     db_dir: Option<PathBuf>,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
 }
 
 /// The vectors of a run: unit-length documents and queries, row-major.
@@ -95,18 +86,17 @@ fn kind_of(i: usize) -> SourceKind {
     if i.is_multiple_of(100) { SourceKind::CodeChunk } else { SourceKind::Episode }
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+pub fn run(args: Args) -> anyhow::Result<()> {
     let data = match &args.from {
         Some(dir) => read_dir(dir, args.queries)?,
         None => synthetic(args.n, args.dims, args.queries.unwrap_or(200), args.seed),
     };
     ensure!(data.n() > 0 && data.n_queries() > 0, "no data");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(run(&args, &data))
+    runtime.block_on(bench(&args, &data))
 }
 
-async fn run(args: &Args, data: &Data) -> anyhow::Result<()> {
+async fn bench(args: &Args, data: &Data) -> anyhow::Result<()> {
     let k = args.k as usize;
     let temp = tempfile::tempdir()?;
     let dir = args.db_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());

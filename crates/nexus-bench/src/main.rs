@@ -1,0 +1,50 @@
+//! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
+//! `cargo xtask bench knn|fts|hybrid` (`bench index` is this package's other binary,
+//! `nexus-bench-index`, which needs a global allocator of its own).
+//!
+//! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
+//! * `bench-knn` — vector KNN (nexus-vector) against an app-layer scan and a memory-bound scan.
+//! * `bench-fts` — full-text search over synthetic code chunks.
+//! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
+//!
+//! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
+//! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
+//! query that was just added. xtask runs this binary in an optimised build (`--release`), so
+//! the numbers it prints are honest.
+// A benchmark's output is its report: printing it is the point (libraries use tracing).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench_fts;
+mod bench_hybrid;
+mod bench_knn;
+mod eval;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "nexus-bench", about = "Nexus evaluation and benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
+    Eval(eval::EvalArgs),
+    /// KNN benchmark: sqlite-vec collections against an app-layer scan and a memory-bound scan.
+    BenchKnn(bench_knn::Args),
+    /// Full-text search latency over synthetic code chunks.
+    BenchFts(bench_fts::Args),
+    /// Hybrid search latency (both legs and fused) over synthetic rows with vectors.
+    BenchHybrid(bench_hybrid::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Eval(args) => eval::run(args),
+        Command::BenchKnn(args) => bench_knn::run(args),
+        Command::BenchFts(args) => bench_fts::run(args),
+        Command::BenchHybrid(args) => bench_hybrid::run(args),
+    }
+}
