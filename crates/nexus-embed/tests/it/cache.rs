@@ -1,7 +1,7 @@
 //! The persistent cache: a text is embedded once (counted at the HTTP peer), survives a
 //! reopen, only misses reach the provider, vectors are stored as little-endian f32 BLOBs.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! accepts — run against the real indexes of a migrated database — or is a typed
 //! `EmptyQuery`. Never an SQLite syntax error, never a panic.
 
-mod common;
+use crate::common;
 
 use common::{TestResult, chunk, episode, project, requirement, task};
 use nexus_db::{Db, SourceKind};

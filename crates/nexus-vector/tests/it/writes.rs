@@ -2,7 +2,7 @@
 //! replaced in place, deleted, removed with their source row or project, bad vectors rejected
 //! with nothing written, and counted by `stats`.
 
-mod common;
+use crate::common;
 
 use common::{TestResult, fixture, project, source_row};
 use nexus_db::{Db, SourceKind, episodes, projects};

@@ -2,7 +2,7 @@
 //! BM25 field weights, project and kind filters, paging, snippets, errors, and searches on the
 //! reader pool running while the writer writes.
 
-mod common;
+use crate::common;
 
 use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
 use nexus_db::{Db, SourceKind};

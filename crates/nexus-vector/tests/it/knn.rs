@@ -2,7 +2,7 @@
 //! rare kind still fills k), labels and maximum distance, a stable order, the reader pool, and
 //! quantised collections that rescore to high recall.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,5 @@
 //! A fake OpenAI-compatible embeddings peer on wiremock, and helpers shared by the tests.
 
-#![allow(dead_code)] // each test file uses part of it
-
 use std::time::Duration;
 
 use nexus_embed::{OpenAiConfig, OpenAiEmbedder, RetryPolicy};

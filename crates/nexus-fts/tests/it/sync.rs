@@ -3,7 +3,7 @@
 //! REPLACE` and VACUUM. After each step every marker word finds exactly the rows whose current
 //! text has it, and FTS5's integrity check (index == content) passes.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

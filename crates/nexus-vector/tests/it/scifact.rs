@@ -3,7 +3,7 @@
 //! `/work/shared/eval`). Skipped, with a message, when the data is absent.
 #![allow(clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

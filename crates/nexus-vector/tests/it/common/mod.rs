@@ -1,6 +1,5 @@
 //! Shared test fixtures: a database file in a temp dir, source rows, seeded random vectors and
 //! a brute-force KNN to compare sqlite-vec's answers with.
-#![allow(dead_code)] // each test binary uses a different part
 
 use nexus_db::{
     Db, SourceKind, code_chunks, episodes,
@@ -13,14 +12,15 @@ pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>
 
 /// A migrated database file in a temp dir (kept alive with the `Db`).
 pub struct Fixture {
-    pub dir: tempfile::TempDir,
+    /// Deleted when the fixture is dropped; never read.
+    _dir: tempfile::TempDir,
     pub db: Db,
 }
 
 pub async fn fixture() -> TestResult<Fixture> {
     let dir = tempfile::tempdir()?;
     let db = Db::open(dir.path().join("nexus.db")).await?;
-    Ok(Fixture { dir, db })
+    Ok(Fixture { _dir: dir, db })
 }
 
 pub async fn project(db: &Db, name: &str) -> TestResult<String> {

@@ -1,7 +1,7 @@
 //! Maintenance: the integrity check detects an index that no longer matches its table,
 //! rebuild repairs it, optimize keeps answers unchanged, stats report rows and size.
 
-mod common;
+use crate::common;
 
 use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
 use nexus_db::SourceKind;

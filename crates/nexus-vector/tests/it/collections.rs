@@ -1,7 +1,7 @@
 //! Collections: created once and reopened, a different model or dimensions is a typed error,
 //! names are checked, tables are named from ids, and removal drops everything.
 
-mod common;
+use crate::common;
 
 use common::{TestResult, fixture};
 use nexus_vector::{Collection, CollectionSpec, Element, Metric, VectorError, list_collections};

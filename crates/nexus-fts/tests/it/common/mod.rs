@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: a database file in a temp dir and row builders.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use nexus_db::{Db, DbError, code_chunks, episodes, projects, requirements, tasks};
 

@@ -1,7 +1,7 @@
 //! The OpenAI-compatible provider against a wiremock peer: batching, order, retries,
 //! `Retry-After`, error mapping, request parameters.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,8 @@
+//! The integration tests of nexus-fts, one binary (one link of SQLite and the workspace) with a
+//! module per area, as ripgrep lays out its tests.
+
+mod common;
+mod maintenance;
+mod query_props;
+mod search;
+mod sync;
