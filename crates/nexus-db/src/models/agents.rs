@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
-use sqlx::types::Json;
 
 use super::Page;
+use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
@@ -60,7 +60,7 @@ pub struct Agent {
     /// System prompt, or a path to it.
     pub system_prompt: Option<String>,
     /// Names of the tools the agent may use.
-    pub tools: Option<Json<Vec<String>>>,
+    pub tools: Vec<String>,
     /// Task the agent is working on.
     pub current_task_id: Option<String>,
     /// Current worktree.
@@ -138,7 +138,7 @@ macro_rules! query_agents {
             Agent,
             $head + r#" id, type AS "agent_type: AgentType", status AS "status: AgentStatus",
                       model_provider AS "model_provider: ModelProvider", model_name, temperature,
-                      max_tokens, system_prompt AS "system_prompt?", tools AS "tools?: Json<Vec<String>>",
+                      max_tokens, system_prompt AS "system_prompt?", tools AS "tools!: JsonList",
                       current_task_id AS "current_task_id?", worktree_path AS "worktree_path?",
                       branch_name AS "branch_name?", tokens_used, tasks_completed, tasks_failed,
                       spawned_at AS "spawned_at: Timestamp",
@@ -155,7 +155,7 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Ag
     validate::finite(TABLE, "temperature", new.temperature)?;
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
-    let tools = (!new.tools.is_empty()).then_some(Json(new.tools));
+    let tools = json_list(&new.tools);
     query_agents!(
         "INSERT INTO agents (id, type, model_provider, model_name, temperature, max_tokens,
                              system_prompt, tools, spawned_at, last_activity_at)
@@ -214,7 +214,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<Ag
         agent.temperature,
         agent.max_tokens,
         agent.system_prompt,
-        agent.tools,
+        json_list(&agent.tools),
         agent.current_task_id,
         agent.worktree_path,
         agent.branch_name,

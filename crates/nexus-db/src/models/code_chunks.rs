@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
-use sqlx::types::Json;
 
 use super::Page;
+use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
 use crate::{Timestamp, new_id};
@@ -28,7 +28,7 @@ pub struct CodeChunk {
     /// The code.
     pub content: String,
     /// Symbols the chunk defines.
-    pub symbols: Option<Json<Vec<String>>>,
+    pub symbols: Vec<String>,
     /// Kind of chunk (function, class, block, …).
     pub chunk_type: String,
     /// Programming language.
@@ -85,7 +85,7 @@ macro_rules! query_code_chunks {
         sqlx::query_as!(
             CodeChunk,
             $head + r#" id, project_id, file, start_line, end_line, content,
-                      symbols AS "symbols?: Json<Vec<String>>", chunk_type, language,
+                      symbols AS "symbols!: JsonList", chunk_type, language,
                       complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
@@ -97,7 +97,7 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
     validate::content(TABLE, "content", &new.content)?;
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
-    let symbols = (!new.symbols.is_empty()).then_some(Json(new.symbols));
+    let symbols = json_list(&new.symbols);
     query_code_chunks!(
         "INSERT INTO code_chunks (id, project_id, file, start_line, end_line, content, symbols,
                                   chunk_type, language, complexity, hash, indexed_at)

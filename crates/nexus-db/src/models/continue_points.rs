@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
-use sqlx::types::Json;
 
 use super::Page;
+use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
@@ -29,7 +29,7 @@ pub struct ContinuePoint {
     /// Function being edited.
     pub function_name: Option<String>,
     /// What to do next.
-    pub next_steps: Option<Json<Vec<String>>>,
+    pub next_steps: Vec<String>,
     /// Agent that was working.
     pub agent_id: Option<String>,
     /// QA iteration when saved.
@@ -102,7 +102,7 @@ macro_rules! query_continue_points {
         sqlx::query_as!(
             ContinuePoint,
             $head + r#" id, project_id, task_id, last_action, file AS "file?", line AS "line?",
-                      function_name AS "function_name?", next_steps AS "next_steps?: Json<Vec<String>>",
+                      function_name AS "function_name?", next_steps AS "next_steps!: JsonList",
                       agent_id AS "agent_id?", iteration_count, saved_at AS "saved_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
@@ -113,7 +113,7 @@ macro_rules! query_continue_points {
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewContinuePoint) -> Result<ContinuePoint> {
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
-    let next_steps = (!new.next_steps.is_empty()).then_some(Json(new.next_steps));
+    let next_steps = json_list(&new.next_steps);
     query_continue_points!(
         "INSERT INTO continue_points (id, project_id, task_id, last_action, file, line, function_name,
                                       next_steps, agent_id, iteration_count, saved_at)

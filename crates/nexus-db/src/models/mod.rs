@@ -27,8 +27,40 @@ pub mod tasks;
 pub use source_kind::SourceKind;
 
 /// A list for a JSON list column: `None` (SQL NULL) when empty.
-pub(crate) fn json_list(values: Vec<String>) -> Option<sqlx::types::Json<Vec<String>>> {
+pub(crate) fn json_list(values: &[String]) -> Option<sqlx::types::Json<&[String]>> {
     (!values.is_empty()).then_some(sqlx::types::Json(values))
+}
+
+/// A JSON list column as read by the `query_*!` macros (`"tags!: JsonList"`): a JSON array of
+/// strings, with SQL NULL (how [`json_list`] stores an empty list) read as empty. Rows hold
+/// the plain `Vec<String>` it converts into, the same type as the `New*` structs.
+pub(crate) struct JsonList(Vec<String>);
+
+impl sqlx::Type<sqlx::Sqlite> for JsonList {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <sqlx::types::Json<Vec<String>> as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+        <sqlx::types::Json<Vec<String>> as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for JsonList {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        use sqlx::ValueRef as _;
+        if value.is_null() {
+            return Ok(Self(Vec::new()));
+        }
+        let list = <sqlx::types::Json<Vec<String>> as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?;
+        Ok(Self(list.0))
+    }
+}
+
+impl From<JsonList> for Vec<String> {
+    fn from(list: JsonList) -> Self {
+        list.0
+    }
 }
 
 /// `LIMIT` value for "no limit".

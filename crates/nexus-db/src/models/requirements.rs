@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
-use sqlx::types::Json;
 
 use super::Page;
-use super::json_list;
+use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
@@ -33,17 +32,17 @@ pub struct Requirement {
     /// Where it came from.
     pub source: Option<String>,
     /// User stories.
-    pub user_stories: Option<Json<Vec<String>>>,
+    pub user_stories: Vec<String>,
     /// Acceptance criteria.
-    pub acceptance_criteria: Option<Json<Vec<String>>>,
+    pub acceptance_criteria: Vec<String>,
     /// Ids of the features it links to.
-    pub linked_features: Option<Json<Vec<String>>>,
+    pub linked_features: Vec<String>,
     /// Whether the user validated it.
     pub validated: bool,
     /// Extraction confidence, 0 to 1.
     pub confidence: f64,
     /// Tags.
-    pub tags: Option<Json<Vec<String>>>,
+    pub tags: Vec<String>,
     /// When the row was created.
     pub created_at: Timestamp,
 }
@@ -117,10 +116,10 @@ macro_rules! query_requirements {
         sqlx::query_as!(
             Requirement,
             $head + r#" id, project_id, category, description, priority AS "priority: RequirementPriority",
-                      source AS "source?", user_stories AS "user_stories?: Json<Vec<String>>",
-                      acceptance_criteria AS "acceptance_criteria?: Json<Vec<String>>",
-                      linked_features AS "linked_features?: Json<Vec<String>>",
-                      validated AS "validated: bool", confidence, tags AS "tags?: Json<Vec<String>>",
+                      source AS "source?", user_stories AS "user_stories!: JsonList",
+                      acceptance_criteria AS "acceptance_criteria!: JsonList",
+                      linked_features AS "linked_features!: JsonList",
+                      validated AS "validated: bool", confidence, tags AS "tags!: JsonList",
                       created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
@@ -131,8 +130,8 @@ macro_rules! query_requirements {
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewRequirement) -> Result<Requirement> {
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
-    let (stories, criteria) = (json_list(new.user_stories), json_list(new.acceptance_criteria));
-    let (linked, tags) = (json_list(new.linked_features), json_list(new.tags));
+    let (stories, criteria) = (json_list(&new.user_stories), json_list(&new.acceptance_criteria));
+    let (linked, tags) = (json_list(&new.linked_features), json_list(&new.tags));
     query_requirements!(
         "INSERT INTO requirements (id, project_id, category, description, priority, source,
                                    user_stories, acceptance_criteria, linked_features, confidence,
@@ -198,12 +197,12 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, requirement: &Requirement) 
         requirement.description,
         requirement.priority,
         requirement.source,
-        requirement.user_stories,
-        requirement.acceptance_criteria,
-        requirement.linked_features,
+        json_list(&requirement.user_stories),
+        json_list(&requirement.acceptance_criteria),
+        json_list(&requirement.linked_features),
         requirement.validated,
         requirement.confidence,
-        requirement.tags,
+        json_list(&requirement.tags),
         requirement.id,
     )
     .fetch_all(ex)

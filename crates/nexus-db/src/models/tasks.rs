@@ -2,11 +2,10 @@
 //! assign, start, send to review, count a QA iteration, complete, fail, block.
 
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 use sqlx::{Acquire, Sqlite, SqliteExecutor};
 
 use super::Page;
-use super::json_list;
+use super::{JsonList, json_list};
 use crate::error::{DbError, Result, ResultExt, ReturningExt};
 use crate::{Timestamp, new_id};
 
@@ -59,9 +58,9 @@ pub struct Task {
     /// Sort priority, 1 = highest.
     pub priority: i64,
     /// Tags for categorisation.
-    pub tags: Option<Json<Vec<String>>>,
+    pub tags: Vec<String>,
     /// Implementation notes.
-    pub notes: Option<Json<Vec<String>>>,
+    pub notes: Vec<String>,
     /// Agent currently working on it.
     pub assigned_agent: Option<String>,
     /// Git worktree path.
@@ -69,7 +68,7 @@ pub struct Task {
     /// Git branch name.
     pub branch_name: Option<String>,
     /// Ids of tasks that must complete first.
-    pub depends_on: Option<Json<Vec<String>>>,
+    pub depends_on: Vec<String>,
     /// Task blocking this one.
     pub blocked_by: Option<String>,
     /// QA iterations so far.
@@ -173,9 +172,9 @@ macro_rules! query_tasks {
             $head + r#" id, project_id, feature_id AS "feature_id?", sub_feature_id AS "sub_feature_id?",
                       name, description AS "description?", type AS "task_type: TaskType",
                       status AS "status: TaskStatus", size AS "size: TaskSize", priority,
-                      tags AS "tags?: Json<Vec<String>>", notes AS "notes?: Json<Vec<String>>",
+                      tags AS "tags!: JsonList", notes AS "notes!: JsonList",
                       assigned_agent AS "assigned_agent?", worktree_path AS "worktree_path?",
-                      branch_name AS "branch_name?", depends_on AS "depends_on?: Json<Vec<String>>",
+                      branch_name AS "branch_name?", depends_on AS "depends_on!: JsonList",
                       blocked_by AS "blocked_by?", qa_iterations, max_iterations,
                       estimated_minutes AS "estimated_minutes?", actual_minutes AS "actual_minutes?",
                       started_at AS "started_at?: Timestamp", completed_at AS "completed_at?: Timestamp",
@@ -190,8 +189,8 @@ macro_rules! query_tasks {
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Task> {
     let id = new.id.unwrap_or_else(new_id);
     let now = Timestamp::now();
-    let tags = json_list(new.tags);
-    let depends_on = json_list(new.depends_on);
+    let tags = json_list(&new.tags);
+    let depends_on = json_list(&new.depends_on);
     query_tasks!(
         "INSERT INTO tasks (id, project_id, feature_id, sub_feature_id, name, description, type,
                             status, size, priority, tags, depends_on, max_iterations,
@@ -291,12 +290,12 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<Task
         task.status,
         task.size,
         task.priority,
-        task.tags,
-        task.notes,
+        json_list(&task.tags),
+        json_list(&task.notes),
         task.assigned_agent,
         task.worktree_path,
         task.branch_name,
-        task.depends_on,
+        json_list(&task.depends_on),
         task.blocked_by,
         task.qa_iterations,
         task.max_iterations,

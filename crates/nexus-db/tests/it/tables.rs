@@ -66,7 +66,8 @@ async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
     new.tags = vec!["qa".into()];
     let task = tasks::create(db.writer(), new).await?;
     assert_eq!(task.status, tasks::TaskStatus::Pending);
-    assert_eq!(task.tags, Some(Json(vec!["qa".to_string()])));
+    assert_eq!(task.tags, ["qa"]);
+    assert!(task.depends_on.is_empty(), "an empty list reads back as empty");
 
     // Completing a task that never started is refused, with the reason.
     let err = tasks::complete(db.writer(), &task.id, None).await.err();
@@ -105,7 +106,7 @@ async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
 
     let other = tasks::create(db.writer(), tasks::NewTask::new(&p.id, "flaky")).await?;
     let failed = tasks::fail(db.writer(), &other.id, "tests time out").await?;
-    assert_eq!(failed.notes, Some(Json(vec!["tests time out".to_string()])));
+    assert_eq!(failed.notes, ["tests time out"]);
     let blocked = tasks::block(db.writer(), &other.id, &task.id).await?;
     assert_eq!(blocked.blocked_by.as_deref(), Some(task.id.as_str()));
 

@@ -74,7 +74,7 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
     t1.description = Some("with okapi hay".into());
     tasks::update(db.writer(), &t1).await?;
     let mut r1 = r1;
-    r1.user_stories = Some(nexus_db::Json(vec!["As a vet I treat the pangolin".into()]));
+    r1.user_stories = vec!["As a vet I treat the pangolin".into()];
     requirements::update(db.writer(), &r1).await?;
     sqlx::query(
         "UPDATE code_chunks SET content = 'fn swim() { quokka() }', file = 'src/axolotl.rs' WHERE id = ?",
