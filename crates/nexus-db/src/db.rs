@@ -84,6 +84,30 @@ async fn open_read_only_writer(
     }
 }
 
+/// Puts a database file in WAL mode (a no-op when it already is; the mode is stored in the file).
+///
+/// Changing the journal mode takes an exclusive lock that SQLite's busy handler does not wait
+/// for, so processes creating the same fresh file at once would fail with "database is locked":
+/// retry, with jitter, for up to `patience` (the busy timeout).
+async fn enable_wal(writer: &SqlitePool, patience: std::time::Duration) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL").fetch_one(writer).await {
+            Ok(mode) => {
+                debug!(%mode, "journal mode");
+                return Ok(());
+            }
+            Err(e)
+                if sqlite_code(&e).is_some_and(|c| matches!(c & 0xff, 5 | 6))
+                    && started.elapsed() < patience =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(5 + fastrand::u64(..45))).await;
+            }
+            Err(e) => return Err(DbError::from_sqlx("journal_mode", e)),
+        }
+    }
+}
+
 /// SQLite's (extended) result code of a database error.
 fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
     match error {
@@ -142,6 +166,10 @@ impl Db {
             } else {
                 (writer_pool(&options).connect_with(connect.clone()).await.map_err(open_err)?, connect, false)
             };
+
+            if !options.read_only && matches!(options.location, Location::File(_)) {
+                enable_wal(&writer, options.busy_timeout).await?;
+            }
 
             if options.read_only {
                 // Nothing may be written, so nothing is migrated: the file must be current.

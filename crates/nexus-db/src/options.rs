@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 
 use crate::error::{DbError, Result};
 
@@ -194,10 +194,11 @@ impl DbOptions {
         let base = match &self.location {
             // A read-only connection cannot switch the journal mode; the file already has it.
             Location::File(path) if self.read_only => SqliteConnectOptions::new().filename(path),
-            Location::File(path) => SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(self.create_if_missing)
-                .journal_mode(SqliteJournalMode::Wal),
+            // WAL is switched on by `Db::open_with` after connecting (see `enable_wal` there): the
+            // switch needs a lock SQLite's busy handler does not wait for.
+            Location::File(path) => {
+                SqliteConnectOptions::new().filename(path).create_if_missing(self.create_if_missing)
+            }
             // A named in-memory database with a shared cache: every connection of this Db sees
             // the same data. WAL does not apply to memory databases.
             Location::InMemory => SqliteConnectOptions::new()

@@ -128,9 +128,7 @@ async fn index_dir_is_incremental_across_add_change_delete_and_rename() -> TestR
     assert_eq!(first.files_skipped, 1, "the binary file");
     let chunks = code_chunks::list(store.db().reader(), &project, &Default::default()).await?;
     assert_eq!(chunks.len(), first.chunks_written);
-    assert!(
-        chunks.iter().any(|c| c.file == "src/lib.rs" && c.symbols == ["add"])
-    );
+    assert!(chunks.iter().any(|c| c.file == "src/lib.rs" && c.symbols == ["add"]));
     assert!(!chunks.iter().any(|c| c.file == "ignored.txt"));
     assert_eq!(vectors(&store).await?, chunks.len() as u64);
 
