@@ -162,7 +162,7 @@ fn round3(x: f64) -> f64 {
 
 /// Deterministic synthetic code: a word list and a SplitMix64 generator.
 pub(crate) struct Corpus {
-    state: u64,
+    rng: fastrand::Rng,
     words: Vec<String>,
 }
 
@@ -180,7 +180,10 @@ const COMMON: &[&str] = &[
 
 impl Corpus {
     pub(crate) fn new(seed: u64) -> Self {
-        let mut corpus = Self { state: seed, words: COMMON.iter().map(|w| (*w).to_owned()).collect() };
+        let mut corpus = Self {
+            rng: fastrand::Rng::with_seed(seed),
+            words: COMMON.iter().map(|w| (*w).to_owned()).collect(),
+        };
         while corpus.words.len() < 2000 {
             let parts = 2 + corpus.below(2);
             let word: String = (0..parts).map(|_| SYLLABLES[corpus.below(SYLLABLES.len())]).collect();
@@ -191,21 +194,13 @@ impl Corpus {
         corpus
     }
 
-    fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.rng.usize(..n)
     }
 
     /// A word, skewed towards the start of the list (common words are common).
     fn word(&mut self) -> String {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = self.rng.f64();
         self.words[((u * u * u) * self.words.len() as f64) as usize].clone()
     }
 

@@ -33,19 +33,12 @@ pub struct Args {
     queries: u32,
 }
 
-/// A seeded xorshift generator of unit vectors.
-struct Vectors(u64);
+/// A seeded generator of unit vectors (uniform components, normalised).
+struct Vectors(fastrand::Rng);
 
 impl Vectors {
     fn next(&mut self, dims: u32) -> Vec<f32> {
-        let mut v: Vec<f32> = (0..dims)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
+        let mut v: Vec<f32> = (0..dims).map(|_| self.0.f32() - 0.5).collect();
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
         v.iter_mut().for_each(|x| *x /= norm);
         v
@@ -63,7 +56,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let spec = CollectionSpec::new("bench", "synthetic", args.dims as usize, Metric::Cosine);
     let collection = Collection::open_or_create(&db, &spec).await?;
     let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
-    let (mut corpus, mut vectors) = (Corpus::new(0x05ee_df75), Vectors(0x9e37_79b9_7f4a_7c15));
+    let (mut corpus, mut vectors) =
+        (Corpus::new(0x05ee_df75), Vectors(fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15)));
 
     let started = Instant::now();
     for batch_start in (0..args.rows).step_by(1000) {

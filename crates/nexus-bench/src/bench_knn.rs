@@ -518,13 +518,8 @@ impl TopK {
 
 /// Seeded unit vectors: `n` documents and `queries` queries of `dims` (Gaussian, normalised).
 fn synthetic(n: usize, dims: usize, queries: usize, seed: u64) -> Data {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut next = move || rng.f64();
     let mut unit_vectors = |count: usize| {
         let mut out = Vec::with_capacity(count * dims);
         for _ in 0..count {

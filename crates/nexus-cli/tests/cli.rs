@@ -29,18 +29,9 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The sample tree (`nexus_testkit::SHOP`: `src/cart.rs`, `src/auth.py`) under `dir/shop`.
 fn tree(dir: &Path) -> std::io::Result<std::path::PathBuf> {
-    let root = dir.join("shop");
-    fs::create_dir_all(root.join("src"))?;
-    fs::write(
-        root.join("src/cart.rs"),
-        "/// Sums the cart in cents.\npub fn cart_total(items: &[u64]) -> u64 {\n    items.iter().sum()\n}\n",
-    )?;
-    fs::write(
-        root.join("src/auth.py"),
-        "def check_password(hashed, plain):\n    return hashed == hash(plain)\n",
-    )?;
-    Ok(root)
+    nexus_testkit::write_tree(&dir.join("shop"), nexus_testkit::SHOP)
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use nexus_code::{ChunkOptions, SourceFile, WalkOptions};
+use nexus_testkit::Rng;
 
 use crate::{TestResult, assert_exact};
 
@@ -22,27 +23,6 @@ fn every_file_of_this_repository() -> TestResult {
     assert!(files > 40, "only {files} files found under {}", root.display());
     assert_eq!(walk.stats().errors, 0);
     Ok(())
-}
-
-/// SplitMix64: a small, seeded, reproducible generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
 }
 
 /// Fragments of each language (whole definitions, pieces of them, broken code), mixed with
@@ -146,8 +126,8 @@ fn generate(rng: &mut Rng, fragments: &[&str]) -> String {
     let mut text = String::new();
     for _ in 0..rng.below(40) {
         match rng.below(10) {
-            0..=5 => text.push_str(rng.pick(fragments)),
-            6..=8 => text.push_str(rng.pick(HARD_LINES)),
+            0..=5 => text.push_str(rng.pick(fragments).copied().unwrap_or_default()),
+            6..=8 => text.push_str(rng.pick(HARD_LINES).copied().unwrap_or_default()),
             _ => text.push_str(&"x".repeat(rng.below(8000))),
         }
     }
@@ -162,7 +142,7 @@ fn generate(rng: &mut Rng, fragments: &[&str]) -> String {
 
 #[test]
 fn generated_files_in_every_language() {
-    let mut rng = Rng(0x5EED);
+    let mut rng = Rng::new(0x5EED);
     for (ext, fragments) in FRAGMENTS {
         for case in 0..100 {
             let content = generate(&mut rng, fragments);

@@ -5,16 +5,9 @@ use std::io;
 use std::path::Path;
 
 use nexus_code::{CodeError, Language, SourceFile, WalkOptions, WalkStats};
+use nexus_testkit::write_file as write;
 
 use crate::TestResult;
-
-fn write(root: &Path, path: &str, content: impl AsRef<[u8]>) -> io::Result<()> {
-    let path = root.join(path);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::write(path, content)
-}
 
 /// Every file a walk yields, and its stats.
 fn files(root: &Path, options: &WalkOptions) -> Result<(Vec<SourceFile>, WalkStats), CodeError> {

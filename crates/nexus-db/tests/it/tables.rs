@@ -2,26 +2,17 @@
 //! database file; unknown ids give NotFound and constraint violations a typed error.
 
 use nexus_db::{
-    ConstraintKind, Db, DbError, Json, Page, agents, checkpoints, code_chunks, continue_points, episodes,
+    ConstraintKind, DbError, Json, Page, agents, checkpoints, code_chunks, continue_points, episodes,
     features, metrics, projects, requirements, sessions, sub_features, tasks,
 };
+use nexus_testkit::{TempDb, project};
 use serde_json::json;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-async fn temp_db() -> Result<(tempfile::TempDir, Db), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let db = Db::open(dir.path().join("nexus.db")).await?;
-    Ok((dir, db))
-}
-
-async fn project(db: &Db, name: &str) -> Result<projects::Project, DbError> {
-    projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await
-}
-
 #[tokio::test]
 async fn projects_round_trip_settings_losslessly_and_filter_by_status() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let mut new = projects::NewProject::new("shop", "/src/shop");
     let mut settings = projects::ProjectSettings { max_parallel_agents: Some(4), ..Default::default() };
     settings.extra.insert("future_key".into(), json!({"nested": [1, 2]}));
@@ -33,7 +24,7 @@ async fn projects_round_trip_settings_losslessly_and_filter_by_status() -> TestR
     assert_eq!(fetched, created);
     assert_eq!(fetched.settings.as_ref().map(|s| &s.0), Some(&settings));
 
-    let done = projects::set_status(db.writer(), &other.id, projects::ProjectStatus::Completed).await?;
+    let done = projects::set_status(db.writer(), &other, projects::ProjectStatus::Completed).await?;
     assert!(done.completed_at.is_some());
     let filter =
         projects::ProjectFilter { status: Some(projects::ProjectStatus::Created), ..Default::default() };
@@ -58,10 +49,10 @@ async fn projects_round_trip_settings_losslessly_and_filter_by_status() -> TestR
 
 #[tokio::test]
 async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     let agent = agents::create(db.writer(), agents::NewAgent::new(agents::AgentType::Coder)).await?;
-    let mut new = tasks::NewTask::new(&p.id, "write tests");
+    let mut new = tasks::NewTask::new(&p, "write tests");
     new.max_iterations = 2;
     new.tags = vec!["qa".into()];
     let task = tasks::create(db.writer(), new).await?;
@@ -104,7 +95,7 @@ async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
     assert_eq!((idle.status, idle.tasks_completed, idle.tasks_failed), (agents::AgentStatus::Idle, 1, 0));
     assert_eq!(idle.current_task_id, None);
 
-    let other = tasks::create(db.writer(), tasks::NewTask::new(&p.id, "flaky")).await?;
+    let other = tasks::create(db.writer(), tasks::NewTask::new(&p, "flaky")).await?;
     let failed = tasks::fail(db.writer(), &other.id, "tests time out").await?;
     assert_eq!(failed.notes, ["tests time out"]);
     let blocked = tasks::block(db.writer(), &other.id, &task.id).await?;
@@ -119,37 +110,37 @@ async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
 
 #[tokio::test]
 async fn tasks_list_filters_orders_pages_and_knows_what_is_ready() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let feature = features::create(db.writer(), features::NewFeature::new(&p.id, "cart")).await?;
-    let mut first = tasks::NewTask::new(&p.id, "urgent");
+    let feature = features::create(db.writer(), features::NewFeature::new(&p, "cart")).await?;
+    let mut first = tasks::NewTask::new(&p, "urgent");
     first.priority = 1;
     first.feature_id = Some(feature.id.clone());
     let urgent = tasks::create(db.writer(), first).await?;
     let mut ids = vec![urgent.id.clone()];
     for i in 0..5 {
-        let mut t = tasks::NewTask::new(&p.id, format!("t{i}"));
+        let mut t = tasks::NewTask::new(&p, format!("t{i}"));
         t.depends_on = vec![urgent.id.clone()];
         ids.push(tasks::create(db.writer(), t).await?.id);
     }
-    let all = tasks::list(db.reader(), &p.id, &tasks::TaskFilter::default()).await?;
+    let all = tasks::list(db.reader(), &p, &tasks::TaskFilter::default()).await?;
     assert_eq!(all.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), ids, "priority first, then creation");
 
     let mut paged = Vec::new();
     for offset in (0..6).step_by(4) {
         let filter = tasks::TaskFilter { page: Page { limit: Some(4), offset }, ..Default::default() };
-        paged.extend(tasks::list(db.reader(), &p.id, &filter).await?.into_iter().map(|t| t.id));
+        paged.extend(tasks::list(db.reader(), &p, &filter).await?.into_iter().map(|t| t.id));
     }
     assert_eq!(paged, ids, "pages neither repeat nor skip");
 
     let by_feature = tasks::TaskFilter { feature_id: Some(feature.id.clone()), ..Default::default() };
-    assert_eq!(tasks::list(db.reader(), &p.id, &by_feature).await?.len(), 1);
+    assert_eq!(tasks::list(db.reader(), &p, &by_feature).await?.len(), 1);
 
-    let ready = tasks::list_ready(db.reader(), &p.id, 10).await?;
+    let ready = tasks::list_ready(db.reader(), &p, 10).await?;
     assert_eq!(ready.iter().map(|t| &t.id).collect::<Vec<_>>(), [&urgent.id], "the others wait on it");
     tasks::start(db.writer(), &urgent.id, "a").await?;
     tasks::complete(db.writer(), &urgent.id, Some(3)).await?;
-    assert_eq!(tasks::list_ready(db.reader(), &p.id, 10).await?.len(), 5);
+    assert_eq!(tasks::list_ready(db.reader(), &p, 10).await?.len(), 5);
 
     // Deleting the feature detaches its task rather than deleting it.
     features::delete(db.writer(), &feature.id).await?;
@@ -159,7 +150,7 @@ async fn tasks_list_filters_orders_pages_and_knows_what_is_ready() -> TestResult
 
 #[tokio::test]
 async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
 
     let orphan = tasks::create(db.writer(), tasks::NewTask::new("no-such-project", "x")).await;
@@ -169,14 +160,14 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
     );
 
     let mut duplicate = projects::NewProject::new("again", "/x");
-    duplicate.id = Some(p.id.clone());
+    duplicate.id = Some(p.clone());
     let dup = projects::create(db.writer(), duplicate).await;
     assert!(
         matches!(dup, Err(DbError::Constraint { table: "projects", kind: ConstraintKind::Unique, .. })),
         "{dup:?}"
     );
 
-    let mut bad_priority = tasks::NewTask::new(&p.id, "x");
+    let mut bad_priority = tasks::NewTask::new(&p, "x");
     bad_priority.priority = 0;
     let check = tasks::create(db.writer(), bad_priority).await;
     assert!(
@@ -184,21 +175,19 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
         "{check:?}"
     );
 
-    let mut bad_confidence = requirements::NewRequirement::new(&p.id, "functional", "x");
+    let mut bad_confidence = requirements::NewRequirement::new(&p, "functional", "x");
     bad_confidence.confidence = 1.5;
     let err = requirements::create(db.writer(), bad_confidence).await;
     assert!(err.as_ref().is_err_and(|e| e.is_constraint(ConstraintKind::Check)), "{err:?}");
 
-    let nan = metrics::create(
-        db.writer(),
-        metrics::NewMetric::new(&p.id, metrics::MetricType::TokenUsage, f64::NAN),
-    )
-    .await;
+    let nan =
+        metrics::create(db.writer(), metrics::NewMetric::new(&p, metrics::MetricType::TokenUsage, f64::NAN))
+            .await;
     assert!(matches!(nan, Err(DbError::InvalidValue { table: "metrics", column: "value", .. })), "{nan:?}");
 
     let chunk = code_chunks::NewCodeChunk {
         id: None,
-        project_id: p.id.clone(),
+        project_id: p.clone(),
         file: "a.rs".into(),
         start_line: 10,
         end_line: 5,
@@ -215,7 +204,7 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
 
     // A bad status string written behind the library's back fails the CHECK too.
     let raw = sqlx::query("UPDATE projects SET status = 'exploded' WHERE id = ?")
-        .bind(&p.id)
+        .bind(&p)
         .execute(db.writer())
         .await;
     assert!(raw.is_err());
@@ -224,37 +213,27 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
 
 #[tokio::test]
 async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "doomed").await?;
     let keep = project(&db, "kept").await?;
-    for owner in [&p, &keep] {
-        let f = features::create(db.writer(), features::NewFeature::new(&owner.id, "f")).await?;
+    for owner in [p.as_str(), keep.as_str()] {
+        let f = features::create(db.writer(), features::NewFeature::new(owner, "f")).await?;
         sub_features::create(db.writer(), sub_features::NewSubFeature::new(&f.id, "sf")).await?;
-        let t = tasks::create(db.writer(), tasks::NewTask::new(&owner.id, "t")).await?;
-        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&owner.id, json!({"tasks": 1})))
+        let t = tasks::create(db.writer(), tasks::NewTask::new(owner, "t")).await?;
+        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(owner, json!({"tasks": 1}))).await?;
+        requirements::create(db.writer(), requirements::NewRequirement::new(owner, "c", "d")).await?;
+        metrics::create(db.writer(), metrics::NewMetric::new(owner, metrics::MetricType::TaskDuration, 3.0))
             .await?;
-        requirements::create(db.writer(), requirements::NewRequirement::new(&owner.id, "c", "d")).await?;
-        metrics::create(
-            db.writer(),
-            metrics::NewMetric::new(&owner.id, metrics::MetricType::TaskDuration, 3.0),
-        )
-        .await?;
-        sessions::create(db.writer(), &owner.id, sessions::SessionType::Planning, None).await?;
-        episodes::create(
-            db.writer(),
-            episodes::NewEpisode::new(&owner.id, episodes::EpisodeType::Decision, "x"),
-        )
-        .await?;
-        continue_points::create(
-            db.writer(),
-            continue_points::NewContinuePoint::new(&owner.id, &t.id, "edit"),
-        )
-        .await?;
+        sessions::create(db.writer(), owner, sessions::SessionType::Planning, None).await?;
+        episodes::create(db.writer(), episodes::NewEpisode::new(owner, episodes::EpisodeType::Decision, "x"))
+            .await?;
+        continue_points::create(db.writer(), continue_points::NewContinuePoint::new(owner, &t.id, "edit"))
+            .await?;
         code_chunks::create(
             db.writer(),
             code_chunks::NewCodeChunk {
                 id: None,
-                project_id: owner.id.clone(),
+                project_id: owner.to_owned(),
                 file: "src/lib.rs".into(),
                 start_line: 1,
                 end_line: 3,
@@ -268,7 +247,7 @@ async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
         )
         .await?;
     }
-    projects::delete(db.writer(), &p.id).await?;
+    projects::delete(db.writer(), &p).await?;
     for table in [
         "features",
         "tasks",
@@ -291,15 +270,15 @@ async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
 
 #[tokio::test]
 async fn features_and_sub_features() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let mut could = features::NewFeature::new(&p.id, "nice to have");
+    let mut could = features::NewFeature::new(&p, "nice to have");
     could.priority = features::FeaturePriority::Could;
     features::create(db.writer(), could).await?;
-    let mut must = features::NewFeature::new(&p.id, "core");
+    let mut must = features::NewFeature::new(&p, "core");
     must.priority = features::FeaturePriority::Must;
     let must = features::create(db.writer(), must).await?;
-    let listed = features::list(db.reader(), &p.id, &features::FeatureFilter::default()).await?;
+    let listed = features::list(db.reader(), &p, &features::FeatureFilter::default()).await?;
     assert_eq!(listed[0].id, must.id, "MoSCoW order: must first");
     let counted = features::record_task_completed(db.writer(), &must.id).await?;
     assert_eq!(counted.completed_tasks, 1);
@@ -317,7 +296,7 @@ async fn features_and_sub_features() -> TestResult {
         ..Default::default()
     };
     assert_eq!(sub_features::list(db.reader(), &must.id, &filter).await?.len(), 1);
-    assert_eq!(sub_features::list_for_project(db.reader(), &p.id, &filter).await?[0].id, sf.id);
+    assert_eq!(sub_features::list_for_project(db.reader(), &p, &filter).await?[0].id, sf.id);
     features::delete(db.writer(), &must.id).await?;
     assert!(matches!(sub_features::get(db.reader(), &sf.id).await, Err(DbError::NotFound { .. })));
     Ok(())
@@ -325,7 +304,7 @@ async fn features_and_sub_features() -> TestResult {
 
 #[tokio::test]
 async fn agents_track_tokens_status_and_termination() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let mut new = agents::NewAgent::new(agents::AgentType::Tester);
     new.tools = vec!["bash".into(), "edit".into()];
     let a = agents::create(db.writer(), new).await?;
@@ -352,24 +331,24 @@ async fn agents_track_tokens_status_and_termination() -> TestResult {
 
 #[tokio::test]
 async fn checkpoints_requirements_metrics_sessions() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
 
     let first =
-        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&p.id, json!({"n": 1}))).await?;
+        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&p, json!({"n": 1}))).await?;
     let second =
-        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&p.id, json!({"n": 2}))).await?;
-    assert_eq!(checkpoints::latest(db.reader(), &p.id).await?.map(|c| c.id), Some(second.id.clone()));
-    assert_eq!(checkpoints::list(db.reader(), &p.id, Page::default()).await?.len(), 2);
+        checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&p, json!({"n": 2}))).await?;
+    assert_eq!(checkpoints::latest(db.reader(), &p).await?.map(|c| c.id), Some(second.id.clone()));
+    assert_eq!(checkpoints::list(db.reader(), &p, Page::default()).await?.len(), 2);
     assert_eq!(checkpoints::get(db.reader(), &first.id).await?.state, Some(Json(json!({"n": 1}))));
 
-    let mut r = requirements::NewRequirement::new(&p.id, "security", "passwords are hashed");
+    let mut r = requirements::NewRequirement::new(&p, "security", "passwords are hashed");
     r.user_stories = vec!["as a user I want my password safe".into()];
     let r = requirements::create(db.writer(), r).await?;
     assert!(!r.validated);
     assert!(requirements::validate(db.writer(), &r.id).await?.validated);
     let validated = requirements::RequirementFilter { validated: Some(true), ..Default::default() };
-    assert_eq!(requirements::list(db.reader(), &p.id, &validated).await?.len(), 1);
+    assert_eq!(requirements::list(db.reader(), &p, &validated).await?.len(), 1);
     let mut changed = r.clone();
     changed.priority = requirements::RequirementPriority::Critical;
     assert_eq!(
@@ -378,21 +357,19 @@ async fn checkpoints_requirements_metrics_sessions() -> TestResult {
     );
 
     for v in [100.0, 300.0] {
-        metrics::create(db.writer(), metrics::NewMetric::new(&p.id, metrics::MetricType::TokenUsage, v))
-            .await?;
+        metrics::create(db.writer(), metrics::NewMetric::new(&p, metrics::MetricType::TokenUsage, v)).await?;
     }
-    metrics::create(db.writer(), metrics::NewMetric::new(&p.id, metrics::MetricType::QaIterations, 2.0))
-        .await?;
-    let summary = metrics::summarize(db.reader(), &p.id, &metrics::MetricFilter::default()).await?;
+    metrics::create(db.writer(), metrics::NewMetric::new(&p, metrics::MetricType::QaIterations, 2.0)).await?;
+    let summary = metrics::summarize(db.reader(), &p, &metrics::MetricFilter::default()).await?;
     let tokens =
         summary.iter().find(|s| s.metric_type == metrics::MetricType::TokenUsage).ok_or("no tokens")?;
     assert_eq!((tokens.count, tokens.total, tokens.mean, tokens.max), (2, 400.0, 200.0, 300.0));
     let only_qa =
         metrics::MetricFilter { metric_type: Some(metrics::MetricType::QaIterations), ..Default::default() };
-    assert_eq!(metrics::list(db.reader(), &p.id, &only_qa).await?.len(), 1);
+    assert_eq!(metrics::list(db.reader(), &p, &only_qa).await?.len(), 1);
 
     let s =
-        sessions::create(db.writer(), &p.id, sessions::SessionType::Interview, Some(json!({"q": 1}))).await?;
+        sessions::create(db.writer(), &p, sessions::SessionType::Interview, Some(json!({"q": 1}))).await?;
     assert_eq!(s.status, sessions::SessionStatus::Active);
     sessions::set_data(db.writer(), &s.id, json!({"q": 2})).await?;
     let ended = sessions::set_status(db.writer(), &s.id, sessions::SessionStatus::Completed).await?;
@@ -404,24 +381,24 @@ async fn checkpoints_requirements_metrics_sessions() -> TestResult {
         session_type: Some(sessions::SessionType::Interview),
         ..Default::default()
     };
-    assert_eq!(sessions::list(db.reader(), &p.id, &interviews).await?.len(), 1);
+    assert_eq!(sessions::list(db.reader(), &p, &interviews).await?.len(), 1);
     Ok(())
 }
 
 #[tokio::test]
 async fn episodes_continue_points_and_code_chunks() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
 
-    let mut e = episodes::NewEpisode::new(&p.id, episodes::EpisodeType::ErrorFix, "fixed the flaky test");
+    let mut e = episodes::NewEpisode::new(&p, episodes::EpisodeType::ErrorFix, "fixed the flaky test");
     e.context = Some(json!({"file": "a.rs"}));
     let e = episodes::create(db.writer(), e).await?;
     episodes::create(
         db.writer(),
-        episodes::NewEpisode::new(&p.id, episodes::EpisodeType::Decision, "use sqlite"),
+        episodes::NewEpisode::new(&p, episodes::EpisodeType::Decision, "use sqlite"),
     )
     .await?;
-    assert_eq!(episodes::count(db.reader(), &p.id).await?, 2);
+    assert_eq!(episodes::count(db.reader(), &p).await?, 2);
     let many = episodes::get_many(db.reader(), &[e.id.clone(), "unknown".into()]).await?;
     assert_eq!(many.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), [e.id.as_str()]);
     let accessed = episodes::record_access(db.writer(), &e.id).await?;
@@ -429,19 +406,17 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
     assert!(accessed.last_accessed_at.is_some());
     let fixes =
         episodes::EpisodeFilter { episode_type: Some(episodes::EpisodeType::ErrorFix), ..Default::default() };
-    assert_eq!(episodes::list(db.reader(), &p.id, &fixes).await?[0].id, e.id);
+    assert_eq!(episodes::list(db.reader(), &p, &fixes).await?[0].id, e.id);
     let mut changed = accessed.clone();
     changed.importance = 3.0;
     assert_eq!(episodes::update(db.writer(), &changed).await?.importance, 3.0);
 
-    let mut cp = continue_points::NewContinuePoint::new(&p.id, "task-1", "ran tests");
+    let mut cp = continue_points::NewContinuePoint::new(&p, "task-1", "ran tests");
     cp.next_steps = vec!["fix assertion".into()];
     continue_points::create(db.writer(), cp).await?;
-    let later = continue_points::create(
-        db.writer(),
-        continue_points::NewContinuePoint::new(&p.id, "task-1", "fixed"),
-    )
-    .await?;
+    let later =
+        continue_points::create(db.writer(), continue_points::NewContinuePoint::new(&p, "task-1", "fixed"))
+            .await?;
     assert_eq!(continue_points::latest_for_task(db.reader(), "task-1").await?.map(|c| c.id), Some(later.id));
     assert_eq!(continue_points::latest_for_task(db.reader(), "task-2").await?, None);
 
@@ -450,7 +425,7 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
             db.writer(),
             code_chunks::NewCodeChunk {
                 id: None,
-                project_id: p.id.clone(),
+                project_id: p.clone(),
                 file: file.into(),
                 start_line: start,
                 end_line: start + 5,
@@ -464,10 +439,10 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
         )
         .await?;
     }
-    let chunks = code_chunks::list(db.reader(), &p.id, &code_chunks::CodeChunkFilter::default()).await?;
+    let chunks = code_chunks::list(db.reader(), &p, &code_chunks::CodeChunkFilter::default()).await?;
     let order: Vec<_> = chunks.iter().map(|c| (c.file.as_str(), c.start_line)).collect();
     assert_eq!(order, [("a.rs", 1), ("a.rs", 10), ("b.rs", 1)]);
-    assert_eq!(code_chunks::find_by_hash(db.reader(), &p.id, "a.rs10").await?.len(), 1);
-    assert_eq!(code_chunks::delete_for_file(db.writer(), &p.id, "a.rs").await?, 2);
+    assert_eq!(code_chunks::find_by_hash(db.reader(), &p, "a.rs10").await?.len(), 1);
+    assert_eq!(code_chunks::delete_for_file(db.writer(), &p, "a.rs").await?, 2);
     Ok(())
 }

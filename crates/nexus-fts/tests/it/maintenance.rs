@@ -3,15 +3,15 @@
 
 use crate::common;
 
-use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
+use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
 use nexus_db::SourceKind;
 use nexus_fts::{FtsError, FtsQuery, search};
 
 #[tokio::test]
 async fn integrity_check_detects_drift_and_rebuild_repairs_it() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let real = episode(&db, &p.id, "a real memory", None).await?;
+    let real = episode(&db, &p, "a real memory", None).await?;
     nexus_fts::integrity_check(db.writer(), SourceKind::Episode).await?;
 
     // A write that bypasses the triggers: a document the table does not have.
@@ -33,14 +33,14 @@ async fn integrity_check_detects_drift_and_rebuild_repairs_it() -> TestResult {
 
 #[tokio::test]
 async fn every_index_rebuilds_optimizes_and_reports_stats() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     for i in 0..20 {
         let text = format!("lantern note {i}");
-        episode(&db, &p.id, &text, Some("lanterns")).await?;
-        task(&db, &p.id, &text, None).await?;
-        requirement(&db, &p.id, &text, &["lantern story"]).await?;
-        chunk(&db, &p.id, &format!("src/lantern{i}.rs"), "fn lightLantern() {}", &["lightLantern"]).await?;
+        episode(&db, &p, &text, Some("lanterns")).await?;
+        task(&db, &p, &text, None).await?;
+        requirement(&db, &p, &text, &["lantern story"]).await?;
+        chunk(&db, &p, &format!("src/lantern{i}.rs"), "fn lightLantern() {}", &["lightLantern"]).await?;
     }
     let before = search(db.reader(), &FtsQuery::new("lantern").limit(100)).await?;
     assert_eq!(before.len(), 80);

@@ -73,10 +73,10 @@ fn fragment_soup(max: usize) -> impl Strategy<Value = String> {
 async fn seeded_db() -> TestResult<Db> {
     let db = Db::in_memory().await?;
     let p = project(&db, "props").await?;
-    episode(&db, &p.id, "parse the query: c++ AND (NEAR) col:x ^start", Some("résumé 中文 🎉")).await?;
-    task(&db, &p.id, "HTTPServer OR parse_query", Some("\"quoted\" -excluded *")).await?;
-    requirement(&db, &p.id, "NOT a requirement", &["As a user, I type c++"]).await?;
-    chunk(&db, &p.id, "src/query.rs", "fn parseQuery(text: &str) {}", &["parseQuery"]).await?;
+    episode(&db, &p, "parse the query: c++ AND (NEAR) col:x ^start", Some("résumé 中文 🎉")).await?;
+    task(&db, &p, "HTTPServer OR parse_query", Some("\"quoted\" -excluded *")).await?;
+    requirement(&db, &p, "NOT a requirement", &["As a user, I type c++"]).await?;
+    chunk(&db, &p, "src/query.rs", "fn parseQuery(text: &str) {}", &["parseQuery"]).await?;
     Ok(db)
 }
 

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
+use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
 use nexus_db::{Db, SourceKind};
 use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode, SnippetStyle, search};
 
@@ -72,10 +72,10 @@ async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
 
 #[tokio::test]
 async fn code_is_found_the_way_programmers_type_it() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let code = code_base(&db, &p.id).await?;
-    let code_query = |text: &str| FtsQuery::new(text).project(&p.id).kinds([SourceKind::CodeChunk]);
+    let code = code_base(&db, &p).await?;
+    let code_query = |text: &str| FtsQuery::new(text).project(&p).kinds([SourceKind::CodeChunk]);
 
     // camelCase parts find the whole name, and rank it first.
     assert_eq!(ids(&db, code_query("search builder")).await?[0], code.builder);
@@ -99,10 +99,10 @@ async fn code_is_found_the_way_programmers_type_it() -> TestResult {
 
 #[tokio::test]
 async fn prose_is_folded_stemmed_and_stripped_of_diacritics() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let e = episode(&db, &p.id, "Le Résumé of the CAFÉ deployments: the caching layer failed.", None).await?;
-    episode(&db, &p.id, "Unrelated text about gardens.", None).await?;
+    let e = episode(&db, &p, "Le Résumé of the CAFÉ deployments: the caching layer failed.", None).await?;
+    episode(&db, &p, "Unrelated text about gardens.", None).await?;
     for text in
         ["resume", "RÉSUMÉ", "café", "cafe", "deployment", "cache", "cached", "caching", "fail", "failing"]
     {
@@ -113,11 +113,11 @@ async fn prose_is_folded_stemmed_and_stripped_of_diacritics() -> TestResult {
 
 #[tokio::test]
 async fn the_query_language_reaches_the_index() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let a = episode(&db, &p.id, "redis cache for sessions", None).await?;
-    let b = episode(&db, &p.id, "memcached cache for pages", None).await?;
-    let c = episode(&db, &p.id, "sessions stored in redis; later a cache", None).await?;
+    let a = episode(&db, &p, "redis cache for sessions", None).await?;
+    let b = episode(&db, &p, "memcached cache for pages", None).await?;
+    let c = episode(&db, &p, "sessions stored in redis; later a cache", None).await?;
     let query = |text: &str| FtsQuery::new(text).mode(MatchMode::All);
     let mut both = ids(&db, query("redis cache")).await?;
     both.sort();
@@ -137,10 +137,10 @@ async fn the_query_language_reaches_the_index() -> TestResult {
 
 #[tokio::test]
 async fn field_weights_rank_names_above_descriptions_and_can_be_changed() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let in_name = task(&db, &p.id, "migrate billing", Some("move the invoices table")).await?;
-    let in_description = task(&db, &p.id, "database work", Some("migrate billing tables")).await?;
+    let in_name = task(&db, &p, "migrate billing", Some("move the invoices table")).await?;
+    let in_description = task(&db, &p, "database work", Some("migrate billing tables")).await?;
     let hits = search(db.reader(), &FtsQuery::new("billing").kinds([SourceKind::Task])).await?;
     assert_eq!(hits.iter().map(|h| &h.id).collect::<Vec<_>>(), [&in_name.id, &in_description.id]);
     assert!(hits[0].score > hits[1].score && hits[1].score > 0.0, "higher is better: {hits:?}");
@@ -160,18 +160,18 @@ async fn field_weights_rank_names_above_descriptions_and_can_be_changed() -> Tes
 
 #[tokio::test]
 async fn project_and_kind_filters_apply_inside_the_query_and_pages_are_stable() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let (p, other) = (project(&db, "p").await?, project(&db, "other").await?);
     for owner in [&p, &other] {
         for i in 0..5 {
             let words = "ledger ".repeat(i + 1);
-            episode(&db, &owner.id, &format!("{words} episode"), None).await?;
-            task(&db, &owner.id, &format!("{words} task"), None).await?;
-            requirement(&db, &owner.id, &format!("{words} requirement"), &[]).await?;
-            chunk(&db, &owner.id, &format!("src/l{i}.rs"), &format!("// {words}"), &[]).await?;
+            episode(&db, owner, &format!("{words} episode"), None).await?;
+            task(&db, owner, &format!("{words} task"), None).await?;
+            requirement(&db, owner, &format!("{words} requirement"), &[]).await?;
+            chunk(&db, owner, &format!("src/l{i}.rs"), &format!("// {words}"), &[]).await?;
         }
     }
-    let all: Vec<FtsHit> = search(db.reader(), &FtsQuery::new("ledger").project(&p.id).limit(100)).await?;
+    let all: Vec<FtsHit> = search(db.reader(), &FtsQuery::new("ledger").project(&p).limit(100)).await?;
     assert_eq!(all.len(), 20);
     for hit in &all {
         let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -182,19 +182,19 @@ async fn project_and_kind_filters_apply_inside_the_query_and_pages_are_stable() 
         .bind(hit.rowid)
         .fetch_one(db.reader())
         .await?;
-        assert_eq!(owner, p.id, "the rowid and id name the same row of the project");
+        assert_eq!(owner, p, "the rowid and id name the same row of the project");
     }
     assert!(all.windows(2).all(|w| w[0].score >= w[1].score), "best first");
 
     let kinds = [SourceKind::Task, SourceKind::Requirement];
-    let some = search(db.reader(), &FtsQuery::new("ledger").project(&p.id).kinds(kinds).limit(100)).await?;
+    let some = search(db.reader(), &FtsQuery::new("ledger").project(&p).kinds(kinds).limit(100)).await?;
     assert_eq!(some.len(), 10);
     assert!(some.iter().all(|h| kinds.contains(&h.kind)));
 
     // Pages of 3 put together are the full list, in order.
     let mut paged = Vec::new();
     for page in 0..7 {
-        let query = FtsQuery::new("ledger").project(&p.id).limit(3).offset(page * 3);
+        let query = FtsQuery::new("ledger").project(&p).limit(3).offset(page * 3);
         paged.extend(search(db.reader(), &query).await?.into_iter().map(|h| (h.kind, h.id)));
     }
     assert_eq!(paged, all.iter().map(|h| (h.kind, h.id.clone())).collect::<Vec<_>>());
@@ -203,11 +203,10 @@ async fn project_and_kind_filters_apply_inside_the_query_and_pages_are_stable() 
 
 #[tokio::test]
 async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    episode(&db, &p.id, "We chose Postgres. Later the team moved the queue to Redis streams.", None).await?;
-    chunk(&db, &p.id, "src/builder.rs", "let b = HybridSearchBuilder::new();", &["HybridSearchBuilder"])
-        .await?;
+    episode(&db, &p, "We chose Postgres. Later the team moved the queue to Redis streams.", None).await?;
+    chunk(&db, &p, "src/builder.rs", "let b = HybridSearchBuilder::new();", &["HybridSearchBuilder"]).await?;
 
     let hits = search(db.reader(), &FtsQuery::new("redis")).await?;
     assert_eq!(
@@ -236,7 +235,7 @@ fn assert_bounded(snippet: Option<&str>, marked: &str) {
 
 #[tokio::test]
 async fn large_rows_get_short_snippets_around_a_match() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     // A one-line 1 MiB file (the walker's limit) where `return` is everywhere.
     let mut code = String::new();
@@ -249,12 +248,11 @@ async fn large_rows_get_short_snippets_around_a_match() -> TestResult {
         code.push_str(&statement);
         i += 1;
     }
-    let big = chunk(&db, &p.id, "src/generated.rs", &code, &["compute"]).await?;
+    let big = chunk(&db, &p, "src/generated.rs", &code, &["compute"]).await?;
     // A 1 MiB episode whose only match for `needle` is near the end, and whose summary matches
     // `summary`.
     let content = "words, more words and other words. ".repeat(29_900) + "The needle is here. And then some.";
-    let mut new =
-        nexus_db::episodes::NewEpisode::new(&p.id, nexus_db::episodes::EpisodeType::Decision, content);
+    let mut new = nexus_db::episodes::NewEpisode::new(&p, nexus_db::episodes::EpisodeType::Decision, content);
     new.summary = Some("A short summary of a long note.".into());
     let long = nexus_db::episodes::create(db.writer(), new).await?;
 
@@ -292,13 +290,13 @@ async fn large_rows_get_short_snippets_around_a_match() -> TestResult {
 
 #[tokio::test]
 async fn snippets_cut_multibyte_text_on_char_boundaries() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     // Long runs without whitespace (pieces are cut inside them) of 2-, 3- and 4-byte chars.
     let content =
         format!("{} Résumé naïve {} café {}", "é".repeat(3001), "日本語".repeat(2001), "🦀".repeat(1501));
-    let big = episode(&db, &p.id, &content, None).await?;
-    let small = episode(&db, &p.id, "Ünïcödé: le Résumé du café, 日本語 テキスト.", None).await?;
+    let big = episode(&db, &p, &content, None).await?;
+    let small = episode(&db, &p, "Ünïcödé: le Résumé du café, 日本語 テキスト.", None).await?;
     for (text, marked) in
         [("resume", "<mark>Résumé</mark>"), ("cafe", "<mark>café</mark>"), ("naive", "<mark>naïve</mark>")]
     {
@@ -320,7 +318,7 @@ async fn snippets_cut_multibyte_text_on_char_boundaries() -> TestResult {
 
 #[tokio::test]
 async fn text_with_nothing_to_search_is_an_empty_query_error() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     for text in ["", "  \t", "***", "-excluded -only", "🎉"] {
         assert!(
             matches!(search(db.reader(), &FtsQuery::new(text)).await, Err(FtsError::EmptyQuery)),
@@ -332,13 +330,13 @@ async fn text_with_nothing_to_search_is_an_empty_query_error() -> TestResult {
 
 #[tokio::test]
 async fn searches_on_the_reader_pool_run_while_the_writer_writes() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     for i in 0..50 {
-        episode(&db, &p.id, &format!("seed note {i} about lanterns"), None).await?;
+        episode(&db, &p, &format!("seed note {i} about lanterns"), None).await?;
     }
     let writer = {
-        let (db, project) = (db.clone(), p.id.clone());
+        let (db, project) = (db.clone(), p.clone());
         tokio::spawn(async move {
             for i in 0..100 {
                 episode(&db, &project, &format!("new note {i} about lanterns"), None).await?;
@@ -348,7 +346,7 @@ async fn searches_on_the_reader_pool_run_while_the_writer_writes() -> TestResult
     };
     let readers: Vec<_> = (0..8)
         .map(|_| {
-            let (db, project) = (db.clone(), p.id.clone());
+            let (db, project) = (db.clone(), p.clone());
             tokio::spawn(async move {
                 let mut last = 0;
                 for _ in 0..25 {

@@ -7,7 +7,7 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{TestResult, chunk, episode, project, requirement, task, temp_db};
+use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
 use nexus_db::{Db, SourceKind, episodes, projects, requirements, tasks};
 use nexus_fts::{FtsQuery, search};
 
@@ -52,17 +52,17 @@ const MARKERS: &[&str] = &["zebrafinch", "quokka", "axolotl", "narwhal", "pangol
 
 #[tokio::test]
 async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
 
-    let e1 = episode(&db, &p.id, "the zebrafinch sings", Some("quokka summary")).await?;
-    let e2 = episode(&db, &p.id, "an axolotl regrows", None).await?;
-    let t1 = task(&db, &p.id, "feed the narwhal", Some("with zebrafinch seed")).await?;
-    let t2 = task(&db, &p.id, "walk the pangolin", None).await?;
-    let r1 = requirement(&db, &p.id, "The okapi must be shown", &["As a keeper I see the quokka"]).await?;
-    let r2 = requirement(&db, &p.id, "Axolotl tanks", &[]).await?;
-    let c1 = chunk(&db, &p.id, "src/narwhal.rs", "fn swim() { zebrafinch() }", &["swim"]).await?;
-    let c2 = chunk(&db, &p.id, "src/okapi.rs", "fn graze() {}", &["PangolinWalker"]).await?;
+    let e1 = episode(&db, &p, "the zebrafinch sings", Some("quokka summary")).await?;
+    let e2 = episode(&db, &p, "an axolotl regrows", None).await?;
+    let t1 = task(&db, &p, "feed the narwhal", Some("with zebrafinch seed")).await?;
+    let t2 = task(&db, &p, "walk the pangolin", None).await?;
+    let r1 = requirement(&db, &p, "The okapi must be shown", &["As a keeper I see the quokka"]).await?;
+    let r2 = requirement(&db, &p, "Axolotl tanks", &[]).await?;
+    let c1 = chunk(&db, &p, "src/narwhal.rs", "fn swim() { zebrafinch() }", &["swim"]).await?;
+    let c2 = chunk(&db, &p, "src/okapi.rs", "fn graze() {}", &["PangolinWalker"]).await?;
     assert_in_sync(&db, MARKERS).await?;
 
     // Updates of indexed columns move the markers.
@@ -107,15 +107,15 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
 
 #[tokio::test]
 async fn deleting_a_project_removes_its_rows_from_every_index() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let (doomed, kept) = (project(&db, "doomed").await?, project(&db, "kept").await?);
     for p in [&doomed, &kept] {
-        episode(&db, &p.id, "zebrafinch notes", Some("okapi")).await?;
-        task(&db, &p.id, "zebrafinch task", Some("okapi")).await?;
-        requirement(&db, &p.id, "zebrafinch requirement", &["okapi story"]).await?;
-        chunk(&db, &p.id, "src/zebrafinch.rs", "fn okapi() {}", &["ZebraFinch"]).await?;
+        episode(&db, p, "zebrafinch notes", Some("okapi")).await?;
+        task(&db, p, "zebrafinch task", Some("okapi")).await?;
+        requirement(&db, p, "zebrafinch requirement", &["okapi story"]).await?;
+        chunk(&db, p, "src/zebrafinch.rs", "fn okapi() {}", &["ZebraFinch"]).await?;
     }
-    projects::delete(db.writer(), &doomed.id).await?; // ON DELETE CASCADE to all four tables
+    projects::delete(db.writer(), &doomed).await?; // ON DELETE CASCADE to all four tables
 
     assert_in_sync(&db, &["zebrafinch", "okapi"]).await?;
     for kind in SourceKind::ALL {
@@ -130,16 +130,16 @@ async fn deleting_a_project_removes_its_rows_from_every_index() -> TestResult {
         .bind(&hits[0].id)
         .fetch_one(db.reader())
         .await?;
-        assert_eq!(owner, kept.id);
+        assert_eq!(owner, kept);
     }
     Ok(())
 }
 
 #[tokio::test]
 async fn insert_or_replace_removes_the_replaced_rows_text() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
-    let e = episode(&db, &p.id, "zebrafinch", None).await?;
+    let e = episode(&db, &p, "zebrafinch", None).await?;
     // REPLACE deletes the old row; Nexus connections set recursive_triggers so the delete
     // trigger fires for it.
     sqlx::query(
@@ -147,7 +147,7 @@ async fn insert_or_replace_removes_the_replaced_rows_text() -> TestResult {
          VALUES (?, ?, 'decision', 'quokka', 0)",
     )
     .bind(&e.id)
-    .bind(&p.id)
+    .bind(&p)
     .execute(db.writer())
     .await?;
     assert_in_sync(&db, &["zebrafinch", "quokka"]).await?;
@@ -157,12 +157,12 @@ async fn insert_or_replace_removes_the_replaced_rows_text() -> TestResult {
 
 #[tokio::test]
 async fn vacuum_keeps_rowids_and_the_indexes_valid() -> TestResult {
-    let (_dir, db) = temp_db().await?;
+    let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     let mut kept = BTreeSet::new();
     for i in 0..30 {
-        let e = episode(&db, &p.id, &format!("zebrafinch number{i}"), None).await?;
-        let c = chunk(&db, &p.id, &format!("src/f{i}.rs"), "fn zebrafinch() {}", &[]).await?;
+        let e = episode(&db, &p, &format!("zebrafinch number{i}"), None).await?;
+        let c = chunk(&db, &p, &format!("src/f{i}.rs"), "fn zebrafinch() {}", &[]).await?;
         if i % 3 == 0 {
             episodes::delete(db.writer(), &e.id).await?; // gaps in the rowids
             nexus_db::code_chunks::delete(db.writer(), &c.id).await?;

@@ -7,12 +7,14 @@ use nexus_db::{
 };
 use nexus_embed::{Embedder, LocalEmbedder};
 use nexus_search::{Fusion, Mode, SearchError, Source, search};
+use nexus_testkit::{self as testkit, TempDb};
 use nexus_vector::{Collection, CollectionSpec, Item, Metric};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    /// Holds the database file; `db` is a handle on it.
+    _tmp: TempDb,
     db: Db,
     embedder: LocalEmbedder,
     memory: Collection,
@@ -46,14 +48,14 @@ async fn add_episode(
 }
 
 async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let db = Db::open_with(DbOptions::file(dir.path().join("search.db")).readers(4)).await?;
+    let tmp = TempDb::with_options(|o| o.readers(4)).await?;
+    let db = tmp.db().clone();
     let embedder = LocalEmbedder::default();
     let spec = CollectionSpec::new("memory", embedder.model(), embedder.dimensions(), Metric::Cosine);
     let memory = Collection::open_or_create(&db, &spec).await?;
-    let project = projects::create(db.writer(), NewProject::new("shop", "/shop")).await?.id;
-    let other_project = projects::create(db.writer(), NewProject::new("blog", "/blog")).await?.id;
-    let f = Fixture { _dir: dir, db, embedder, memory, project, other_project };
+    let project = testkit::project(&db, "shop").await?;
+    let other_project = testkit::project(&db, "blog").await?;
+    let f = Fixture { _tmp: tmp, db, embedder, memory, project, other_project };
     for (i, note) in NOTES.iter().enumerate() {
         let kind = if i % 2 == 0 { EpisodeType::Decision } else { EpisodeType::Research };
         add_episode(&f, &f.project.clone(), note, kind).await?;

@@ -33,14 +33,14 @@ async fn int8_and_bit_reach_recall_095_on_scifact() -> TestResult {
     let docs = read_vectors(&dir.join("doc-embeddings.f32"))?;
     let queries = read_vectors(&dir.join("query-embeddings.f32"))?;
     let f = fixture().await?;
-    let p = project(&f.db, "scifact").await?;
+    let p = project(f.db(), "scifact").await?;
     let int8 =
         CollectionSpec::new("minilm_int8", "all-MiniLM-L6-v2", 384, Metric::Cosine).element(Element::Int8);
     let bit = CollectionSpec { name: "minilm_bit".into(), element: Element::Bit, ..int8.clone() };
     let collections =
-        [Collection::open_or_create(&f.db, &int8).await?, Collection::open_or_create(&f.db, &bit).await?];
+        [Collection::open_or_create(f.db(), &int8).await?, Collection::open_or_create(f.db(), &bit).await?];
 
-    let mut tx = f.db.begin().await?;
+    let mut tx = f.db().begin().await?;
     let mut ids = Vec::with_capacity(docs.len());
     for doc in &docs {
         let episode = episodes::NewEpisode::new(&p, episodes::EpisodeType::Research, "a SciFact abstract");
@@ -56,7 +56,7 @@ async fn int8_and_bit_reach_recall_095_on_scifact() -> TestResult {
         let mut found = 0;
         for query in queries.iter().take(QUERIES) {
             let exact = brute_force(&docs, query, 10, cosine_distance);
-            let hits = c.knn(f.db.reader(), &KnnQuery::new(query, 10).project(&p)).await?;
+            let hits = c.knn(f.db().reader(), &KnnQuery::new(query, 10).project(&p)).await?;
             found += exact.iter().filter(|(i, _)| hits.iter().any(|h| h.id == ids[*i])).count();
         }
         let recall = found as f64 / (10 * QUERIES) as f64;

@@ -29,27 +29,27 @@ async fn ids(c: &Collection, db: &Db, query: &[f32]) -> TestResult<Vec<String>> 
 #[tokio::test]
 async fn a_row_and_its_vector_commit_or_roll_back_together() -> TestResult {
     let f = fixture().await?;
-    let c = collection(&f.db, "memory", Element::Float32).await?;
-    let p = project(&f.db, "p").await?;
+    let c = collection(f.db(), "memory", Element::Float32).await?;
+    let p = project(f.db(), "p").await?;
 
-    let mut tx = f.db.begin().await?;
+    let mut tx = f.db().begin().await?;
     let kept = source_row(&mut tx, SourceKind::Episode, &p).await?;
     c.upsert(&mut tx, Item::new(SourceKind::Episode, &kept, &axis(0))).await?;
     // The transaction sees its own vector.
     assert_eq!(c.knn(&mut *tx, &KnnQuery::new(&axis(0), 5)).await?.len(), 1);
     tx.commit().await?;
 
-    let mut tx = f.db.begin().await?;
+    let mut tx = f.db().begin().await?;
     let dropped = source_row(&mut tx, SourceKind::Episode, &p).await?;
     c.upsert(&mut tx, Item::new(SourceKind::Episode, &dropped, &axis(1))).await?;
     tx.rollback().await?;
 
-    assert_eq!(ids(&c, &f.db, &axis(1)).await?, [kept]);
-    assert!(episodes::get(f.db.reader(), &dropped).await.is_err());
-    assert_eq!(c.stats(f.db.reader()).await?.total, 1);
+    assert_eq!(ids(&c, f.db(), &axis(1)).await?, [kept]);
+    assert!(episodes::get(f.db().reader(), &dropped).await.is_err());
+    assert_eq!(c.stats(f.db().reader()).await?.total, 1);
 
     // A failing upsert inside a transaction leaves the transaction usable and unchanged.
-    let mut tx = f.db.begin().await?;
+    let mut tx = f.db().begin().await?;
     let row = source_row(&mut tx, SourceKind::Episode, &p).await?;
     let err = c.upsert(&mut tx, Item::new(SourceKind::Episode, &row, &[1.0; 3])).await;
     assert!(matches!(err, Err(VectorError::InvalidVector { .. })));
@@ -57,7 +57,7 @@ async fn a_row_and_its_vector_commit_or_roll_back_together() -> TestResult {
     assert!(matches!(err, Err(VectorError::SourceNotFound { .. })));
     c.upsert(&mut tx, Item::new(SourceKind::Episode, &row, &axis(2))).await?;
     tx.commit().await?;
-    assert_eq!(c.stats(f.db.reader()).await?.total, 2);
+    assert_eq!(c.stats(f.db().reader()).await?.total, 2);
     Ok(())
 }
 
@@ -65,33 +65,33 @@ async fn a_row_and_its_vector_commit_or_roll_back_together() -> TestResult {
 async fn upsert_replaces_the_vector_label_and_project() -> TestResult {
     let f = fixture().await?;
     for element in [Element::Float32, Element::Int8, Element::Bit] {
-        let c = collection(&f.db, &format!("c_{}", element.as_str()), element).await?;
-        let p = project(&f.db, &format!("p_{}", element.as_str())).await?;
-        let id = source_row(&mut *f.db.writer().acquire().await?, SourceKind::Task, &p).await?;
-        let mut conn = f.db.writer().acquire().await?;
+        let c = collection(f.db(), &format!("c_{}", element.as_str()), element).await?;
+        let p = project(f.db(), &format!("p_{}", element.as_str())).await?;
+        let id = source_row(&mut *f.db().writer().acquire().await?, SourceKind::Task, &p).await?;
+        let mut conn = f.db().writer().acquire().await?;
         c.upsert(&mut conn, Item::new(SourceKind::Task, &id, &axis(0)).label("old")).await?;
         c.upsert(&mut conn, Item::new(SourceKind::Task, &id, &axis(3)).label("new")).await?;
         drop(conn);
 
-        let hits = c.knn(f.db.reader(), &KnnQuery::new(&axis(3), 5)).await?;
+        let hits = c.knn(f.db().reader(), &KnnQuery::new(&axis(3), 5)).await?;
         assert_eq!(hits.len(), 1, "{element:?}: one vector per row");
         assert_eq!(hits[0].id, id);
         assert!(hits[0].distance.abs() < 1e-6, "{element:?}: the new vector is stored");
-        assert_eq!(c.knn(f.db.reader(), &KnnQuery::new(&axis(3), 5).labels(&["new"])).await?.len(), 1);
-        assert!(c.knn(f.db.reader(), &KnnQuery::new(&axis(3), 5).labels(&["old"])).await?.is_empty());
-        assert_eq!(c.stats(f.db.reader()).await?.total, 1);
+        assert_eq!(c.knn(f.db().reader(), &KnnQuery::new(&axis(3), 5).labels(&["new"])).await?.len(), 1);
+        assert!(c.knn(f.db().reader(), &KnnQuery::new(&axis(3), 5).labels(&["old"])).await?.is_empty());
+        assert_eq!(c.stats(f.db().reader()).await?.total, 1);
 
         // The row moved to another project: upserting again moves its vector too.
-        let moved = project(&f.db, &format!("moved_{}", element.as_str())).await?;
+        let moved = project(f.db(), &format!("moved_{}", element.as_str())).await?;
         sqlx::query("UPDATE tasks SET project_id = ? WHERE id = ?")
             .bind(&moved)
             .bind(&id)
-            .execute(f.db.writer())
+            .execute(f.db().writer())
             .await?;
-        c.upsert(&mut *f.db.writer().acquire().await?, Item::new(SourceKind::Task, &id, &axis(3))).await?;
-        assert!(c.knn(f.db.reader(), &KnnQuery::new(&axis(3), 5).project(&p)).await?.is_empty());
-        assert_eq!(c.knn(f.db.reader(), &KnnQuery::new(&axis(3), 5).project(&moved)).await?.len(), 1);
-        assert_eq!(c.stats(f.db.reader()).await?.total, 1);
+        c.upsert(&mut *f.db().writer().acquire().await?, Item::new(SourceKind::Task, &id, &axis(3))).await?;
+        assert!(c.knn(f.db().reader(), &KnnQuery::new(&axis(3), 5).project(&p)).await?.is_empty());
+        assert_eq!(c.knn(f.db().reader(), &KnnQuery::new(&axis(3), 5).project(&moved)).await?.len(), 1);
+        assert_eq!(c.stats(f.db().reader()).await?.total, 1);
     }
     Ok(())
 }
@@ -99,9 +99,9 @@ async fn upsert_replaces_the_vector_label_and_project() -> TestResult {
 #[tokio::test]
 async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> TestResult {
     let f = fixture().await?;
-    let c = collection(&f.db, "memory", Element::Float32).await?;
-    let p = project(&f.db, "p").await?;
-    let id = source_row(&mut *f.db.writer().acquire().await?, SourceKind::Episode, &p).await?;
+    let c = collection(f.db(), "memory", Element::Float32).await?;
+    let p = project(f.db(), "p").await?;
+    let id = source_row(&mut *f.db().writer().acquire().await?, SourceKind::Episode, &p).await?;
     let mut nan = axis(0);
     nan[5] = f32::NAN;
     let mut inf = axis(0);
@@ -114,7 +114,7 @@ async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> T
         (inf, |p| matches!(p, VectorProblem::NotFinite { index: 2, .. })),
         (vec![0.0; 8], |p| matches!(p, VectorProblem::Zero)),
     ];
-    let mut conn = f.db.writer().acquire().await?;
+    let mut conn = f.db().writer().acquire().await?;
     for (vector, expected) in &cases {
         match c.upsert(&mut conn, Item::new(SourceKind::Episode, &id, vector)).await {
             Err(VectorError::InvalidVector { collection, subject, problem }) => {
@@ -124,7 +124,7 @@ async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> T
             }
             other => panic!("expected InvalidVector, got {other:?}"),
         }
-        match c.knn(f.db.reader(), &KnnQuery::new(vector, 3)).await {
+        match c.knn(f.db().reader(), &KnnQuery::new(vector, 3)).await {
             Err(VectorError::InvalidVector { problem, .. }) => assert!(expected(&problem), "{problem:?}"),
             other => panic!("expected InvalidVector for the query, got {other:?}"),
         }
@@ -136,14 +136,14 @@ async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> T
         other => panic!("expected SourceNotFound, got {other:?}"),
     }
     drop(conn);
-    assert_eq!(c.stats(f.db.reader()).await?.total, 0);
-    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM vector_keys").fetch_one(f.db.reader()).await?;
+    assert_eq!(c.stats(f.db().reader()).await?.total, 0);
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM vector_keys").fetch_one(f.db().reader()).await?;
     assert_eq!(keys, 0, "no key is left behind by a rejected write");
 
     // An L2 collection accepts a zero vector: it is a point like any other.
-    let l2 = Collection::open_or_create(&f.db, &CollectionSpec::new("l2", "m", 8, Metric::L2)).await?;
-    l2.upsert(&mut *f.db.writer().acquire().await?, Item::new(SourceKind::Episode, &id, &[0.0; 8])).await?;
-    let hit = l2.knn(f.db.reader(), &KnnQuery::new(&axis(0), 1)).await?;
+    let l2 = Collection::open_or_create(f.db(), &CollectionSpec::new("l2", "m", 8, Metric::L2)).await?;
+    l2.upsert(&mut *f.db().writer().acquire().await?, Item::new(SourceKind::Episode, &id, &[0.0; 8])).await?;
+    let hit = l2.knn(f.db().reader(), &KnnQuery::new(&axis(0), 1)).await?;
     assert!((hit[0].distance - 1.0).abs() < 1e-6);
     Ok(())
 }
@@ -151,33 +151,33 @@ async fn bad_vectors_and_missing_rows_are_rejected_and_nothing_is_written() -> T
 #[tokio::test]
 async fn delete_removes_one_vector_and_keeps_the_row() -> TestResult {
     let f = fixture().await?;
-    let c = collection(&f.db, "memory", Element::Int8).await?;
-    let p = project(&f.db, "p").await?;
-    let mut conn = f.db.writer().acquire().await?;
+    let c = collection(f.db(), "memory", Element::Int8).await?;
+    let p = project(f.db(), "p").await?;
+    let mut conn = f.db().writer().acquire().await?;
     let a = source_row(&mut conn, SourceKind::Episode, &p).await?;
     let b = source_row(&mut conn, SourceKind::Episode, &p).await?;
     c.upsert(&mut conn, Item::new(SourceKind::Episode, &a, &axis(0))).await?;
     c.upsert(&mut conn, Item::new(SourceKind::Episode, &b, &axis(1))).await?;
     drop(conn);
 
-    assert!(c.delete(f.db.writer(), SourceKind::Episode, &a).await?);
-    assert!(!c.delete(f.db.writer(), SourceKind::Episode, &a).await?, "already gone");
-    assert!(!c.delete(f.db.writer(), SourceKind::Task, &b).await?, "wrong kind");
-    assert_eq!(ids(&c, &f.db, &axis(0)).await?, [b]);
-    assert!(episodes::get(f.db.reader(), &a).await.is_ok());
+    assert!(c.delete(f.db().writer(), SourceKind::Episode, &a).await?);
+    assert!(!c.delete(f.db().writer(), SourceKind::Episode, &a).await?, "already gone");
+    assert!(!c.delete(f.db().writer(), SourceKind::Task, &b).await?, "wrong kind");
+    assert_eq!(ids(&c, f.db(), &axis(0)).await?, [b]);
+    assert!(episodes::get(f.db().reader(), &a).await.is_ok());
     Ok(())
 }
 
 #[tokio::test]
 async fn deleting_a_row_or_a_project_deletes_its_vectors_in_every_collection() -> TestResult {
     let f = fixture().await?;
-    let first = collection(&f.db, "first", Element::Float32).await?;
-    let second = collection(&f.db, "second", Element::Bit).await?;
-    let doomed = project(&f.db, "doomed").await?;
-    let kept = project(&f.db, "kept").await?;
+    let first = collection(f.db(), "first", Element::Float32).await?;
+    let second = collection(f.db(), "second", Element::Bit).await?;
+    let doomed = project(f.db(), "doomed").await?;
+    let kept = project(f.db(), "kept").await?;
 
     let mut rows = Vec::new();
-    let mut tx = f.db.begin().await?;
+    let mut tx = f.db().begin().await?;
     for (i, kind) in SourceKind::ALL.iter().enumerate() {
         for p in [&doomed, &kept] {
             let id = source_row(&mut tx, *kind, p).await?;
@@ -188,7 +188,7 @@ async fn deleting_a_row_or_a_project_deletes_its_vectors_in_every_collection() -
         }
     }
     tx.commit().await?;
-    assert_eq!(first.stats(f.db.reader()).await?.total, 8);
+    assert_eq!(first.stats(f.db().reader()).await?.total, 8);
 
     // One row: its vector goes from both collections.
     let episode = rows
@@ -196,19 +196,19 @@ async fn deleting_a_row_or_a_project_deletes_its_vectors_in_every_collection() -
         .find(|(k, _, p)| *k == SourceKind::Episode && *p == kept)
         .map(|(_, id, _)| id.clone())
         .ok_or("no episode in the kept project")?;
-    episodes::delete(f.db.writer(), &episode).await?;
+    episodes::delete(f.db().writer(), &episode).await?;
     for c in [&first, &second] {
-        assert!(!ids(c, &f.db, &axis(0)).await?.contains(&episode), "{}", c.name());
-        assert_eq!(c.stats(f.db.reader()).await?.total, 7);
+        assert!(!ids(c, f.db(), &axis(0)).await?.contains(&episode), "{}", c.name());
+        assert_eq!(c.stats(f.db().reader()).await?.total, 7);
     }
 
     // A project: ON DELETE CASCADE removes its rows of every kind, and with them their vectors.
-    projects::delete(f.db.writer(), &doomed).await?;
+    projects::delete(f.db().writer(), &doomed).await?;
     for c in [&first, &second] {
-        let stats = c.stats(f.db.reader()).await?;
+        let stats = c.stats(f.db().reader()).await?;
         assert_eq!((stats.total, stats.count_project(&doomed), stats.count_project(&kept)), (3, 0, 3));
     }
-    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM vector_keys").fetch_one(f.db.reader()).await?;
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM vector_keys").fetch_one(f.db().reader()).await?;
     assert_eq!(keys, 3);
     Ok(())
 }
@@ -216,9 +216,9 @@ async fn deleting_a_row_or_a_project_deletes_its_vectors_in_every_collection() -
 #[tokio::test]
 async fn stats_count_per_project_and_kind_and_measure_bytes() -> TestResult {
     let f = fixture().await?;
-    let c = collection(&f.db, "memory", Element::Float32).await?;
-    let (a, b) = (project(&f.db, "a").await?, project(&f.db, "b").await?);
-    let mut tx = f.db.begin().await?;
+    let c = collection(f.db(), "memory", Element::Float32).await?;
+    let (a, b) = (project(f.db(), "a").await?, project(f.db(), "b").await?);
+    let mut tx = f.db().begin().await?;
     for (p, kind, n) in
         [(&a, SourceKind::Episode, 3), (&a, SourceKind::CodeChunk, 2), (&b, SourceKind::Episode, 1)]
     {
@@ -229,7 +229,7 @@ async fn stats_count_per_project_and_kind_and_measure_bytes() -> TestResult {
     }
     tx.commit().await?;
 
-    let stats = c.stats(f.db.reader()).await?;
+    let stats = c.stats(f.db().reader()).await?;
     assert_eq!(
         (stats.collection.as_str(), stats.model.as_str(), stats.dimensions),
         ("memory", "test-model", 8)

@@ -1,19 +1,11 @@
-//! Helpers shared by the integration tests: a database file in a temp dir and row builders.
+//! Helpers shared by the integration tests: a database file in a temp dir (`nexus-testkit`)
+//! and row builders.
 
-use nexus_db::{Db, DbError, code_chunks, episodes, projects, requirements, tasks};
+use nexus_db::{Db, DbError, code_chunks, episodes, requirements, tasks};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
-/// A fresh, migrated database file (the temp dir lives as long as the returned guard).
-pub async fn temp_db() -> TestResult<(tempfile::TempDir, Db)> {
-    let dir = tempfile::tempdir()?;
-    let db = Db::open(dir.path().join("nexus.db")).await?;
-    Ok((dir, db))
-}
-
-pub async fn project(db: &Db, name: &str) -> Result<projects::Project, DbError> {
-    projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await
-}
+pub use nexus_testkit::{TempDb, project};
 
 pub async fn episode(
     db: &Db,

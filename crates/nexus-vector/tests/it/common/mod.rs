@@ -1,30 +1,20 @@
-//! Shared test fixtures: a database file in a temp dir, source rows, seeded random vectors and
-//! a brute-force KNN to compare sqlite-vec's answers with.
+//! Shared test fixtures: a database file in a temp dir and seeded random vectors (from
+//! `nexus-testkit`), source rows, clustered vectors and a brute-force KNN to compare sqlite-vec's answers with.
 
 use nexus_db::{
-    Db, SourceKind, code_chunks, episodes,
+    SourceKind, code_chunks, episodes,
     episodes::{EpisodeType, NewEpisode},
-    projects, requirements, tasks,
+    requirements, tasks,
 };
 use sqlx::SqliteConnection;
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// A migrated database file in a temp dir (kept alive with the `Db`).
-pub struct Fixture {
-    /// Deleted when the fixture is dropped; never read.
-    _dir: tempfile::TempDir,
-    pub db: Db,
-}
+pub use nexus_testkit::{Rng, TempDb, project};
 
-pub async fn fixture() -> TestResult<Fixture> {
-    let dir = tempfile::tempdir()?;
-    let db = Db::open(dir.path().join("nexus.db")).await?;
-    Ok(Fixture { _dir: dir, db })
-}
-
-pub async fn project(db: &Db, name: &str) -> TestResult<String> {
-    Ok(projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await?.id)
+/// A migrated database file in a temp dir.
+pub async fn fixture() -> TestResult<TempDb> {
+    Ok(TempDb::new().await?)
 }
 
 /// Creates a source row of `kind` in `project` and returns its id.
@@ -59,38 +49,6 @@ pub async fn source_row(conn: &mut SqliteConnection, kind: SourceKind, project: 
         }
         SourceKind::Task => tasks::create(conn, tasks::NewTask::new(project, "a task")).await?.id,
     })
-}
-
-/// A seeded xorshift generator: the same vectors on every run and machine.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn gaussian(&mut self) -> f32 {
-        let u = self.unit().max(1e-12);
-        let v = self.unit();
-        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
-    }
-
-    pub fn vector(&mut self, dims: usize) -> Vec<f32> {
-        (0..dims).map(|_| self.gaussian()).collect()
-    }
 }
 
 /// `n` vectors around `clusters` random centres: structured like real embeddings, unlike
