@@ -414,6 +414,29 @@ async fn round(
         }
     }
 
+    // Full-text maintenance: a rebuild or merge either completes or leaves the index as it was
+    // (checked by FTS5's own integrity check, which compares the index with its table).
+    for kind in [nexus_db::SourceKind::Episode, nexus_db::SourceKind::CodeChunk] {
+        for what in ["nexus_fts::rebuild", "nexus_fts::optimize"] {
+            let result = if what == "nexus_fts::rebuild" {
+                nexus_fts::rebuild(w, kind).await
+            } else {
+                nexus_fts::optimize(w, kind).await
+            };
+            match result {
+                Ok(()) => t.ok += 1,
+                Err(nexus_fts::FtsError::Db(e)) => t.failed(what, &e),
+                Err(other) => panic!("{what}: expected a disk-full error, got {other:?}"),
+            }
+            if let Err(e) = nexus_fts::integrity_check(w, kind).await.or_else(|e| match e {
+                nexus_fts::FtsError::Db(ref d) if d.is_full() => Ok(()), // the check itself needs a write slot
+                other => Err(other),
+            }) {
+                panic!("{what} left the {kind:?} index inconsistent: {e}");
+            }
+        }
+    }
+
     // The store: memory (episode + FTS + vector + embedding cache) and the code index.
     let before = episodes::count(r, project).await?;
     let content = format!("memory {i}: {}", "remember this fact ".repeat(300));
