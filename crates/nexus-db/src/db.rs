@@ -14,7 +14,7 @@ use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tracing::{Instrument, debug, info_span, warn};
 
 use crate::counts::{self, TableCounts};
-use crate::error::{DbError, Result};
+use crate::error::{DbError, Result, sqlite_code};
 use crate::health::{self, Health};
 use crate::options::{DbOptions, Location};
 use crate::{extension, migrate};
@@ -92,27 +92,18 @@ async fn open_read_only_writer(
 async fn enable_wal(writer: &SqlitePool, patience: std::time::Duration) -> Result<()> {
     let started = std::time::Instant::now();
     loop {
-        match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL").fetch_one(writer).await {
+        let error = match sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL").fetch_one(writer).await
+        {
             Ok(mode) => {
                 debug!(%mode, "journal mode");
                 return Ok(());
             }
-            Err(e)
-                if sqlite_code(&e).is_some_and(|c| matches!(c & 0xff, 5 | 6))
-                    && started.elapsed() < patience =>
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(5 + fastrand::u64(..45))).await;
-            }
-            Err(e) => return Err(DbError::from_sqlx("journal_mode", e)),
+            Err(e) => DbError::from_sqlx("journal_mode", e),
+        };
+        if !error.is_busy() || started.elapsed() >= patience {
+            return Err(error);
         }
-    }
-}
-
-/// SQLite's (extended) result code of a database error.
-fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
-    match error {
-        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse().ok()),
-        _ => None,
+        tokio::time::sleep(std::time::Duration::from_millis(5 + fastrand::u64(..45))).await;
     }
 }
 

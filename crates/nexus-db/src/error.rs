@@ -152,9 +152,7 @@ impl DbError {
                     ErrorKind::NotNullViolation => Some(ConstraintKind::NotNull),
                     ErrorKind::CheckViolation => Some(ConstraintKind::Check),
                     // SQLITE_CONSTRAINT (19) with an extended code we do not classify further.
-                    _ if db.code().is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c & 0xff == 19)) => {
-                        Some(ConstraintKind::Other)
-                    }
+                    _ if sqlite_code(&source).is_some_and(|c| c & 0xff == 19) => Some(ConstraintKind::Other),
                     _ => None,
                 };
                 match kind {
@@ -188,15 +186,20 @@ impl DbError {
             Self::Sqlx { source, .. } | Self::Open { source, .. } | Self::Decode { source, .. } => source,
             _ => return None,
         };
-        match source {
-            sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i32>().ok()),
-            _ => None,
-        }
+        sqlite_code(source)
     }
 
     /// True when SQLite reported the database as busy or locked.
     pub fn is_busy(&self) -> bool {
         self.sqlite_code().is_some_and(|c| matches!(c & 0xff, 5 | 6))
+    }
+}
+
+/// SQLite's (extended) result code of a raw sqlx error, when it came from SQLite.
+pub(crate) fn sqlite_code(error: &sqlx::Error) -> Option<i32> {
+    match error {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse().ok()),
+        _ => None,
     }
 }
 

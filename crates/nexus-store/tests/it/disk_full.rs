@@ -121,6 +121,12 @@ macro_rules! delete {
 impl Tally {}
 
 /// One round: every nexus-db write function once, then the store's remember and index_dir.
+/// The `indexed_files` row of `path`, or `NotFound`.
+async fn indexed_file(db: &Db, project: &str, path: &str) -> Result<indexed_files::IndexedFile, DbError> {
+    let files = indexed_files::list(db.reader(), project).await?;
+    files.into_iter().find(|f| f.path == path).ok_or_else(|| DbError::not_found("indexed_files", path))
+}
+
 async fn round(
     store: &Store,
     project: &str,
@@ -248,14 +254,7 @@ async fn round(
         indexed_at: nexus_db::Timestamp::now(),
     };
     let result = indexed_files::upsert(w, &file).await.map(|()| file.clone());
-    let read_back = async {
-        let files = indexed_files::list(r, project).await?;
-        files
-            .into_iter()
-            .find(|f| f.path == file.path)
-            .ok_or_else(|| DbError::not_found("indexed_files", &file.path))
-    };
-    t.created("indexed_files::upsert", result, read_back).await?;
+    t.created("indexed_files::upsert", result, indexed_file(db, project, &file.path)).await?;
 
     // Every other change of every table.
     let (pid, fid, tid, aid) = (id("project"), id("feature"), id("task"), id("agent"));
@@ -359,14 +358,12 @@ async fn round(
         code_chunks::delete(w, &id("chunk"))
     );
     let manual = format!("manual/{i}.rs");
-    let listed = async || {
-        let files = indexed_files::list(r, project).await?;
-        files
-            .into_iter()
-            .find(|f| f.path == manual)
-            .ok_or_else(|| DbError::not_found("indexed_files", &manual))
-    };
-    delete!(t, "indexed_files::delete", listed(), indexed_files::delete(w, project, &manual));
+    delete!(
+        t,
+        "indexed_files::delete",
+        indexed_file(db, project, &manual),
+        indexed_files::delete(w, project, &manual)
+    );
     let before = episodes::count(r, project).await?;
     let result = episodes::delete_least_valuable(w, project, 1).await;
     let after = episodes::count(r, project).await?;
