@@ -12,9 +12,9 @@ use nexus_embed::{
     CacheOptions, CacheStats, CachedEmbedder, EmbedError, Embedder, EmbedderConfig, LocalEmbedder,
     OpenAiEmbedder,
 };
-use support::{TestResult, config, echo_server, embedder, received_inputs};
+use support::{TestResult, config, echo_server, embedder, fresh_server, received_inputs};
 use wiremock::matchers::{body_string_contains, method};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 async fn temp_db() -> Result<(tempfile::TempDir, Db), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
@@ -214,7 +214,7 @@ async fn the_memory_lru_is_bounded() -> TestResult {
 
 #[tokio::test]
 async fn failures_of_the_provider_are_not_cached() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .and(body_string_contains("rejected"))
         .respond_with(ResponseTemplate::new(400))

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use nexus_embed::{EmbedError, Embedder, OpenAiConfig, OpenAiEmbedder, RetryPolicy};
 use serde_json::json;
 use support::{
-    DIMS, EchoEmbeddings, TestResult, config, echo_server, embedder, expected_vector, received_inputs,
+    DIMS, EchoEmbeddings, TestResult, config, echo_server, embedder, expected_vector, fresh_server,
+    received_inputs,
 };
 use wiremock::matchers::{body_partial_json, body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -62,7 +63,7 @@ async fn batches_by_estimated_tokens() -> TestResult {
 
 #[tokio::test]
 async fn sends_model_key_and_dimensions() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .and(path("/v1/embeddings"))
         .and(header("authorization", "Bearer sk-test"))
@@ -99,7 +100,7 @@ fn embedder_for(server: &MockServer, send_dimensions: Option<bool>) -> nexus_emb
 
 #[tokio::test]
 async fn retries_server_errors_then_succeeds() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503).set_body_string("overloaded"))
         .up_to_n_times(2)
@@ -115,7 +116,7 @@ async fn retries_server_errors_then_succeeds() -> TestResult {
 
 #[tokio::test]
 async fn honours_retry_after() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1").set_body_json(json!({
             "error": { "message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded" }
@@ -135,7 +136,7 @@ async fn honours_retry_after() -> TestResult {
 
 #[tokio::test]
 async fn gives_up_when_retry_after_is_too_long() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "120"))
         .mount(&server)
@@ -159,7 +160,7 @@ async fn gives_up_when_retry_after_is_too_long() -> TestResult {
 #[tokio::test]
 async fn rate_limit_exhausts_our_retries_and_only_ours() -> TestResult {
     for max_retries in [0u32, 2] {
-        let server = MockServer::start().await;
+        let server = fresh_server().await;
         Mock::given(method("POST"))
             .respond_with(
                 ResponseTemplate::new(429)
@@ -196,7 +197,7 @@ async fn client_errors_are_not_retried() -> TestResult {
         (404, json!({ "error": "model \"nope\" not found, try pulling it first" })),
     ];
     for (status, body) in cases {
-        let server = MockServer::start().await;
+        let server = fresh_server().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(status).set_body_json(body))
             .mount(&server)
@@ -225,7 +226,7 @@ async fn client_errors_are_not_retried() -> TestResult {
 
 #[tokio::test]
 async fn a_failed_batch_names_its_inputs() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .and(body_string_contains("poison"))
         .respond_with(
@@ -247,12 +248,12 @@ async fn a_failed_batch_names_its_inputs() -> TestResult {
 #[tokio::test]
 async fn timeouts_are_retried_then_reported() -> TestResult {
     // A client-side timeout, and HTTP 408 from the server.
-    let slow = MockServer::start().await;
+    let slow = fresh_server().await;
     Mock::given(method("POST"))
         .respond_with(EchoEmbeddings::new(DIMS).with_delay(Duration::from_millis(800)))
         .mount(&slow)
         .await;
-    let status_408 = MockServer::start().await;
+    let status_408 = fresh_server().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(408)).mount(&status_408).await;
     for server in [&slow, &status_408] {
         let config = config(server);
@@ -275,7 +276,7 @@ async fn unreachable_server_is_a_connection_error() -> TestResult {
     // A port that was just listening and is now closed (wiremock pools its servers, so a
     // dropped MockServer may still answer).
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     let config = config(&server);
     let embedder = OpenAiEmbedder::new(OpenAiConfig {
         base_url: Some(format!("http://127.0.0.1:{port}/v1")),
@@ -302,7 +303,7 @@ async fn malformed_responses_are_typed_errors() -> TestResult {
         json!({ "status": "ok" }),
     ];
     for (n, body) in bodies.into_iter().enumerate() {
-        let server = MockServer::start().await;
+        let server = fresh_server().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(200).set_body_json(body))
             .mount(&server)
@@ -321,7 +322,7 @@ async fn malformed_responses_are_typed_errors() -> TestResult {
 
 #[tokio::test]
 async fn concurrency_is_bounded() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     let delay = Duration::from_millis(150);
     Mock::given(method("POST"))
         .respond_with(EchoEmbeddings::new(DIMS).with_delay(delay))
@@ -354,7 +355,7 @@ async fn blank_inputs_are_rejected_before_any_request() -> TestResult {
 
 #[tokio::test]
 async fn servers_without_usage_or_with_a_trailing_slash_work() -> TestResult {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .and(path("/v1/embeddings"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({

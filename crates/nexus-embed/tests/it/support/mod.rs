@@ -75,9 +75,16 @@ pub fn request_inputs(request: &Request) -> Vec<String> {
     }
 }
 
+/// A fresh mock peer of this test's own. Not `MockServer::start()`: that hands out pooled
+/// servers, and a request a previous test's client still had in flight (a timed-out or
+/// cancelled batch) can land in the next test's recorded requests.
+pub async fn fresh_server() -> MockServer {
+    MockServer::builder().start().await
+}
+
 /// A peer that answers every `/v1/embeddings` request with [`EchoEmbeddings`].
 pub async fn echo_server() -> MockServer {
-    let server = MockServer::start().await;
+    let server = fresh_server().await;
     Mock::given(method("POST"))
         .and(path("/v1/embeddings"))
         .respond_with(EchoEmbeddings::new(DIMS))
