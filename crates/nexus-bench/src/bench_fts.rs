@@ -251,7 +251,7 @@ impl Corpus {
         let lines = content.lines().count() as i64;
         code_chunks::NewCodeChunk {
             id: None,
-            project_id: project.to_owned(),
+            project_id: project.into(),
             file,
             start_line: 1 + i64::from(n % 500),
             end_line: i64::from(n % 500) + lines,

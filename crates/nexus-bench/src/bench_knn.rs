@@ -358,7 +358,7 @@ impl Run {
 
 /// One project with `n` source rows (99 % episodes, 1 % code chunks); returns its id and the
 /// row ids. Not timed.
-async fn source_rows(db: &Db, n: usize) -> anyhow::Result<(String, Vec<String>)> {
+async fn source_rows(db: &Db, n: usize) -> anyhow::Result<(nexus_db::ProjectId, Vec<String>)> {
     let project = projects::create(db.writer(), projects::NewProject::new("bench", "/bench")).await?.id;
     let mut ids = Vec::with_capacity(n);
     for batch in (0..n).collect::<Vec<_>>().chunks(10_000) {
@@ -379,12 +379,12 @@ async fn source_rows(db: &Db, n: usize) -> anyhow::Result<(String, Vec<String>)>
                         complexity: None,
                         hash: format!("{i}"),
                     };
-                    code_chunks::create(&mut *tx, chunk).await?.id
+                    code_chunks::create(&mut *tx, chunk).await?.id.into_string()
                 }
                 _ => {
                     let episode =
                         episodes::NewEpisode::new(&project, episodes::EpisodeType::Research, "bench");
-                    episodes::create(&mut *tx, episode).await?.id
+                    episodes::create(&mut *tx, episode).await?.id.into_string()
                 }
             };
             ids.push(id);

@@ -17,6 +17,7 @@ use fastrand::Rng;
 use nexus_db::episodes::{EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
 use nexus_db::tasks::{self, NewTask, TaskStatus};
+use nexus_db::{AgentId, ProjectId, TaskId};
 use nexus_store::Store;
 use nexus_store::code::content_hash;
 use tracing::debug;
@@ -65,7 +66,7 @@ pub async fn run(workload: &Workload) -> Result<()> {
         None => {
             let root = workload.tree.display().to_string();
             let project = projects::create(store.db().writer(), NewProject::new(PROJECT, root)).await?;
-            log.append(&Ack::Project { id: project.id.clone() })?;
+            log.append(&Ack::Project { id: project.id.to_string() })?;
             project.id
         }
     };
@@ -91,7 +92,7 @@ pub async fn run(workload: &Workload) -> Result<()> {
 }
 
 /// Records an episode of random size and type.
-async fn remember(store: &Store, project_id: &str, rng: &mut Rng) -> Result<Ack> {
+async fn remember(store: &Store, project_id: &ProjectId, rng: &mut Rng) -> Result<Ack> {
     let words = if rng.u8(..20) == 0 { rng.usize(2_000..8_000) } else { rng.usize(10..200) };
     let mut content = format!("note {:016x}:", rng.u64(..));
     for _ in 0..words {
@@ -103,14 +104,14 @@ async fn remember(store: &Store, project_id: &str, rng: &mut Rng) -> Result<Ack>
     let episode_type = [EpisodeType::Decision, EpisodeType::Research][rng.usize(..2)];
     let hash = content_hash(content.as_bytes());
     let episode = store.remember(NewEpisode::new(project_id, episode_type, content)).await?;
-    Ok(Ack::Episode { id: episode.id, hash })
+    Ok(Ack::Episode { id: episode.id.into(), hash })
 }
 
 /// Creates a task, starting it in the same transaction half the time. Returns the
 /// acknowledgement to log, or `None` when [`Fault::AckBeforeCommit`] already logged it.
 async fn create_task(
     store: &Store,
-    project_id: &str,
+    project_id: &ProjectId,
     rng: &mut Rng,
     fault: Option<Fault>,
     log: &mut AckLog,
@@ -118,8 +119,8 @@ async fn create_task(
     let mut tx = store.db().begin().await?;
     let name = format!("task {:08x}", rng.u32(..));
     let task = tasks::create(&mut *tx, NewTask::new(project_id, name)).await?;
-    let task = if rng.bool() { tasks::start(&mut *tx, &task.id, AGENT).await? } else { task };
-    let ack = Ack::Task { id: task.id, status: task.status.as_str().to_owned() };
+    let task = if rng.bool() { tasks::start(&mut *tx, &task.id, &AgentId::from(AGENT)).await? } else { task };
+    let ack = Ack::Task { id: task.id.into(), status: task.status.as_str().to_owned() };
     if fault == Some(Fault::AckBeforeCommit) {
         log.append(&ack)?;
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -131,8 +132,8 @@ async fn create_task(
 }
 
 /// Moves a random unfinished task one step forward; `None` when every task is completed.
-async fn advance_task(store: &Store, project_id: &str) -> Result<Option<Ack>> {
-    let next: Option<(String, String)> = sqlx::query_as(
+async fn advance_task(store: &Store, project_id: &ProjectId) -> Result<Option<Ack>> {
+    let next: Option<(TaskId, String)> = sqlx::query_as(
         "SELECT id, status FROM tasks WHERE project_id = ? AND status IN ('pending', 'in_progress')
          ORDER BY random() LIMIT 1",
     )
@@ -142,17 +143,17 @@ async fn advance_task(store: &Store, project_id: &str) -> Result<Option<Ack>> {
     let Some((id, status)) = next else { return Ok(None) };
     let mut tx = store.db().begin().await?;
     let task = if status == TaskStatus::Pending.as_str() {
-        tasks::start(&mut *tx, &id, AGENT).await?
+        tasks::start(&mut *tx, &id, &AgentId::from(AGENT)).await?
     } else {
         tasks::record_qa_iteration(&mut *tx, &id).await?;
         tasks::complete(&mut *tx, &id, None).await?
     };
     tx.commit().await?;
-    Ok(Some(Ack::Task { id: task.id, status: task.status.as_str().to_owned() }))
+    Ok(Some(Ack::Task { id: task.id.into(), status: task.status.as_str().to_owned() }))
 }
 
 /// Changes the tree, then indexes it.
-async fn index(store: &Store, project_id: &str, workload: &Workload, rng: &mut Rng) -> Result<Ack> {
+async fn index(store: &Store, project_id: &ProjectId, workload: &Workload, rng: &mut Rng) -> Result<Ack> {
     tree::mutate(&workload.tree, rng)?;
     let files = tree::listing(&workload.tree)?;
     store.index_dir(project_id, &workload.tree, |_| {}).await?;

@@ -24,7 +24,7 @@
 //! let db = Db::in_memory().await?;
 //! let project = projects::create(db.writer(), NewProject::new("shop", "/src/shop")).await?;
 //! let task = tasks::create(db.writer(), NewTask::new(&project.id, "write the cart")).await?;
-//! let task = tasks::start(db.writer(), &task.id, "coder-1").await?;
+//! let task = tasks::start(db.writer(), &task.id, &"coder-1".into()).await?;
 //! assert_eq!(task.status, TaskStatus::InProgress);
 //! # Ok(()) }
 //! ```
@@ -49,7 +49,10 @@ pub use db::Db;
 pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
 pub use extension::configure_sqlite;
 pub use health::Health;
-pub use id::new_id;
+pub use id::{
+    AgentId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId, MetricId, ProjectId,
+    RequirementId, SessionId, SubFeatureId, TaskId, new_id,
+};
 pub use interrupt::{InterruptGuard, interruptible};
 pub use models::{
     Page, SourceKind, agents, checkpoints, code_chunks, continue_points, episodes, features, indexed_files,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use nexus_db::episodes::EpisodeType;
-use nexus_db::{Db, InterruptGuard, SourceKind};
+use nexus_db::{Db, InterruptGuard, ProjectId, SourceKind};
 use nexus_embed::Embedder;
 use nexus_fts::{FtsError, FtsHit, FtsQuery, MatchMode};
 use nexus_vector::{Collection, KnnQuery, Neighbor};
@@ -77,7 +77,7 @@ pub struct Search<'a> {
     embedding: Option<Vec<f32>>,
     embedder: Option<&'a dyn Embedder>,
     collection: Option<&'a Collection>,
-    project: Option<String>,
+    project: Option<ProjectId>,
     kinds: Vec<SourceKind>,
     labels: Vec<String>,
     episode_types: Vec<EpisodeType>,
@@ -133,7 +133,7 @@ impl<'a> Search<'a> {
     }
 
     /// Only rows of this project.
-    pub fn project(mut self, project_id: impl Into<String>) -> Self {
+    pub fn project(mut self, project_id: impl Into<ProjectId>) -> Self {
         self.project = Some(project_id.into());
         self
     }

@@ -72,16 +72,20 @@ pub(crate) async fn load_sources(
     for (kind, ids) in ids {
         let sources: Vec<Source> = match kind {
             SourceKind::Episode => {
-                episodes::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Episode).collect()
+                episodes::get_many(&mut *conn, &typed(&ids)).await?.into_iter().map(Source::Episode).collect()
             }
-            SourceKind::CodeChunk => {
-                code_chunks::get_many(&mut *conn, &ids).await?.into_iter().map(Source::CodeChunk).collect()
-            }
-            SourceKind::Requirement => {
-                requirements::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Requirement).collect()
-            }
+            SourceKind::CodeChunk => code_chunks::get_many(&mut *conn, &typed(&ids))
+                .await?
+                .into_iter()
+                .map(Source::CodeChunk)
+                .collect(),
+            SourceKind::Requirement => requirements::get_many(&mut *conn, &typed(&ids))
+                .await?
+                .into_iter()
+                .map(Source::Requirement)
+                .collect(),
             SourceKind::Task => {
-                tasks::get_many(&mut *conn, &ids).await?.into_iter().map(Source::Task).collect()
+                tasks::get_many(&mut *conn, &typed(&ids)).await?.into_iter().map(Source::Task).collect()
             }
         };
         for source in sources {
@@ -89,4 +93,9 @@ pub(crate) async fn load_sources(
         }
     }
     Ok(rows)
+}
+
+/// The legs' text ids as one table's typed ids.
+fn typed<Id: for<'a> From<&'a str>>(ids: &[String]) -> Vec<Id> {
+    ids.iter().map(|id| Id::from(id.as_str())).collect()
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use nexus_code::{self as code, Chunk, CodeError, SourceFile, Walk, WalkOptions, WalkStats};
 use nexus_db::code_chunks::NewCodeChunk;
-use nexus_db::{SourceKind, Timestamp, code_chunks, indexed_files};
+use nexus_db::{ProjectId, SourceKind, Timestamp, code_chunks, indexed_files};
 use nexus_vector::Item;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -102,11 +102,11 @@ pub struct Unreadable {
 /// ```
 pub trait IntoNewCodeChunk {
     /// The row to insert into `code_chunks` for project `project_id`.
-    fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk;
+    fn into_new_code_chunk(self, project_id: impl Into<ProjectId>) -> NewCodeChunk;
 }
 
 impl IntoNewCodeChunk for Chunk {
-    fn into_new_code_chunk(self, project_id: impl Into<String>) -> NewCodeChunk {
+    fn into_new_code_chunk(self, project_id: impl Into<ProjectId>) -> NewCodeChunk {
         NewCodeChunk {
             id: None,
             project_id: project_id.into(),
@@ -212,7 +212,7 @@ impl Store {
     /// ```
     pub async fn index_dir(
         &self,
-        project_id: &str,
+        project_id: &ProjectId,
         root: impl AsRef<Path>,
         progress: impl FnMut(&IndexProgress) + Send,
     ) -> Result<IndexReport> {
@@ -223,7 +223,7 @@ impl Store {
     /// [`Store::index_dir`] over a walk already started.
     async fn index_walk(
         &self,
-        project_id: &str,
+        project_id: &ProjectId,
         walk: Walk,
         mut progress: impl FnMut(&IndexProgress) + Send,
     ) -> Result<IndexReport> {
@@ -298,7 +298,7 @@ impl Store {
         }
         report.elapsed = started.elapsed();
         info!(
-            project_id,
+            %project_id,
             indexed = report.files_indexed,
             unchanged = report.files_unchanged,
             removed = report.files_removed,
@@ -314,7 +314,7 @@ impl Store {
     /// Chunks, embeds and writes one batch of new or changed files.
     async fn write_batch(
         &self,
-        project_id: &str,
+        project_id: &ProjectId,
         batch: Vec<SourceFile>,
         report: &mut IndexReport,
         state: &mut IndexProgress,
@@ -347,7 +347,7 @@ impl Store {
             indexed_files::upsert(
                 &mut *tx,
                 &indexed_files::IndexedFile {
-                    project_id: project_id.to_owned(),
+                    project_id: project_id.clone(),
                     path: file.path.clone(),
                     hash: file.hash.clone(),
                     language: file.language.as_str().to_owned(),

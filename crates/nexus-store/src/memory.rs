@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use nexus_db::episodes::{self, Episode, EpisodeType, NewEpisode};
-use nexus_db::{SourceKind, Timestamp};
+use nexus_db::{EpisodeId, ProjectId, SourceKind, Timestamp};
 use nexus_search::Source;
 use nexus_vector::Item;
 use serde::Serialize;
@@ -67,9 +67,9 @@ impl Default for RetentionPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PruneReport {
     /// Ids removed for being older than `max_age`.
-    pub expired: Vec<String>,
+    pub expired: Vec<EpisodeId>,
     /// Ids removed to bring the project down to `max_episodes`.
-    pub excess: Vec<String>,
+    pub excess: Vec<EpisodeId>,
 }
 
 impl PruneReport {
@@ -121,7 +121,7 @@ impl Store {
     /// returned episode's `access_count` and `last_accessed_at` are updated.
     pub async fn recall(
         &self,
-        project_id: &str,
+        project_id: &ProjectId,
         query: &str,
         options: &RecallOptions,
     ) -> Result<Vec<Recalled>> {
@@ -149,7 +149,7 @@ impl Store {
 
     /// Applies `policy` to a project's episodes (their vectors and full-text entries go with
     /// them) and reports what was removed.
-    pub async fn prune(&self, project_id: &str, policy: &RetentionPolicy) -> Result<PruneReport> {
+    pub async fn prune(&self, project_id: &ProjectId, policy: &RetentionPolicy) -> Result<PruneReport> {
         let mut report = PruneReport::default();
         let mut tx = self.db().begin().await?;
         if let Some(age) = policy.max_age {
@@ -164,7 +164,7 @@ impl Store {
             }
         }
         tx.commit().await.map_err(nexus_db::DbError::from)?;
-        info!(project_id, expired = report.expired.len(), excess = report.excess.len(), "pruned episodes");
+        info!(%project_id, expired = report.expired.len(), excess = report.excess.len(), "pruned episodes");
         Ok(report)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use nexus_db::{Db, DbOptions, projects};
+use nexus_db::{Db, DbOptions, ProjectId, projects};
 
 use crate::TestkitError;
 
@@ -56,6 +56,6 @@ impl std::ops::Deref for TempDb {
 }
 
 /// Creates a project named `name` (rooted at `/src/{name}`) and returns its id.
-pub async fn project(db: &Db, name: &str) -> Result<String, TestkitError> {
+pub async fn project(db: &Db, name: &str) -> Result<ProjectId, TestkitError> {
     Ok(projects::create(db.writer(), projects::NewProject::new(name, format!("/src/{name}"))).await?.id)
 }

@@ -26,7 +26,7 @@ pub async fn load_corpus(
     dataset: &Dataset,
     collection: Option<&Collection>,
     vectors: DocVectors<'_>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<nexus_db::ProjectId> {
     let name = dataset.dir.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let contents: Vec<String> = dataset.documents.iter().map(|d| d.content()).collect();
     let embedded = match (&vectors, collection) {
@@ -43,7 +43,7 @@ pub async fn load_corpus(
     for (i, (doc, content)) in dataset.documents.iter().zip(&contents).enumerate() {
         let mut episode =
             episodes::NewEpisode::new(&project.id, episodes::EpisodeType::Research, content.as_str());
-        episode.id = Some(doc.id.clone());
+        episode.id = Some(doc.id.as_str().into());
         episodes::create(&mut *tx, episode).await?;
         let vector = match (&vectors, &embedded) {
             (DocVectors::Provided(provided), _) => provided.by_id.get(&doc.id).map(Vec::as_slice),

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use nexus_db::ProjectId;
 use nexus_db::projects::{self, NewProject};
 use nexus_store::{IndexReport, Store};
 
@@ -24,7 +25,7 @@ pub async fn run(db: &Path, args: &IndexArgs) -> anyhow::Result<()> {
 }
 
 /// The id of the project named `name` (default: the directory's name), created when missing.
-pub async fn project_for(store: &Store, path: &Path, name: Option<&str>) -> anyhow::Result<String> {
+pub async fn project_for(store: &Store, path: &Path, name: Option<&str>) -> anyhow::Result<ProjectId> {
     let root = std::fs::canonicalize(path).with_context(|| format!("cannot index {}", path.display()))?;
     let name = match name {
         Some(name) => name.to_owned(),
@@ -36,7 +37,7 @@ pub async fn project_for(store: &Store, path: &Path, name: Option<&str>) -> anyh
 }
 
 /// Indexes `path` into the project, with a progress bar on a terminal.
-pub async fn index_tree(store: &Store, project_id: &str, path: &Path) -> anyhow::Result<IndexReport> {
+pub async fn index_tree(store: &Store, project_id: &ProjectId, path: &Path) -> anyhow::Result<IndexReport> {
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} files, {msg}")

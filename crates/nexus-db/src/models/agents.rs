@@ -8,7 +8,7 @@ use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
-use crate::{Timestamp, new_id};
+use crate::{AgentId, TaskId, Timestamp};
 
 const TABLE: &str = "agents";
 
@@ -44,7 +44,7 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Agent {
     /// Primary key.
-    pub id: String,
+    pub id: AgentId,
     /// Role (column `type`).
     pub agent_type: AgentType,
     /// Lifecycle status.
@@ -62,7 +62,7 @@ pub struct Agent {
     /// Names of the tools the agent may use.
     pub tools: Vec<String>,
     /// Task the agent is working on.
-    pub current_task_id: Option<String>,
+    pub current_task_id: Option<TaskId>,
     /// Current worktree.
     pub worktree_path: Option<String>,
     /// Current branch.
@@ -87,7 +87,7 @@ pub struct Agent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAgent {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<AgentId>,
     /// Role.
     pub agent_type: AgentType,
     /// Model provider (default anthropic).
@@ -136,10 +136,10 @@ macro_rules! query_agents {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Agent,
-            $head + r#" id, type AS "agent_type: AgentType", status AS "status: AgentStatus",
+            $head + r#" id AS "id: AgentId", type AS "agent_type: AgentType", status AS "status: AgentStatus",
                       model_provider AS "model_provider: ModelProvider", model_name, temperature,
                       max_tokens, system_prompt AS "system_prompt?", tools AS "tools!: JsonList",
-                      current_task_id AS "current_task_id?", worktree_path AS "worktree_path?",
+                      current_task_id AS "current_task_id?: TaskId", worktree_path AS "worktree_path?",
                       branch_name AS "branch_name?", tokens_used, tasks_completed, tasks_failed,
                       spawned_at AS "spawned_at: Timestamp",
                       last_activity_at AS "last_activity_at: Timestamp",
@@ -153,7 +153,7 @@ macro_rules! query_agents {
 /// Inserts an agent (status idle) and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Agent> {
     validate::finite(TABLE, "temperature", new.temperature)?;
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(AgentId::generate);
     let now = Timestamp::now();
     let tools = json_list(&new.tools);
     query_agents!(
@@ -177,7 +177,7 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewAgent) -> Result<Ag
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_agents, "agents", Agent);
+get_by_id!(query_agents, "agents", Agent, AgentId);
 
 /// Agents matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(ex: impl SqliteExecutor<'e>, filter: &AgentFilter) -> Result<Vec<Agent>> {
@@ -232,7 +232,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<Ag
 }
 
 /// Gives the agent a task: status assigned, `current_task_id` set.
-pub async fn assign_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, task_id: &str) -> Result<Agent> {
+pub async fn assign_task<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, task_id: &TaskId) -> Result<Agent> {
     let now = Timestamp::now();
     query_agents!(
         "UPDATE agents SET status = 'assigned', current_task_id = ?, last_activity_at = ?
@@ -248,7 +248,7 @@ pub async fn assign_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, task_id: &st
 }
 
 /// Sets the agent's status and records activity.
-pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: AgentStatus) -> Result<Agent> {
+pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, status: AgentStatus) -> Result<Agent> {
     let now = Timestamp::now();
     query_agents!(
         "UPDATE agents SET status = ?, last_activity_at = ? WHERE id = ? RETURNING",
@@ -263,7 +263,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Agent
 }
 
 /// Adds `tokens` to the agent's usage and records activity.
-pub async fn record_tokens<'e>(ex: impl SqliteExecutor<'e>, id: &str, tokens: i64) -> Result<Agent> {
+pub async fn record_tokens<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, tokens: i64) -> Result<Agent> {
     let now = Timestamp::now();
     query_agents!(
         "UPDATE agents SET tokens_used = tokens_used + ?, last_activity_at = ? WHERE id = ? RETURNING",
@@ -279,7 +279,7 @@ pub async fn record_tokens<'e>(ex: impl SqliteExecutor<'e>, id: &str, tokens: i6
 
 /// Records the outcome of the agent's current task (a completed or failed count), clears the
 /// assignment and makes the agent idle again.
-pub async fn finish_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, succeeded: bool) -> Result<Agent> {
+pub async fn finish_task<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, succeeded: bool) -> Result<Agent> {
     let now = Timestamp::now();
     query_agents!(
         "UPDATE agents
@@ -297,7 +297,7 @@ pub async fn finish_task<'e>(ex: impl SqliteExecutor<'e>, id: &str, succeeded: b
 }
 
 /// Terminates the agent with a reason.
-pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &str, reason: &str) -> Result<Agent> {
+pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, reason: &str) -> Result<Agent> {
     let now = Timestamp::now();
     query_agents!(
         "UPDATE agents
@@ -314,4 +314,4 @@ pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &str, reason: &str) 
     .returned_row(TABLE, id)
 }
 
-delete_by_id!("agents");
+delete_by_id!("agents", AgentId);

@@ -7,7 +7,7 @@ use sqlx::types::Json;
 
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{CheckpointId, ProjectId, Timestamp};
 
 const TABLE: &str = "checkpoints";
 
@@ -15,9 +15,9 @@ const TABLE: &str = "checkpoints";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Checkpoint {
     /// Primary key.
-    pub id: String,
+    pub id: CheckpointId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Display name.
     pub name: Option<String>,
     /// Why it was taken.
@@ -34,9 +34,9 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCheckpoint {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<CheckpointId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Display name.
     pub name: Option<String>,
     /// Why it was taken.
@@ -49,7 +49,7 @@ pub struct NewCheckpoint {
 
 impl NewCheckpoint {
     /// A checkpoint of `project_id` holding `state`.
-    pub fn new(project_id: impl Into<String>, state: serde_json::Value) -> Self {
+    pub fn new(project_id: impl Into<ProjectId>, state: serde_json::Value) -> Self {
         Self {
             id: None,
             project_id: project_id.into(),
@@ -66,7 +66,7 @@ macro_rules! query_checkpoints {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Checkpoint,
-            $head + r#" id, project_id, name AS "name?", reason AS "reason?",
+            $head + r#" id AS "id: CheckpointId", project_id AS "project_id: ProjectId", name AS "name?", reason AS "reason?",
                       state AS "state?: Json<serde_json::Value>", git_commit AS "git_commit?",
                       created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
@@ -76,7 +76,7 @@ macro_rules! query_checkpoints {
 
 /// Inserts a checkpoint and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Result<Checkpoint> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(CheckpointId::generate);
     let now = Timestamp::now();
     let state = new.state.map(Json);
     query_checkpoints!(
@@ -96,10 +96,14 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Resu
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_checkpoints, "checkpoints", Checkpoint);
+get_by_id!(query_checkpoints, "checkpoints", Checkpoint, CheckpointId);
 
 /// A project's checkpoints, newest first (ties by id, newest first).
-pub async fn list<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, page: Page) -> Result<Vec<Checkpoint>> {
+pub async fn list<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    page: Page,
+) -> Result<Vec<Checkpoint>> {
     let (limit, offset) = (page.sql_limit(), page.sql_offset());
     query_checkpoints!(
         "SELECT",
@@ -114,7 +118,7 @@ pub async fn list<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, page: Page)
 }
 
 /// The project's most recent checkpoint, if any.
-pub async fn latest<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<Option<Checkpoint>> {
+pub async fn latest<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> Result<Option<Checkpoint>> {
     query_checkpoints!(
         "SELECT",
         "FROM checkpoints WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -125,4 +129,4 @@ pub async fn latest<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result
     .in_table(TABLE)
 }
 
-delete_by_id!("checkpoints");
+delete_by_id!("checkpoints", CheckpointId);

@@ -8,7 +8,7 @@ use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
-use crate::{Timestamp, new_id};
+use crate::{CodeChunkId, ProjectId, Timestamp};
 
 const TABLE: &str = "code_chunks";
 
@@ -16,9 +16,9 @@ const TABLE: &str = "code_chunks";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct CodeChunk {
     /// Primary key.
-    pub id: String,
+    pub id: CodeChunkId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// File path, relative to the project root.
     pub file: String,
     /// First line (1-based, inclusive).
@@ -45,9 +45,9 @@ pub struct CodeChunk {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCodeChunk {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<CodeChunkId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// File path.
     pub file: String,
     /// First line (1-based).
@@ -84,7 +84,7 @@ macro_rules! query_code_chunks {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             CodeChunk,
-            $head + r#" id, project_id, file, start_line, end_line, content,
+            $head + r#" id AS "id: CodeChunkId", project_id AS "project_id: ProjectId", file, start_line, end_line, content,
                       symbols AS "symbols!: JsonList", chunk_type, language,
                       complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
@@ -95,7 +95,7 @@ macro_rules! query_code_chunks {
 /// Inserts a chunk and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Result<CodeChunk> {
     validate::content(TABLE, "content", &new.content)?;
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(CodeChunkId::generate);
     let now = Timestamp::now();
     let symbols = json_list(&new.symbols);
     query_code_chunks!(
@@ -121,14 +121,14 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_code_chunks, "code_chunks", CodeChunk);
+get_by_id!(query_code_chunks, "code_chunks", CodeChunk, CodeChunkId);
 
-get_many_by_id!(query_code_chunks, "code_chunks", CodeChunk);
+get_many_by_id!(query_code_chunks, "code_chunks", CodeChunk, CodeChunkId);
 
 /// A project's chunks matching `filter`, by file then line (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &CodeChunkFilter,
 ) -> Result<Vec<CodeChunk>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -151,7 +151,7 @@ pub async fn list<'e>(
 /// The project's chunks whose content has this hash.
 pub async fn find_by_hash<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     hash: &str,
 ) -> Result<Vec<CodeChunk>> {
     query_code_chunks!(
@@ -166,7 +166,11 @@ pub async fn find_by_hash<'e>(
 }
 
 /// Deletes every chunk of one file of a project; returns how many were deleted.
-pub async fn delete_for_file<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, file: &str) -> Result<u64> {
+pub async fn delete_for_file<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    file: &str,
+) -> Result<u64> {
     let done = sqlx::query!("DELETE FROM code_chunks WHERE project_id = ? AND file = ?", project_id, file)
         .execute(ex)
         .await
@@ -174,4 +178,4 @@ pub async fn delete_for_file<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, 
     Ok(done.rows_affected())
 }
 
-delete_by_id!("code_chunks");
+delete_by_id!("code_chunks", CodeChunkId);

@@ -7,7 +7,7 @@ use sqlx::SqliteExecutor;
 use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{AgentId, ContinuePointId, ProjectId, TaskId, Timestamp};
 
 const TABLE: &str = "continue_points";
 
@@ -15,11 +15,11 @@ const TABLE: &str = "continue_points";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ContinuePoint {
     /// Primary key.
-    pub id: String,
+    pub id: ContinuePointId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Task being worked on.
-    pub task_id: String,
+    pub task_id: TaskId,
     /// Last action taken.
     pub last_action: String,
     /// File being edited.
@@ -31,7 +31,7 @@ pub struct ContinuePoint {
     /// What to do next.
     pub next_steps: Vec<String>,
     /// Agent that was working.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// QA iteration when saved.
     pub iteration_count: i64,
     /// When it was saved.
@@ -42,11 +42,11 @@ pub struct ContinuePoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewContinuePoint {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<ContinuePointId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Task being worked on.
-    pub task_id: String,
+    pub task_id: TaskId,
     /// Last action taken.
     pub last_action: String,
     /// File being edited.
@@ -58,7 +58,7 @@ pub struct NewContinuePoint {
     /// What to do next.
     pub next_steps: Vec<String>,
     /// Agent that was working.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// QA iteration when saved.
     pub iteration_count: i64,
 }
@@ -66,8 +66,8 @@ pub struct NewContinuePoint {
 impl NewContinuePoint {
     /// A continue point for `task_id` after `last_action`.
     pub fn new(
-        project_id: impl Into<String>,
-        task_id: impl Into<String>,
+        project_id: impl Into<ProjectId>,
+        task_id: impl Into<TaskId>,
         last_action: impl Into<String>,
     ) -> Self {
         Self {
@@ -89,9 +89,9 @@ impl NewContinuePoint {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContinuePointFilter {
     /// Only points of this task.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// Only points saved by this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Pagination.
     pub page: Page,
 }
@@ -101,9 +101,9 @@ macro_rules! query_continue_points {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             ContinuePoint,
-            $head + r#" id, project_id, task_id, last_action, file AS "file?", line AS "line?",
+            $head + r#" id AS "id: ContinuePointId", project_id AS "project_id: ProjectId", task_id AS "task_id: TaskId", last_action, file AS "file?", line AS "line?",
                       function_name AS "function_name?", next_steps AS "next_steps!: JsonList",
-                      agent_id AS "agent_id?", iteration_count, saved_at AS "saved_at: Timestamp" "# + $tail $(+ $more)*
+                      agent_id AS "agent_id?: AgentId", iteration_count, saved_at AS "saved_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -111,7 +111,7 @@ macro_rules! query_continue_points {
 
 /// Saves a continue point and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewContinuePoint) -> Result<ContinuePoint> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(ContinuePointId::generate);
     let now = Timestamp::now();
     let next_steps = json_list(&new.next_steps);
     query_continue_points!(
@@ -136,12 +136,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewContinuePoint) -> R
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_continue_points, "continue_points", ContinuePoint);
+get_by_id!(query_continue_points, "continue_points", ContinuePoint, ContinuePointId);
 
 /// A project's continue points matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &ContinuePointFilter,
 ) -> Result<Vec<ContinuePoint>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -164,7 +164,7 @@ pub async fn list<'e>(
 /// Where work on `task_id` should resume: its most recent continue point, if any.
 pub async fn latest_for_task<'e>(
     ex: impl SqliteExecutor<'e>,
-    task_id: &str,
+    task_id: &TaskId,
 ) -> Result<Option<ContinuePoint>> {
     query_continue_points!(
         "SELECT",
@@ -176,4 +176,4 @@ pub async fn latest_for_task<'e>(
     .in_table(TABLE)
 }
 
-delete_by_id!("continue_points");
+delete_by_id!("continue_points", ContinuePointId);

@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
-use crate::{Timestamp, new_id};
+use crate::{AgentId, EpisodeId, ProjectId, TaskId, Timestamp};
 
 const TABLE: &str = "episodes";
 
@@ -27,9 +27,9 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Episode {
     /// Primary key.
-    pub id: String,
+    pub id: EpisodeId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Kind of memory (column `type`).
     pub episode_type: EpisodeType,
     /// Full content.
@@ -39,9 +39,9 @@ pub struct Episode {
     /// Metadata (any JSON value).
     pub context: Option<Json<serde_json::Value>>,
     /// Task it came from.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// Agent that produced it.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Importance for pruning (higher is kept longer).
     pub importance: f64,
     /// Times recalled.
@@ -56,9 +56,9 @@ pub struct Episode {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEpisode {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<EpisodeId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Kind of memory.
     pub episode_type: EpisodeType,
     /// Full content.
@@ -68,16 +68,20 @@ pub struct NewEpisode {
     /// Metadata.
     pub context: Option<serde_json::Value>,
     /// Task it came from.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// Agent that produced it.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Importance (default 1.0).
     pub importance: f64,
 }
 
 impl NewEpisode {
     /// An episode of `project_id` with default importance.
-    pub fn new(project_id: impl Into<String>, episode_type: EpisodeType, content: impl Into<String>) -> Self {
+    pub fn new(
+        project_id: impl Into<ProjectId>,
+        episode_type: EpisodeType,
+        content: impl Into<String>,
+    ) -> Self {
         Self {
             id: None,
             project_id: project_id.into(),
@@ -98,9 +102,9 @@ pub struct EpisodeFilter {
     /// Only this kind.
     pub episode_type: Option<EpisodeType>,
     /// Only episodes of this task.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// Only episodes of this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only episodes recorded at or after this time.
     pub since: Option<Timestamp>,
     /// Pagination.
@@ -112,9 +116,9 @@ macro_rules! query_episodes {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Episode,
-            $head + r#" id, project_id, type AS "episode_type: EpisodeType", content, summary AS "summary?",
-                      context AS "context?: Json<serde_json::Value>", task_id AS "task_id?",
-                      agent_id AS "agent_id?", importance, access_count,
+            $head + r#" id AS "id: EpisodeId", project_id AS "project_id: ProjectId", type AS "episode_type: EpisodeType", content, summary AS "summary?",
+                      context AS "context?: Json<serde_json::Value>", task_id AS "task_id?: TaskId",
+                      agent_id AS "agent_id?: AgentId", importance, access_count,
                       last_accessed_at AS "last_accessed_at?: Timestamp",
                       created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
@@ -126,7 +130,7 @@ macro_rules! query_episodes {
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<Episode> {
     validate::content(TABLE, "content", &new.content)?;
     validate::finite(TABLE, "importance", new.importance)?;
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(EpisodeId::generate);
     let now = Timestamp::now();
     let context = new.context.map(Json);
     query_episodes!(
@@ -150,14 +154,14 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewEpisode) -> Result<
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_episodes, "episodes", Episode);
+get_by_id!(query_episodes, "episodes", Episode, EpisodeId);
 
-get_many_by_id!(query_episodes, "episodes", Episode);
+get_many_by_id!(query_episodes, "episodes", Episode, EpisodeId);
 
 /// A project's episodes matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &EpisodeFilter,
 ) -> Result<Vec<Episode>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -199,7 +203,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, episode: &Episode) -> Resul
 }
 
 /// Counts one access of the episode (access_count + 1, last_accessed_at = now).
-pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Episode> {
+pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &EpisodeId) -> Result<Episode> {
     let now = Timestamp::now();
     query_episodes!(
         "UPDATE episodes SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ? RETURNING",
@@ -213,7 +217,7 @@ pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<
 }
 
 /// Number of episodes a project has.
-pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<i64> {
+pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> Result<i64> {
     sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM episodes WHERE project_id = ?"#, project_id)
         .fetch_one(ex)
         .await
@@ -223,11 +227,11 @@ pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<
 /// Deletes a project's episodes created before `cutoff`; returns their ids.
 pub async fn delete_created_before<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     cutoff: Timestamp,
-) -> Result<Vec<String>> {
+) -> Result<Vec<EpisodeId>> {
     sqlx::query_scalar!(
-        "DELETE FROM episodes WHERE project_id = ? AND created_at < ? RETURNING id",
+        r#"DELETE FROM episodes WHERE project_id = ? AND created_at < ? RETURNING id AS "id: EpisodeId""#,
         project_id,
         cutoff
     )
@@ -240,15 +244,15 @@ pub async fn delete_created_before<'e>(
 /// then least recently used (or created), then by id; returns their ids.
 pub async fn delete_least_valuable<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     count: i64,
-) -> Result<Vec<String>> {
+) -> Result<Vec<EpisodeId>> {
     sqlx::query_scalar!(
-        "DELETE FROM episodes WHERE id IN (
+        r#"DELETE FROM episodes WHERE id IN (
              SELECT id FROM episodes WHERE project_id = ?1
              ORDER BY importance, access_count, COALESCE(last_accessed_at, created_at), id
              LIMIT ?2)
-         RETURNING id",
+         RETURNING id AS "id: EpisodeId""#,
         project_id,
         count
     )
@@ -257,4 +261,4 @@ pub async fn delete_least_valuable<'e>(
     .in_table(TABLE)
 }
 
-delete_by_id!("episodes");
+delete_by_id!("episodes", EpisodeId);

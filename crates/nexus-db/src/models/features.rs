@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{FeatureId, ProjectId, Timestamp};
 
 const TABLE: &str = "features";
 
@@ -36,9 +36,9 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Feature {
     /// Primary key.
-    pub id: String,
+    pub id: FeatureId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Name.
     pub name: String,
     /// Description.
@@ -63,9 +63,9 @@ pub struct Feature {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewFeature {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<FeatureId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Name.
     pub name: String,
     /// Description.
@@ -82,7 +82,7 @@ pub struct NewFeature {
 
 impl NewFeature {
     /// A backlog feature named `name` in `project_id`.
-    pub fn new(project_id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(project_id: impl Into<ProjectId>, name: impl Into<String>) -> Self {
         Self {
             id: None,
             project_id: project_id.into(),
@@ -112,7 +112,7 @@ macro_rules! query_features {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Feature,
-            $head + r#" id, project_id, name, description AS "description?",
+            $head + r#" id AS "id: FeatureId", project_id AS "project_id: ProjectId", name, description AS "description?",
                       priority AS "priority: FeaturePriority", status AS "status: WorkStatus",
                       complexity AS "complexity: Complexity", estimated_tasks, completed_tasks,
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "# + $tail $(+ $more)*
@@ -123,7 +123,7 @@ macro_rules! query_features {
 
 /// Inserts a feature and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewFeature) -> Result<Feature> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(FeatureId::generate);
     let now = Timestamp::now();
     query_features!(
         "INSERT INTO features (id, project_id, name, description, priority, status, complexity,
@@ -146,12 +146,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewFeature) -> Result<
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_features, "features", Feature);
+get_by_id!(query_features, "features", Feature, FeatureId);
 
 /// A project's features matching `filter`, by MoSCoW priority, then creation, then id.
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &FeatureFilter,
 ) -> Result<Vec<Feature>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -198,7 +198,11 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Resul
 }
 
 /// Sets the feature's status.
-pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: WorkStatus) -> Result<Feature> {
+pub async fn set_status<'e>(
+    ex: impl SqliteExecutor<'e>,
+    id: &FeatureId,
+    status: WorkStatus,
+) -> Result<Feature> {
     let now = Timestamp::now();
     query_features!(
         "UPDATE features SET status = ?, updated_at = ? WHERE id = ? RETURNING",
@@ -213,7 +217,7 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: WorkS
 }
 
 /// Counts one more completed task for the feature.
-pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Feature> {
+pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &FeatureId) -> Result<Feature> {
     let now = Timestamp::now();
     query_features!(
         "UPDATE features SET completed_tasks = completed_tasks + 1, updated_at = ? WHERE id = ? RETURNING",
@@ -226,4 +230,4 @@ pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &str) ->
     .returned_row(TABLE, id)
 }
 
-delete_by_id!("features");
+delete_by_id!("features", FeatureId);

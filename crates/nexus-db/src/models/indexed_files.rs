@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 
-use crate::Timestamp;
 use crate::error::{Result, ResultExt};
+use crate::{ProjectId, Timestamp};
 
 const TABLE: &str = "indexed_files";
 
@@ -13,7 +13,7 @@ const TABLE: &str = "indexed_files";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct IndexedFile {
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Path relative to the indexed root, `/`-separated.
     pub path: String,
     /// SHA-256 of the file's content (hex).
@@ -29,10 +29,10 @@ pub struct IndexedFile {
 }
 
 /// Every indexed file of a project, by path.
-pub async fn list<'e>(ex: impl SqliteExecutor<'e>, project_id: &str) -> Result<Vec<IndexedFile>> {
+pub async fn list<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> Result<Vec<IndexedFile>> {
     sqlx::query_as!(
         IndexedFile,
-        r#"SELECT project_id, path, hash, language, chunks, bytes, indexed_at AS "indexed_at: Timestamp"
+        r#"SELECT project_id AS "project_id: ProjectId", path, hash, language, chunks, bytes, indexed_at AS "indexed_at: Timestamp"
            FROM indexed_files WHERE project_id = ? ORDER BY path"#,
         project_id
     )
@@ -63,7 +63,7 @@ pub async fn upsert<'e>(ex: impl SqliteExecutor<'e>, file: &IndexedFile) -> Resu
 }
 
 /// Forgets a file; returns whether it was there.
-pub async fn delete<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, path: &str) -> Result<bool> {
+pub async fn delete<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId, path: &str) -> Result<bool> {
     let done = sqlx::query!("DELETE FROM indexed_files WHERE project_id = ? AND path = ?", project_id, path)
         .execute(ex)
         .await

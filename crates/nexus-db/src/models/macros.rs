@@ -45,15 +45,15 @@ macro_rules! text_enum {
 /// Defines `pub async fn delete(ex, id)` for a table: deletes the row with this id (and, by
 /// cascade, what belongs to it) or returns [`crate::DbError::NotFound`].
 macro_rules! delete_by_id {
-    ($table:literal) => {
+    ($table:literal, $id:ty) => {
         #[doc = concat!("Deletes the `", $table, "` row with this id, or returns `NotFound`.")]
-        pub async fn delete<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &str) -> crate::Result<()> {
+        pub async fn delete<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &$id) -> crate::Result<()> {
             let done = sqlx::query!("DELETE FROM " + $table + " WHERE id = ?", id)
                 .execute(ex)
                 .await
                 .map_err(|e| crate::DbError::from_sqlx($table, e))?;
             if done.rows_affected() == 0 {
-                return Err(crate::DbError::not_found($table, id));
+                return Err(crate::DbError::not_found($table, id.as_str()));
             }
             Ok(())
         }
@@ -63,9 +63,9 @@ macro_rules! delete_by_id {
 /// Defines `pub async fn get(ex, id)` for a table from its `query_*!` column-list macro: the
 /// row with this id, or [`crate::DbError::NotFound`].
 macro_rules! get_by_id {
-    ($query:ident, $table:literal, $row:ty) => {
+    ($query:ident, $table:literal, $row:ty, $id:ty) => {
         #[doc = concat!("The `", $table, "` row with this id, or [`crate::DbError::NotFound`].")]
-        pub async fn get<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &str) -> crate::Result<$row> {
+        pub async fn get<'e>(ex: impl sqlx::SqliteExecutor<'e>, id: &$id) -> crate::Result<$row> {
             use crate::error::FoundExt as _;
             $query!("SELECT", "FROM " + $table + " WHERE id = ?", id)
                 .fetch_optional(ex)
@@ -78,9 +78,9 @@ macro_rules! get_by_id {
 /// Defines `pub async fn get_many(ex, ids)` for a table from its `query_*!` macro: the rows
 /// with these ids, in no particular order; unknown ids are skipped.
 macro_rules! get_many_by_id {
-    ($query:ident, $table:literal, $row:ty) => {
+    ($query:ident, $table:literal, $row:ty, $id:ty) => {
         #[doc = concat!("The `", $table, "` rows with these ids, in no particular order; unknown ids are skipped.")]
-        pub async fn get_many<'e>(ex: impl sqlx::SqliteExecutor<'e>, ids: &[String]) -> crate::Result<Vec<$row>> {
+        pub async fn get_many<'e>(ex: impl sqlx::SqliteExecutor<'e>, ids: &[$id]) -> crate::Result<Vec<$row>> {
             use crate::error::ResultExt as _;
             let ids = sqlx::types::Json(ids);
             $query!("SELECT", "FROM " + $table + " WHERE id IN (SELECT value FROM json_each(?))", ids)

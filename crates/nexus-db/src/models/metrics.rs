@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
-use crate::{Timestamp, new_id};
+use crate::{AgentId, MetricId, ProjectId, TaskId, Timestamp};
 
 const TABLE: &str = "metrics";
 
@@ -21,13 +21,13 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Metric {
     /// Primary key.
-    pub id: String,
+    pub id: MetricId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Agent it concerns.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Task it concerns.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// What it measures (column `type`).
     pub metric_type: MetricType,
     /// The measured value.
@@ -42,13 +42,13 @@ pub struct Metric {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMetric {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<MetricId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Agent it concerns.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Task it concerns.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// What it measures.
     pub metric_type: MetricType,
     /// The value.
@@ -61,7 +61,7 @@ pub struct NewMetric {
 
 impl NewMetric {
     /// A metric of `project_id` measured now.
-    pub fn new(project_id: impl Into<String>, metric_type: MetricType, value: f64) -> Self {
+    pub fn new(project_id: impl Into<ProjectId>, metric_type: MetricType, value: f64) -> Self {
         Self {
             id: None,
             project_id: project_id.into(),
@@ -81,9 +81,9 @@ pub struct MetricFilter {
     /// Only this type.
     pub metric_type: Option<MetricType>,
     /// Only this agent.
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     /// Only this task.
-    pub task_id: Option<String>,
+    pub task_id: Option<TaskId>,
     /// Only at or after this time.
     pub since: Option<Timestamp>,
     /// Only before this time.
@@ -114,7 +114,7 @@ macro_rules! query_metrics {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Metric,
-            $head + r#" id, project_id, agent_id AS "agent_id?", task_id AS "task_id?",
+            $head + r#" id AS "id: MetricId", project_id AS "project_id: ProjectId", agent_id AS "agent_id?: AgentId", task_id AS "task_id?: TaskId",
                       type AS "metric_type: MetricType", value,
                       metadata AS "metadata?: Json<serde_json::Value>",
                       timestamp AS "timestamp: Timestamp" "# + $tail $(+ $more)*
@@ -127,7 +127,7 @@ macro_rules! query_metrics {
 /// SQLite's `NOT NULL` (NaN binds as NULL) and reported as a constraint error.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<Metric> {
     validate::finite(TABLE, "value", new.value)?;
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(MetricId::generate);
     let timestamp = new.timestamp.unwrap_or_else(Timestamp::now);
     let metadata = new.metadata.map(Json);
     query_metrics!(
@@ -148,12 +148,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewMetric) -> Result<M
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_metrics, "metrics", Metric);
+get_by_id!(query_metrics, "metrics", Metric, MetricId);
 
 /// A project's metrics matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &MetricFilter,
 ) -> Result<Vec<Metric>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -181,7 +181,7 @@ pub async fn list<'e>(
 /// Count, total, mean, min and max per metric type for a project, in type order.
 pub async fn summarize<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &MetricFilter,
 ) -> Result<Vec<MetricSummary>> {
     sqlx::query_as!(
@@ -206,4 +206,4 @@ pub async fn summarize<'e>(
     .in_table(TABLE)
 }
 
-delete_by_id!("metrics");
+delete_by_id!("metrics", MetricId);

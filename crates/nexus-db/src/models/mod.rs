@@ -27,16 +27,17 @@ pub mod tasks;
 pub use source_kind::SourceKind;
 
 /// A list for a JSON list column: `None` (SQL NULL) when empty.
-pub(crate) fn json_list(values: &[String]) -> Option<sqlx::types::Json<&[String]>> {
+pub(crate) fn json_list<T: serde::Serialize>(values: &[T]) -> Option<sqlx::types::Json<&[T]>> {
     (!values.is_empty()).then_some(sqlx::types::Json(values))
 }
 
-/// A JSON list column as read by the `query_*!` macros (`"tags!: JsonList"`): a JSON array of
-/// strings, with SQL NULL (how [`json_list`] stores an empty list) read as empty. Rows hold
-/// the plain `Vec<String>` it converts into, the same type as the `New*` structs.
-pub(crate) struct JsonList(Vec<String>);
+/// A JSON list column as read by the `query_*!` macros (`"tags!: JsonList"`,
+/// `"depends_on!: JsonList<TaskId>"`): a JSON array of strings, with SQL NULL (how
+/// [`json_list`] stores an empty list) read as empty. Rows hold the plain `Vec<T>` it converts
+/// into, the same type as the `New*` structs.
+pub(crate) struct JsonList<T = String>(Vec<T>);
 
-impl sqlx::Type<sqlx::Sqlite> for JsonList {
+impl<T> sqlx::Type<sqlx::Sqlite> for JsonList<T> {
     fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
         <sqlx::types::Json<Vec<String>> as sqlx::Type<sqlx::Sqlite>>::type_info()
     }
@@ -46,19 +47,19 @@ impl sqlx::Type<sqlx::Sqlite> for JsonList {
     }
 }
 
-impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for JsonList {
+impl<'r, T: serde::de::DeserializeOwned + 'r> sqlx::Decode<'r, sqlx::Sqlite> for JsonList<T> {
     fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         use sqlx::ValueRef as _;
         if value.is_null() {
             return Ok(Self(Vec::new()));
         }
-        let list = <sqlx::types::Json<Vec<String>> as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?;
+        let list = <sqlx::types::Json<Vec<T>> as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?;
         Ok(Self(list.0))
     }
 }
 
-impl From<JsonList> for Vec<String> {
-    fn from(list: JsonList) -> Self {
+impl<T> From<JsonList<T>> for Vec<T> {
+    fn from(list: JsonList<T>) -> Self {
         list.0
     }
 }

@@ -8,7 +8,7 @@ use sqlx::{Acquire, Sqlite, SqliteExecutor};
 
 use super::Page;
 use crate::error::{OptionExt, Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{ProjectId, Timestamp};
 
 const TABLE: &str = "projects";
 
@@ -51,7 +51,7 @@ pub struct ProjectSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Project {
     /// Primary key.
-    pub id: String,
+    pub id: ProjectId,
     /// Display name.
     pub name: String,
     /// Free-text description.
@@ -78,7 +78,7 @@ pub struct Project {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProject {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<ProjectId>,
     /// Display name.
     pub name: String,
     /// Free-text description.
@@ -126,7 +126,7 @@ macro_rules! query_projects {
     ($head:literal $(+ $head_more:literal)*, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Project,
-            $head $(+ $head_more)* + r#" id, name, description AS "description?", mode AS "mode: ProjectMode",
+            $head $(+ $head_more)* + r#" id AS "id: ProjectId", name, description AS "description?", mode AS "mode: ProjectMode",
                       status AS "status: ProjectStatus", root_path, repository_url AS "repository_url?",
                       settings AS "settings?: Json<ProjectSettings>",
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp",
@@ -141,7 +141,7 @@ macro_rules! query_projects {
 macro_rules! insert_project {
     ($ex:expr, $new:expr, $on_conflict:literal) => {{
         let new: NewProject = $new;
-        let id = new.id.unwrap_or_else(new_id);
+        let id = new.id.unwrap_or_else(ProjectId::generate);
         let now = Timestamp::now();
         let settings = new.settings.map(Json);
         let rows = query_projects!(
@@ -174,7 +174,7 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewProject) -> Result<
     rows.returned_row(TABLE, &id)
 }
 
-get_by_id!(query_projects, "projects", Project);
+get_by_id!(query_projects, "projects", Project, ProjectId);
 
 /// The project with this name, if any (names are unique).
 pub async fn find_by_name<'e>(ex: impl SqliteExecutor<'e>, name: &str) -> Result<Option<Project>> {
@@ -255,7 +255,11 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, project: &Project) -> Resul
 }
 
 /// Sets the project's status (and `completed_at` when it becomes `completed`).
-pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: ProjectStatus) -> Result<Project> {
+pub async fn set_status<'e>(
+    ex: impl SqliteExecutor<'e>,
+    id: &ProjectId,
+    status: ProjectStatus,
+) -> Result<Project> {
     let now = Timestamp::now();
     query_projects!(
         "UPDATE projects
@@ -272,4 +276,4 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Proje
     .returned_row(TABLE, id)
 }
 
-delete_by_id!("projects");
+delete_by_id!("projects", ProjectId);

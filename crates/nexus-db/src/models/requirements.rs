@@ -7,7 +7,7 @@ use sqlx::SqliteExecutor;
 use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{ProjectId, RequirementId, Timestamp};
 
 const TABLE: &str = "requirements";
 
@@ -20,9 +20,9 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Requirement {
     /// Primary key.
-    pub id: String,
+    pub id: RequirementId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Category (free text, e.g. "functional", "security").
     pub category: String,
     /// Full description.
@@ -51,9 +51,9 @@ pub struct Requirement {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRequirement {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<RequirementId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Category.
     pub category: String,
     /// Description.
@@ -77,7 +77,7 @@ pub struct NewRequirement {
 impl NewRequirement {
     /// A medium-priority requirement of `project_id`.
     pub fn new(
-        project_id: impl Into<String>,
+        project_id: impl Into<ProjectId>,
         category: impl Into<String>,
         description: impl Into<String>,
     ) -> Self {
@@ -115,7 +115,7 @@ macro_rules! query_requirements {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Requirement,
-            $head + r#" id, project_id, category, description, priority AS "priority: RequirementPriority",
+            $head + r#" id AS "id: RequirementId", project_id AS "project_id: ProjectId", category, description, priority AS "priority: RequirementPriority",
                       source AS "source?", user_stories AS "user_stories!: JsonList",
                       acceptance_criteria AS "acceptance_criteria!: JsonList",
                       linked_features AS "linked_features!: JsonList",
@@ -128,7 +128,7 @@ macro_rules! query_requirements {
 
 /// Inserts a requirement and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewRequirement) -> Result<Requirement> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(RequirementId::generate);
     let now = Timestamp::now();
     let (stories, criteria) = (json_list(&new.user_stories), json_list(&new.acceptance_criteria));
     let (linked, tags) = (json_list(&new.linked_features), json_list(&new.tags));
@@ -156,14 +156,14 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewRequirement) -> Res
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_requirements, "requirements", Requirement);
+get_by_id!(query_requirements, "requirements", Requirement, RequirementId);
 
-get_many_by_id!(query_requirements, "requirements", Requirement);
+get_many_by_id!(query_requirements, "requirements", Requirement, RequirementId);
 
 /// A project's requirements matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &RequirementFilter,
 ) -> Result<Vec<Requirement>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -211,11 +211,11 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, requirement: &Requirement) 
 }
 
 /// Marks the requirement as validated by the user.
-pub async fn validate<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Requirement> {
+pub async fn validate<'e>(ex: impl SqliteExecutor<'e>, id: &RequirementId) -> Result<Requirement> {
     query_requirements!("UPDATE requirements SET validated = 1 WHERE id = ? RETURNING", "", id)
         .fetch_all(ex)
         .await
         .returned_row(TABLE, id)
 }
 
-delete_by_id!("requirements");
+delete_by_id!("requirements", RequirementId);

@@ -6,7 +6,7 @@ use sqlx::types::Json;
 
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{ProjectId, SessionId, Timestamp};
 
 const TABLE: &str = "sessions";
 
@@ -24,9 +24,9 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Session {
     /// Primary key.
-    pub id: String,
+    pub id: SessionId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// What it is for (column `type`).
     pub session_type: SessionType,
     /// Lifecycle status.
@@ -55,7 +55,7 @@ macro_rules! query_sessions {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Session,
-            $head + r#" id, project_id, type AS "session_type: SessionType",
+            $head + r#" id AS "id: SessionId", project_id AS "project_id: ProjectId", type AS "session_type: SessionType",
                       status AS "status: SessionStatus", data AS "data?: Json<serde_json::Value>",
                       started_at AS "started_at: Timestamp", ended_at AS "ended_at?: Timestamp" "#
                 + $tail $(+ $more)*
@@ -67,11 +67,11 @@ macro_rules! query_sessions {
 /// Starts an active session of `project_id` and returns the stored row.
 pub async fn create<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     session_type: SessionType,
     data: Option<serde_json::Value>,
 ) -> Result<Session> {
-    let id = new_id();
+    let id = SessionId::generate();
     let now = Timestamp::now();
     let data = data.map(Json);
     query_sessions!(
@@ -88,12 +88,12 @@ pub async fn create<'e>(
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_sessions, "sessions", Session);
+get_by_id!(query_sessions, "sessions", Session, SessionId);
 
 /// A project's sessions matching `filter`, newest first (ties by id, newest first).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &SessionFilter,
 ) -> Result<Vec<Session>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -113,7 +113,11 @@ pub async fn list<'e>(
 }
 
 /// Replaces the session's data.
-pub async fn set_data<'e>(ex: impl SqliteExecutor<'e>, id: &str, data: serde_json::Value) -> Result<Session> {
+pub async fn set_data<'e>(
+    ex: impl SqliteExecutor<'e>,
+    id: &SessionId,
+    data: serde_json::Value,
+) -> Result<Session> {
     let data = Json(data);
     query_sessions!("UPDATE sessions SET data = ? WHERE id = ? RETURNING", "", data, id)
         .fetch_all(ex)
@@ -123,7 +127,11 @@ pub async fn set_data<'e>(ex: impl SqliteExecutor<'e>, id: &str, data: serde_jso
 
 /// Sets the session's status; completing or cancelling it records `ended_at`, resuming it
 /// (active) clears it.
-pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: SessionStatus) -> Result<Session> {
+pub async fn set_status<'e>(
+    ex: impl SqliteExecutor<'e>,
+    id: &SessionId,
+    status: SessionStatus,
+) -> Result<Session> {
     let now = Timestamp::now();
     query_sessions!(
         "UPDATE sessions
@@ -140,4 +148,4 @@ pub async fn set_status<'e>(ex: impl SqliteExecutor<'e>, id: &str, status: Sessi
     .returned_row(TABLE, id)
 }
 
-delete_by_id!("sessions");
+delete_by_id!("sessions", SessionId);

@@ -6,7 +6,7 @@ use sqlx::SqliteExecutor;
 use super::Page;
 use super::features::WorkStatus;
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{FeatureId, ProjectId, SubFeatureId, Timestamp};
 
 const TABLE: &str = "sub_features";
 
@@ -14,9 +14,9 @@ const TABLE: &str = "sub_features";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SubFeature {
     /// Primary key.
-    pub id: String,
+    pub id: SubFeatureId,
     /// Owning feature.
-    pub feature_id: String,
+    pub feature_id: FeatureId,
     /// Name.
     pub name: String,
     /// Description.
@@ -31,9 +31,9 @@ pub struct SubFeature {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewSubFeature {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<SubFeatureId>,
     /// Owning feature.
-    pub feature_id: String,
+    pub feature_id: FeatureId,
     /// Name.
     pub name: String,
     /// Description.
@@ -44,7 +44,7 @@ pub struct NewSubFeature {
 
 impl NewSubFeature {
     /// A backlog sub-feature named `name` of `feature_id`.
-    pub fn new(feature_id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(feature_id: impl Into<FeatureId>, name: impl Into<String>) -> Self {
         Self {
             id: None,
             feature_id: feature_id.into(),
@@ -69,7 +69,7 @@ macro_rules! query_sub_features {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             SubFeature,
-            $head + r#" id, feature_id, name, description AS "description?", status AS "status: WorkStatus",
+            $head + r#" id AS "id: SubFeatureId", feature_id AS "feature_id: FeatureId", name, description AS "description?", status AS "status: WorkStatus",
                       created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
             $(, $arg)*
         )
@@ -78,7 +78,7 @@ macro_rules! query_sub_features {
 
 /// Inserts a sub-feature and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewSubFeature) -> Result<SubFeature> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(SubFeatureId::generate);
     let now = Timestamp::now();
     query_sub_features!(
         "INSERT INTO sub_features (id, feature_id, name, description, status, created_at)
@@ -96,12 +96,12 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewSubFeature) -> Resu
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_sub_features, "sub_features", SubFeature);
+get_by_id!(query_sub_features, "sub_features", SubFeature, SubFeatureId);
 
 /// A feature's sub-features matching `filter`, oldest first (ties by id).
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    feature_id: &str,
+    feature_id: &FeatureId,
     filter: &SubFeatureFilter,
 ) -> Result<Vec<SubFeature>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -122,7 +122,7 @@ pub async fn list<'e>(
 /// Every sub-feature of a project's features matching `filter`, by feature, then creation.
 pub async fn list_for_project<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &SubFeatureFilter,
 ) -> Result<Vec<SubFeature>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -157,4 +157,4 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -
     .returned_row(TABLE, &sub_feature.id)
 }
 
-delete_by_id!("sub_features");
+delete_by_id!("sub_features", SubFeatureId);

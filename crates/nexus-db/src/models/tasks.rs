@@ -7,7 +7,7 @@ use sqlx::{Acquire, Sqlite, SqliteExecutor};
 use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{DbError, Result, ResultExt, ReturningExt};
-use crate::{Timestamp, new_id};
+use crate::{AgentId, FeatureId, ProjectId, SubFeatureId, TaskId, Timestamp};
 
 const TABLE: &str = "tasks";
 
@@ -38,13 +38,13 @@ text_enum! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Task {
     /// Primary key.
-    pub id: String,
+    pub id: TaskId,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Feature the task implements (set to NULL if the feature is deleted).
-    pub feature_id: Option<String>,
+    pub feature_id: Option<FeatureId>,
     /// Sub-feature the task implements (set to NULL if it is deleted).
-    pub sub_feature_id: Option<String>,
+    pub sub_feature_id: Option<SubFeatureId>,
     /// Short name.
     pub name: String,
     /// Detailed description.
@@ -62,15 +62,15 @@ pub struct Task {
     /// Implementation notes.
     pub notes: Vec<String>,
     /// Agent currently working on it.
-    pub assigned_agent: Option<String>,
+    pub assigned_agent: Option<AgentId>,
     /// Git worktree path.
     pub worktree_path: Option<String>,
     /// Git branch name.
     pub branch_name: Option<String>,
     /// Ids of tasks that must complete first.
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<TaskId>,
     /// Task blocking this one.
-    pub blocked_by: Option<String>,
+    pub blocked_by: Option<TaskId>,
     /// QA iterations so far.
     pub qa_iterations: i64,
     /// QA iterations allowed before escalation.
@@ -100,13 +100,13 @@ impl Task {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTask {
     /// Id to use; a UUIDv7 is generated when `None`.
-    pub id: Option<String>,
+    pub id: Option<TaskId>,
     /// Owning project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// Feature the task implements.
-    pub feature_id: Option<String>,
+    pub feature_id: Option<FeatureId>,
     /// Sub-feature the task implements.
-    pub sub_feature_id: Option<String>,
+    pub sub_feature_id: Option<SubFeatureId>,
     /// Short name.
     pub name: String,
     /// Detailed description.
@@ -122,7 +122,7 @@ pub struct NewTask {
     /// Tags.
     pub tags: Vec<String>,
     /// Ids of tasks that must complete first.
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<TaskId>,
     /// QA iterations allowed (default 50).
     pub max_iterations: i64,
     /// Time estimate in minutes (default 15).
@@ -131,7 +131,7 @@ pub struct NewTask {
 
 impl NewTask {
     /// A pending task named `name` in `project_id`.
-    pub fn new(project_id: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(project_id: impl Into<ProjectId>, name: impl Into<String>) -> Self {
         Self {
             id: None,
             project_id: project_id.into(),
@@ -157,9 +157,9 @@ pub struct TaskFilter {
     /// Only tasks with this status.
     pub status: Option<TaskStatus>,
     /// Only tasks of this feature.
-    pub feature_id: Option<String>,
+    pub feature_id: Option<FeatureId>,
     /// Only tasks assigned to this agent.
-    pub assigned_agent: Option<String>,
+    pub assigned_agent: Option<AgentId>,
     /// Pagination.
     pub page: Page,
 }
@@ -169,13 +169,14 @@ macro_rules! query_tasks {
     ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
             Task,
-            $head + r#" id, project_id, feature_id AS "feature_id?", sub_feature_id AS "sub_feature_id?",
+            $head + r#" id AS "id: TaskId", project_id AS "project_id: ProjectId",
+                      feature_id AS "feature_id?: FeatureId", sub_feature_id AS "sub_feature_id?: SubFeatureId",
                       name, description AS "description?", type AS "task_type: TaskType",
                       status AS "status: TaskStatus", size AS "size: TaskSize", priority,
                       tags AS "tags!: JsonList", notes AS "notes!: JsonList",
-                      assigned_agent AS "assigned_agent?", worktree_path AS "worktree_path?",
-                      branch_name AS "branch_name?", depends_on AS "depends_on!: JsonList",
-                      blocked_by AS "blocked_by?", qa_iterations, max_iterations,
+                      assigned_agent AS "assigned_agent?: AgentId", worktree_path AS "worktree_path?",
+                      branch_name AS "branch_name?", depends_on AS "depends_on!: JsonList<TaskId>",
+                      blocked_by AS "blocked_by?: TaskId", qa_iterations, max_iterations,
                       estimated_minutes AS "estimated_minutes?", actual_minutes AS "actual_minutes?",
                       started_at AS "started_at?: Timestamp", completed_at AS "completed_at?: Timestamp",
                       created_at AS "created_at: Timestamp", updated_at AS "updated_at: Timestamp" "#
@@ -187,7 +188,7 @@ macro_rules! query_tasks {
 
 /// Inserts a task and returns the stored row.
 pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Task> {
-    let id = new.id.unwrap_or_else(new_id);
+    let id = new.id.unwrap_or_else(TaskId::generate);
     let now = Timestamp::now();
     let tags = json_list(&new.tags);
     let depends_on = json_list(&new.depends_on);
@@ -219,14 +220,14 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewTask) -> Result<Tas
     .returned_row(TABLE, &id)
 }
 
-get_by_id!(query_tasks, "tasks", Task);
+get_by_id!(query_tasks, "tasks", Task, TaskId);
 
-get_many_by_id!(query_tasks, "tasks", Task);
+get_many_by_id!(query_tasks, "tasks", Task, TaskId);
 
 /// A project's tasks matching `filter`, by priority (1 first), then creation, then id.
 pub async fn list<'e>(
     ex: impl SqliteExecutor<'e>,
-    project_id: &str,
+    project_id: &ProjectId,
     filter: &TaskFilter,
 ) -> Result<Vec<Task>> {
     let (limit, offset) = (filter.page.sql_limit(), filter.page.sql_offset());
@@ -250,7 +251,11 @@ pub async fn list<'e>(
 
 /// Pending or queued tasks of a project whose dependencies have all completed, in
 /// [`list`] order: what an orchestrator can hand out next.
-pub async fn list_ready<'e>(ex: impl SqliteExecutor<'e>, project_id: &str, limit: u32) -> Result<Vec<Task>> {
+pub async fn list_ready<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    limit: u32,
+) -> Result<Vec<Task>> {
     query_tasks!(
         "SELECT",
         "FROM tasks
@@ -315,7 +320,7 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<Task
 /// status does not allow the change.
 async fn transition_error<'a>(
     conn: impl Acquire<'a, Database = Sqlite>,
-    id: &str,
+    id: &TaskId,
     to: TaskStatus,
 ) -> DbError {
     let mut conn = match conn.acquire().await {
@@ -325,7 +330,7 @@ async fn transition_error<'a>(
     match get(&mut *conn, id).await {
         Ok(task) => DbError::InvalidTransition {
             table: TABLE,
-            id: id.to_owned(),
+            id: id.to_string(),
             from: task.status.to_string(),
             to: to.as_str(),
         },
@@ -347,7 +352,11 @@ macro_rules! guarded {
 
 /// Assigns the task to `agent_id` and queues it. Allowed from pending, queued, blocked and
 /// failed.
-pub async fn assign<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, agent_id: &str) -> Result<Task> {
+pub async fn assign<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    id: &TaskId,
+    agent_id: &AgentId,
+) -> Result<Task> {
     let now = Timestamp::now();
     guarded!(
         conn,
@@ -366,7 +375,11 @@ pub async fn assign<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, age
 
 /// Marks the task in progress by `agent_id`, recording `started_at` the first time.
 /// Allowed from pending, queued, in_review (QA sent it back), blocked and failed (a retry).
-pub async fn start<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, agent_id: &str) -> Result<Task> {
+pub async fn start<'a>(
+    conn: impl Acquire<'a, Database = Sqlite>,
+    id: &TaskId,
+    agent_id: &AgentId,
+) -> Result<Task> {
     let now = Timestamp::now();
     guarded!(
         conn,
@@ -386,7 +399,7 @@ pub async fn start<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, agen
 }
 
 /// Sends an in-progress task to review.
-pub async fn submit_for_review<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str) -> Result<Task> {
+pub async fn submit_for_review<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &TaskId) -> Result<Task> {
     let now = Timestamp::now();
     guarded!(
         conn,
@@ -403,7 +416,7 @@ pub async fn submit_for_review<'a>(conn: impl Acquire<'a, Database = Sqlite>, id
 }
 
 /// Counts one QA iteration and returns the task; check [`Task::needs_escalation`].
-pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> Result<Task> {
+pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &TaskId) -> Result<Task> {
     let now = Timestamp::now();
     query_tasks!(
         "UPDATE tasks SET qa_iterations = qa_iterations + 1, updated_at = ?1 WHERE id = ?2 RETURNING",
@@ -420,7 +433,7 @@ pub async fn record_qa_iteration<'e>(ex: impl SqliteExecutor<'e>, id: &str) -> R
 /// `started_at`, rounded up.
 pub async fn complete<'a>(
     conn: impl Acquire<'a, Database = Sqlite>,
-    id: &str,
+    id: &TaskId,
     actual_minutes: Option<i64>,
 ) -> Result<Task> {
     let now = Timestamp::now();
@@ -443,7 +456,7 @@ pub async fn complete<'a>(
 
 /// Marks a task failed, appending `reason` to its notes. Allowed from any status but
 /// completed.
-pub async fn fail<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, reason: &str) -> Result<Task> {
+pub async fn fail<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &TaskId, reason: &str) -> Result<Task> {
     let now = Timestamp::now();
     guarded!(
         conn,
@@ -465,8 +478,8 @@ pub async fn fail<'a>(conn: impl Acquire<'a, Database = Sqlite>, id: &str, reaso
 /// Marks a task blocked by `blocking_task_id`. Allowed from any status but completed.
 pub async fn block<'a>(
     conn: impl Acquire<'a, Database = Sqlite>,
-    id: &str,
-    blocking_task_id: &str,
+    id: &TaskId,
+    blocking_task_id: &TaskId,
 ) -> Result<Task> {
     let now = Timestamp::now();
     guarded!(
@@ -484,4 +497,4 @@ pub async fn block<'a>(
     )
 }
 
-delete_by_id!("tasks");
+delete_by_id!("tasks", TaskId);

@@ -99,7 +99,7 @@ async fn transactions_commit_on_ok_and_roll_back_on_err() -> TestResult {
         .transaction(|tx| {
             Box::pin(async move {
                 projects::create(&mut *tx, projects::NewProject::new("lost", "/l")).await?;
-                projects::get(&mut *tx, "missing").await?; // fails: rolls everything back
+                projects::get(&mut *tx, &"missing".into()).await?; // fails: rolls everything back
                 Ok(())
             })
         })

@@ -102,7 +102,7 @@ async fn task_lifecycle_follows_the_orchestrator() -> TestResult {
     assert_eq!(blocked.blocked_by.as_deref(), Some(task.id.as_str()));
 
     assert!(matches!(
-        tasks::start(db.writer(), "nope", &agent.id).await,
+        tasks::start(db.writer(), &"nope".into(), &agent.id).await,
         Err(DbError::NotFound { table: "tasks", .. })
     ));
     Ok(())
@@ -138,7 +138,7 @@ async fn tasks_list_filters_orders_pages_and_knows_what_is_ready() -> TestResult
 
     let ready = tasks::list_ready(db.reader(), &p, 10).await?;
     assert_eq!(ready.iter().map(|t| &t.id).collect::<Vec<_>>(), [&urgent.id], "the others wait on it");
-    tasks::start(db.writer(), &urgent.id, "a").await?;
+    tasks::start(db.writer(), &urgent.id, &"a".into()).await?;
     tasks::complete(db.writer(), &urgent.id, Some(3)).await?;
     assert_eq!(tasks::list_ready(db.reader(), &p, 10).await?.len(), 5);
 
@@ -216,7 +216,7 @@ async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
     let db = TempDb::new().await?;
     let p = project(&db, "doomed").await?;
     let keep = project(&db, "kept").await?;
-    for owner in [p.as_str(), keep.as_str()] {
+    for owner in [&p, &keep] {
         let f = features::create(db.writer(), features::NewFeature::new(owner, "f")).await?;
         sub_features::create(db.writer(), sub_features::NewSubFeature::new(&f.id, "sf")).await?;
         let t = tasks::create(db.writer(), tasks::NewTask::new(owner, "t")).await?;
@@ -233,7 +233,7 @@ async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
             db.writer(),
             code_chunks::NewCodeChunk {
                 id: None,
-                project_id: owner.to_owned(),
+                project_id: owner.clone(),
                 file: "src/lib.rs".into(),
                 start_line: 1,
                 end_line: 3,
@@ -417,8 +417,11 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
     let later =
         continue_points::create(db.writer(), continue_points::NewContinuePoint::new(&p, "task-1", "fixed"))
             .await?;
-    assert_eq!(continue_points::latest_for_task(db.reader(), "task-1").await?.map(|c| c.id), Some(later.id));
-    assert_eq!(continue_points::latest_for_task(db.reader(), "task-2").await?, None);
+    assert_eq!(
+        continue_points::latest_for_task(db.reader(), &"task-1".into()).await?.map(|c| c.id),
+        Some(later.id)
+    );
+    assert_eq!(continue_points::latest_for_task(db.reader(), &"task-2".into()).await?, None);
 
     for (file, start) in [("b.rs", 1), ("a.rs", 10), ("a.rs", 1)] {
         code_chunks::create(

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
-use nexus_db::{Db, SourceKind};
+use nexus_db::{Db, ProjectId, SourceKind};
 use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode, SnippetStyle, search};
 
 async fn ids(db: &Db, query: FtsQuery) -> TestResult<Vec<String>> {
@@ -21,7 +21,7 @@ struct Code {
     json: String,
 }
 
-async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
+async fn code_base(db: &Db, project: &ProjectId) -> TestResult<Code> {
     let builder = chunk(
         db,
         project,
@@ -62,11 +62,11 @@ async fn code_base(db: &Db, project: &str) -> TestResult<Code> {
     chunk(db, project, "src/pattern.rs", "// the builder pattern", &[]).await?;
     chunk(db, project, "src/rs.rs", "// query text goes to the parser", &[]).await?;
     Ok(Code {
-        builder: builder.id,
-        snake: snake.id,
-        camel: camel.id,
-        query_file: query_file.id,
-        json: json.id,
+        builder: builder.id.into(),
+        snake: snake.id.into(),
+        camel: camel.id.into(),
+        query_file: query_file.id.into(),
+        json: json.id.into(),
     })
 }
 

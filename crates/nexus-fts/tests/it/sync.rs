@@ -86,7 +86,7 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
 
     // Updates of other columns leave the index alone (and correct).
     episodes::record_access(db.writer(), &e2.id).await?;
-    tasks::start(db.writer(), &t2.id, "agent-1").await?;
+    tasks::start(db.writer(), &t2.id, &"agent-1".into()).await?;
     requirements::validate(db.writer(), &r2.id).await?;
     sqlx::query("UPDATE code_chunks SET complexity = 7 WHERE id = ?")
         .bind(&c2.id)
@@ -101,7 +101,7 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
     nexus_db::code_chunks::delete(db.writer(), &c2.id).await?;
     assert_in_sync(&db, MARKERS).await?;
     assert!(found(&db, SourceKind::Episode, "axolotl").await?.is_empty());
-    assert_eq!(found(&db, SourceKind::CodeChunk, "axolotl").await?, BTreeSet::from([c1.id.clone()]));
+    assert_eq!(found(&db, SourceKind::CodeChunk, "axolotl").await?, BTreeSet::from([c1.id.to_string()]));
     Ok(())
 }
 
@@ -151,7 +151,7 @@ async fn insert_or_replace_removes_the_replaced_rows_text() -> TestResult {
     .execute(db.writer())
     .await?;
     assert_in_sync(&db, &["zebrafinch", "quokka"]).await?;
-    assert_eq!(found(&db, SourceKind::Episode, "quokka").await?, BTreeSet::from([e.id]));
+    assert_eq!(found(&db, SourceKind::Episode, "quokka").await?, BTreeSet::from([e.id.into()]));
     Ok(())
 }
 
@@ -167,7 +167,7 @@ async fn vacuum_keeps_rowids_and_the_indexes_valid() -> TestResult {
             episodes::delete(db.writer(), &e.id).await?; // gaps in the rowids
             nexus_db::code_chunks::delete(db.writer(), &c.id).await?;
         } else {
-            kept.insert(e.id);
+            kept.insert(e.id.into());
         }
     }
     sqlx::query("VACUUM").execute(db.writer()).await?;

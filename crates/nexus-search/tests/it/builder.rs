@@ -1,7 +1,7 @@
 //! The search builder on a real database: legs, filters, pagination, explain and errors.
 
 use nexus_db::{
-    Db, DbOptions, SourceKind, code_chunks,
+    Db, DbOptions, EpisodeId, ProjectId, SourceKind, code_chunks,
     episodes::{self, EpisodeType, NewEpisode},
     projects::{self, NewProject},
 };
@@ -18,8 +18,8 @@ struct Fixture {
     db: Db,
     embedder: LocalEmbedder,
     memory: Collection,
-    project: String,
-    other_project: String,
+    project: ProjectId,
+    other_project: ProjectId,
 }
 
 const NOTES: &[&str] = &[
@@ -35,10 +35,10 @@ const NOTES: &[&str] = &[
 
 async fn add_episode(
     f: &Fixture,
-    project: &str,
+    project: &ProjectId,
     text: &str,
     kind: EpisodeType,
-) -> Result<String, Box<dyn std::error::Error>> {
+) -> Result<EpisodeId, Box<dyn std::error::Error>> {
     let vector = f.embedder.embed_one(text).await?;
     let mut tx = f.db.begin().await?;
     let e = episodes::create(&mut *tx, NewEpisode::new(project, kind, text)).await?;

@@ -15,8 +15,9 @@ use std::process::Command;
 use nexus_db::episodes::{self, EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
 use nexus_db::{
-    Db, DbError, agents, checkpoints, code_chunks, continue_points, features, indexed_files, metrics,
-    requirements, sessions, sub_features, tasks,
+    AgentId, Db, DbError, EpisodeId, FeatureId, ProjectId, RequirementId, SessionId, TaskId, agents,
+    checkpoints, code_chunks, continue_points, features, indexed_files, metrics, requirements, sessions,
+    sub_features, tasks,
 };
 use nexus_store::{Store, StoreError};
 
@@ -122,14 +123,18 @@ impl Tally {}
 
 /// One round: every nexus-db write function once, then the store's remember and index_dir.
 /// The `indexed_files` row of `path`, or `NotFound`.
-async fn indexed_file(db: &Db, project: &str, path: &str) -> Result<indexed_files::IndexedFile, DbError> {
+async fn indexed_file(
+    db: &Db,
+    project: &ProjectId,
+    path: &str,
+) -> Result<indexed_files::IndexedFile, DbError> {
     let files = indexed_files::list(db.reader(), project).await?;
     files.into_iter().find(|f| f.path == path).ok_or_else(|| DbError::not_found("indexed_files", path))
 }
 
 async fn round(
     store: &Store,
-    project: &str,
+    project: &ProjectId,
     tree: &Path,
     i: usize,
 ) -> Result<Tally, Box<dyn std::error::Error>> {
@@ -140,56 +145,61 @@ async fn round(
     let id = |table: &str| format!("{table}-{i}");
 
     let mut new = NewProject::new(id("project"), "/p");
-    new.id = Some(id("project"));
-    t.created("projects::create", projects::create(w, new).await, projects::get(r, &id("project"))).await?;
+    new.id = Some(id("project").into());
+    t.created("projects::create", projects::create(w, new).await, projects::get(r, &id("project").into()))
+        .await?;
 
     let mut new = features::NewFeature::new(project, id("feature"));
-    new.id = Some(id("feature"));
+    new.id = Some(id("feature").into());
     new.description = Some(text.clone());
-    t.created("features::create", features::create(w, new).await, features::get(r, &id("feature"))).await?;
-    if let Ok(before) = features::get(r, &id("feature")).await {
+    t.created("features::create", features::create(w, new).await, features::get(r, &id("feature").into()))
+        .await?;
+    if let Ok(before) = features::get(r, &id("feature").into()).await {
         let result = features::record_task_completed(w, &before.id).await;
         let after = features::get(r, &before.id).await?;
         t.changed("features::record_task_completed", before, result, after);
     }
 
-    if features::get(r, &id("feature")).await.is_ok() {
+    if features::get(r, &id("feature").into()).await.is_ok() {
         let mut new = sub_features::NewSubFeature::new(id("feature"), id("sub"));
-        new.id = Some(id("sub"));
+        new.id = Some(id("sub").into());
         let result = sub_features::create(w, new).await;
-        t.created("sub_features::create", result, sub_features::get(r, &id("sub"))).await?;
+        t.created("sub_features::create", result, sub_features::get(r, &id("sub").into())).await?;
     }
 
     let mut new = agents::NewAgent::new(agents::AgentType::Coder);
-    new.id = Some(id("agent"));
-    t.created("agents::create", agents::create(w, new).await, agents::get(r, &id("agent"))).await?;
+    new.id = Some(id("agent").into());
+    t.created("agents::create", agents::create(w, new).await, agents::get(r, &id("agent").into())).await?;
 
     let mut new = tasks::NewTask::new(project, id("task"));
-    new.id = Some(id("task"));
+    new.id = Some(id("task").into());
     new.description = Some(text.clone());
-    t.created("tasks::create", tasks::create(w, new).await, tasks::get(r, &id("task"))).await?;
-    if let (Ok(before), Ok(_)) = (tasks::get(r, &id("task")).await, agents::get(r, &id("agent")).await) {
-        let result = tasks::start(w, &before.id, &id("agent")).await;
+    t.created("tasks::create", tasks::create(w, new).await, tasks::get(r, &id("task").into())).await?;
+    if let (Ok(before), Ok(_)) =
+        (tasks::get(r, &id("task").into()).await, agents::get(r, &id("agent").into()).await)
+    {
+        let result = tasks::start(w, &before.id, &id("agent").into()).await;
         let after = tasks::get(r, &before.id).await?;
         t.changed("tasks::start", before, result, after);
-        let before = agents::get(r, &id("agent")).await?;
+        let before = agents::get(r, &id("agent").into()).await?;
         let result = agents::record_tokens(w, &before.id, 100).await;
         let after = agents::get(r, &before.id).await?;
         t.changed("agents::record_tokens", before, result, after);
     }
 
     let mut new = checkpoints::NewCheckpoint::new(project, serde_json::json!({ "note": text }));
-    new.id = Some(id("checkpoint"));
+    new.id = Some(id("checkpoint").into());
     let result = checkpoints::create(w, new).await;
-    t.created("checkpoints::create", result, checkpoints::get(r, &id("checkpoint"))).await?;
+    t.created("checkpoints::create", result, checkpoints::get(r, &id("checkpoint").into())).await?;
 
     let mut new = metrics::NewMetric::new(project, metrics::MetricType::TokenUsage, i as f64);
-    new.id = Some(id("metric"));
-    t.created("metrics::create", metrics::create(w, new).await, metrics::get(r, &id("metric"))).await?;
+    new.id = Some(id("metric").into());
+    t.created("metrics::create", metrics::create(w, new).await, metrics::get(r, &id("metric").into()))
+        .await?;
 
     let before = sessions::list(r, project, &sessions::SessionFilter::default()).await?.len();
     let result = sessions::create(w, project, sessions::SessionType::Execution, None).await;
-    let session = result.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    let session = result.as_ref().map_or_else(|_| SessionId::from("not created"), |s| s.id.clone());
     let read_back = async {
         let stored = sessions::list(r, project, &sessions::SessionFilter::default()).await?;
         if stored.len() == before {
@@ -206,9 +216,10 @@ async fn round(
     }
 
     let mut new = episodes::NewEpisode::new(project, EpisodeType::Decision, text.clone());
-    new.id = Some(id("episode"));
-    t.created("episodes::create", episodes::create(w, new).await, episodes::get(r, &id("episode"))).await?;
-    if let Ok(mut before) = episodes::get(r, &id("episode")).await {
+    new.id = Some(id("episode").into());
+    t.created("episodes::create", episodes::create(w, new).await, episodes::get(r, &id("episode").into()))
+        .await?;
+    if let Ok(mut before) = episodes::get(r, &id("episode").into()).await {
         let original = before.clone();
         before.content.push_str(" (edited)");
         let result = episodes::update(w, &before).await;
@@ -217,20 +228,20 @@ async fn round(
     }
 
     let mut new = requirements::NewRequirement::new(project, "functional", &text);
-    new.id = Some(id("requirement"));
+    new.id = Some(id("requirement").into());
     let result = requirements::create(w, new).await;
-    t.created("requirements::create", result, requirements::get(r, &id("requirement"))).await?;
+    t.created("requirements::create", result, requirements::get(r, &id("requirement").into())).await?;
 
-    if tasks::get(r, &id("task")).await.is_ok() {
+    if tasks::get(r, &id("task").into()).await.is_ok() {
         let mut new = continue_points::NewContinuePoint::new(project, id("task"), text.clone());
-        new.id = Some(id("continue"));
+        new.id = Some(id("continue").into());
         let result = continue_points::create(w, new).await;
-        t.created("continue_points::create", result, continue_points::get(r, &id("continue"))).await?;
+        t.created("continue_points::create", result, continue_points::get(r, &id("continue").into())).await?;
     }
 
     let new = code_chunks::NewCodeChunk {
-        id: Some(id("chunk")),
-        project_id: project.to_owned(),
+        id: Some(id("chunk").into()),
+        project_id: project.clone(),
         file: format!("src/f{i}.rs"),
         start_line: 1,
         end_line: 40,
@@ -241,11 +252,15 @@ async fn round(
         complexity: None,
         hash: format!("{i:064x}"),
     };
-    t.created("code_chunks::create", code_chunks::create(w, new).await, code_chunks::get(r, &id("chunk")))
-        .await?;
+    t.created(
+        "code_chunks::create",
+        code_chunks::create(w, new).await,
+        code_chunks::get(r, &id("chunk").into()),
+    )
+    .await?;
 
     let file = indexed_files::IndexedFile {
-        project_id: project.to_owned(),
+        project_id: project.clone(),
         path: format!("manual/{i}.rs"),
         hash: format!("{i:064x}"),
         language: "rust".into(),
@@ -257,7 +272,12 @@ async fn round(
     t.created("indexed_files::upsert", result, indexed_file(db, project, &file.path)).await?;
 
     // Every other change of every table.
-    let (pid, fid, tid, aid) = (id("project"), id("feature"), id("task"), id("agent"));
+    let (pid, fid, tid, aid) = (
+        ProjectId::from(id("project")),
+        FeatureId::from(id("feature")),
+        TaskId::from(id("task")),
+        AgentId::from(id("agent")),
+    );
     change!(
         t,
         "projects::set_status",
@@ -278,7 +298,7 @@ async fn round(
         f.name.push_str(" (renamed)");
         change!(t, "features::update", features::get(r, &fid), features::update(w, &f));
     }
-    if let Ok(mut sf) = sub_features::get(r, &id("sub")).await {
+    if let Ok(mut sf) = sub_features::get(r, &id("sub").into()).await {
         sf.description = Some(text.clone());
         change!(t, "sub_features::update", sub_features::get(r, &sf.id), sub_features::update(w, &sf));
     }
@@ -299,9 +319,9 @@ async fn round(
     }
     change!(t, "agents::terminate", agents::get(r, &aid), agents::terminate(w, &aid, "round over"));
     let mut new = tasks::NewTask::new(project, id("task2"));
-    new.id = Some(id("task2"));
-    t.created("tasks::create (2)", tasks::create(w, new).await, tasks::get(r, &id("task2"))).await?;
-    let tid2 = id("task2");
+    new.id = Some(id("task2").into());
+    t.created("tasks::create (2)", tasks::create(w, new).await, tasks::get(r, &id("task2").into())).await?;
+    let tid2 = TaskId::from(id("task2"));
     change!(t, "tasks::assign", tasks::get(r, &tid2), tasks::assign(w, &tid2, &aid));
     change!(t, "tasks::block", tasks::get(r, &tid2), tasks::block(w, &tid2, &tid));
     change!(t, "tasks::fail", tasks::get(r, &tid2), tasks::fail(w, &tid2, &text));
@@ -309,7 +329,7 @@ async fn round(
         task.description = Some(text.clone());
         change!(t, "tasks::update", tasks::get(r, &tid2), tasks::update(w, &task));
     }
-    let rid = id("requirement");
+    let rid = RequirementId::from(id("requirement"));
     change!(t, "requirements::validate", requirements::get(r, &rid), requirements::validate(w, &rid));
     if let Ok(mut req) = requirements::get(r, &rid).await {
         req.description.push_str(" (revised)");
@@ -321,26 +341,36 @@ async fn round(
         sessions::get(r, &session),
         sessions::set_status(w, &session, sessions::SessionStatus::Paused)
     );
-    let eid = id("episode");
+    let eid = EpisodeId::from(id("episode"));
     change!(t, "episodes::record_access", episodes::get(r, &eid), episodes::record_access(w, &eid));
 
     // Deletes: by id for every table with one, and the by-file / by-age ones.
-    delete!(t, "metrics::delete", metrics::get(r, &id("metric")), metrics::delete(w, &id("metric")));
+    delete!(
+        t,
+        "metrics::delete",
+        metrics::get(r, &id("metric").into()),
+        metrics::delete(w, &id("metric").into())
+    );
     delete!(
         t,
         "checkpoints::delete",
-        checkpoints::get(r, &id("checkpoint")),
-        checkpoints::delete(w, &id("checkpoint"))
+        checkpoints::get(r, &id("checkpoint").into()),
+        checkpoints::delete(w, &id("checkpoint").into())
     );
     delete!(
         t,
         "continue_points::delete",
-        continue_points::get(r, &id("continue")),
-        continue_points::delete(w, &id("continue"))
+        continue_points::get(r, &id("continue").into()),
+        continue_points::delete(w, &id("continue").into())
     );
     delete!(t, "sessions::delete", sessions::get(r, &session), sessions::delete(w, &session));
     delete!(t, "requirements::delete", requirements::get(r, &rid), requirements::delete(w, &rid));
-    delete!(t, "sub_features::delete", sub_features::get(r, &id("sub")), sub_features::delete(w, &id("sub")));
+    delete!(
+        t,
+        "sub_features::delete",
+        sub_features::get(r, &id("sub").into()),
+        sub_features::delete(w, &id("sub").into())
+    );
     delete!(t, "tasks::delete", tasks::get(r, &tid2), tasks::delete(w, &tid2));
     delete!(t, "agents::delete", agents::get(r, &aid), agents::delete(w, &aid));
     delete!(t, "episodes::delete", episodes::get(r, &eid), episodes::delete(w, &eid));
@@ -348,14 +378,14 @@ async fn round(
     delete!(
         t,
         "code_chunks::delete_for_file",
-        code_chunks::get(r, &id("chunk")),
+        code_chunks::get(r, &id("chunk").into()),
         code_chunks::delete_for_file(w, project, &chunk_file)
     );
     delete!(
         t,
         "code_chunks::delete",
-        code_chunks::get(r, &id("chunk")),
-        code_chunks::delete(w, &id("chunk"))
+        code_chunks::get(r, &id("chunk").into()),
+        code_chunks::delete(w, &id("chunk").into())
     );
     let manual = format!("manual/{i}.rs");
     delete!(
@@ -390,16 +420,19 @@ async fn round(
     let result = async {
         let mut tx = db.begin().await?;
         let mut a = NewProject::new(id("tx-a"), "/a");
-        a.id = Some(id("tx-a"));
+        a.id = Some(id("tx-a").into());
         let mut b = NewProject::new(id("tx-b"), "/b");
-        b.id = Some(id("tx-b"));
+        b.id = Some(id("tx-b").into());
         projects::create(&mut *tx, a).await?;
         projects::create(&mut *tx, b).await?;
         tx.commit().await?;
         Ok::<_, DbError>(())
     }
     .await;
-    let stored = (projects::get(r, &id("tx-a")).await.is_ok(), projects::get(r, &id("tx-b")).await.is_ok());
+    let stored = (
+        projects::get(r, &id("tx-a").into()).await.is_ok(),
+        projects::get(r, &id("tx-b").into()).await.is_ok(),
+    );
     match result {
         Ok(()) => {
             assert_eq!(stored, (true, true), "transaction said Ok but rows are missing");

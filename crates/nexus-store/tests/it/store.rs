@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use nexus_db::episodes::{self, EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
-use nexus_db::{DbError, code_chunks};
+use nexus_db::{DbError, ProjectId, code_chunks};
 use nexus_store::{RecallOptions, RetentionPolicy, Store, StoreError};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-async fn store() -> Result<(tempfile::TempDir, Store, String), Box<dyn std::error::Error>> {
+async fn store() -> Result<(tempfile::TempDir, Store, ProjectId), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path().join("store.db")).await?;
     let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?;
@@ -37,7 +37,7 @@ async fn remember_writes_episode_and_vector_together_or_not_at_all() -> TestResu
         "{orphan:?}"
     );
     assert_eq!(vectors(&store).await?, 1);
-    assert_eq!(episodes::count(store.db().reader(), "no-such-project").await?, 0);
+    assert_eq!(episodes::count(store.db().reader(), &"no-such-project".into()).await?, 0);
 
     let huge = "x".repeat(nexus_store::MAX_EPISODE_BYTES + 1);
     assert!(matches!(

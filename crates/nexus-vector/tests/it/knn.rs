@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use common::{
     Rng, TestResult, brute_force, clustered, cosine_distance, fixture, l2_distance, project, source_row,
 };
-use nexus_db::{Db, SourceKind};
+use nexus_db::{Db, ProjectId, SourceKind};
 use nexus_vector::{Collection, CollectionSpec, Element, Item, KnnQuery, Metric, Neighbor, VectorError};
 
 /// Source rows of `kinds[i]` in `projects[i]`, each with `vectors[i]` (label `labels[i]`),
@@ -19,7 +19,7 @@ async fn load(
     collection: &Collection,
     vectors: &[Vec<f32>],
     kind_of: impl Fn(usize) -> SourceKind,
-    project_of: impl Fn(usize) -> String,
+    project_of: impl Fn(usize) -> ProjectId,
     label_of: impl Fn(usize) -> &'static str,
 ) -> TestResult<Vec<String>> {
     let mut tx = db.begin().await?;

@@ -45,7 +45,7 @@ async fn a_row_and_its_vector_commit_or_roll_back_together() -> TestResult {
     tx.rollback().await?;
 
     assert_eq!(ids(&c, f.db(), &axis(1)).await?, [kept]);
-    assert!(episodes::get(f.db().reader(), &dropped).await.is_err());
+    assert!(episodes::get(f.db().reader(), &dropped.as_str().into()).await.is_err());
     assert_eq!(c.stats(f.db().reader()).await?.total, 1);
 
     // A failing upsert inside a transaction leaves the transaction usable and unchanged.
@@ -164,7 +164,7 @@ async fn delete_removes_one_vector_and_keeps_the_row() -> TestResult {
     assert!(!c.delete(f.db().writer(), SourceKind::Episode, &a).await?, "already gone");
     assert!(!c.delete(f.db().writer(), SourceKind::Task, &b).await?, "wrong kind");
     assert_eq!(ids(&c, f.db(), &axis(0)).await?, [b]);
-    assert!(episodes::get(f.db().reader(), &a).await.is_ok());
+    assert!(episodes::get(f.db().reader(), &a.as_str().into()).await.is_ok());
     Ok(())
 }
 
@@ -196,7 +196,7 @@ async fn deleting_a_row_or_a_project_deletes_its_vectors_in_every_collection() -
         .find(|(k, _, p)| *k == SourceKind::Episode && *p == kept)
         .map(|(_, id, _)| id.clone())
         .ok_or("no episode in the kept project")?;
-    episodes::delete(f.db().writer(), &episode).await?;
+    episodes::delete(f.db().writer(), &episode.as_str().into()).await?;
     for c in [&first, &second] {
         assert!(!ids(c, f.db(), &axis(0)).await?.contains(&episode), "{}", c.name());
         assert_eq!(c.stats(f.db().reader()).await?.total, 7);

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: a database file in a temp dir (`nexus-testkit`)
 //! and row builders.
 
-use nexus_db::{Db, DbError, code_chunks, episodes, requirements, tasks};
+use nexus_db::{Db, DbError, ProjectId, code_chunks, episodes, requirements, tasks};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -9,7 +9,7 @@ pub use nexus_testkit::{TempDb, project};
 
 pub async fn episode(
     db: &Db,
-    project: &str,
+    project: &ProjectId,
     content: &str,
     summary: Option<&str>,
 ) -> Result<episodes::Episode, DbError> {
@@ -20,7 +20,7 @@ pub async fn episode(
 
 pub async fn task(
     db: &Db,
-    project: &str,
+    project: &ProjectId,
     name: &str,
     description: Option<&str>,
 ) -> Result<tasks::Task, DbError> {
@@ -31,7 +31,7 @@ pub async fn task(
 
 pub async fn requirement(
     db: &Db,
-    project: &str,
+    project: &ProjectId,
     description: &str,
     stories: &[&str],
 ) -> Result<requirements::Requirement, DbError> {
@@ -40,10 +40,15 @@ pub async fn requirement(
     requirements::create(db.writer(), new).await
 }
 
-pub fn new_chunk(project: &str, file: &str, content: &str, symbols: &[&str]) -> code_chunks::NewCodeChunk {
+pub fn new_chunk(
+    project: &ProjectId,
+    file: &str,
+    content: &str,
+    symbols: &[&str],
+) -> code_chunks::NewCodeChunk {
     code_chunks::NewCodeChunk {
         id: None,
-        project_id: project.to_owned(),
+        project_id: project.clone(),
         file: file.to_owned(),
         start_line: 1,
         end_line: 1 + content.lines().count() as i64,
@@ -58,7 +63,7 @@ pub fn new_chunk(project: &str, file: &str, content: &str, symbols: &[&str]) -> 
 
 pub async fn chunk(
     db: &Db,
-    project: &str,
+    project: &ProjectId,
     file: &str,
     content: &str,
     symbols: &[&str],

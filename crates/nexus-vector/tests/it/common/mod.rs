@@ -2,7 +2,7 @@
 //! `nexus-testkit`), source rows, clustered vectors and a brute-force KNN to compare sqlite-vec's answers with.
 
 use nexus_db::{
-    SourceKind, code_chunks, episodes,
+    ProjectId, SourceKind, code_chunks, episodes,
     episodes::{EpisodeType, NewEpisode},
     requirements, tasks,
 };
@@ -18,15 +18,22 @@ pub async fn fixture() -> TestResult<TempDb> {
 }
 
 /// Creates a source row of `kind` in `project` and returns its id.
-pub async fn source_row(conn: &mut SqliteConnection, kind: SourceKind, project: &str) -> TestResult<String> {
+pub async fn source_row(
+    conn: &mut SqliteConnection,
+    kind: SourceKind,
+    project: &ProjectId,
+) -> TestResult<String> {
     Ok(match kind {
         SourceKind::Episode => {
-            episodes::create(conn, NewEpisode::new(project, EpisodeType::Decision, "an episode")).await?.id
+            episodes::create(conn, NewEpisode::new(project, EpisodeType::Decision, "an episode"))
+                .await?
+                .id
+                .into()
         }
         SourceKind::CodeChunk => {
             let chunk = code_chunks::NewCodeChunk {
                 id: None,
-                project_id: project.to_owned(),
+                project_id: project.clone(),
                 file: "src/lib.rs".into(),
                 start_line: 1,
                 end_line: 2,
@@ -37,17 +44,16 @@ pub async fn source_row(conn: &mut SqliteConnection, kind: SourceKind, project: 
                 complexity: None,
                 hash: "h".into(),
             };
-            code_chunks::create(conn, chunk).await?.id
+            code_chunks::create(conn, chunk).await?.id.into()
         }
-        SourceKind::Requirement => {
-            requirements::create(
-                conn,
-                requirements::NewRequirement::new(project, "functional", "a requirement"),
-            )
-            .await?
-            .id
-        }
-        SourceKind::Task => tasks::create(conn, tasks::NewTask::new(project, "a task")).await?.id,
+        SourceKind::Requirement => requirements::create(
+            conn,
+            requirements::NewRequirement::new(project, "functional", "a requirement"),
+        )
+        .await?
+        .id
+        .into(),
+        SourceKind::Task => tasks::create(conn, tasks::NewTask::new(project, "a task")).await?.id.into(),
     })
 }
 
