@@ -35,6 +35,103 @@ pub enum Command {
     Stats(StatsArgs),
     /// Index this repository's code and docs and run three example searches.
     Demo(DemoArgs),
+    /// A project's state as STATE.md: show, export, import.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Checkpoints of a project's state: create, list, diff, restore.
+    #[command(subcommand)]
+    Checkpoint(CheckpointCommand),
+    /// Where to resume a project's work: the latest continue point of each unfinished task.
+    Resume(ProjectArgs),
+    /// A project's tasks as a table.
+    Tasks(TasksArgs),
+}
+
+/// A project named by name or id, with `--json`.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// The project (name or id).
+    pub project: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nexus state …`.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Print the project's STATE.md (with `--json`: the state as JSON).
+    Show(ProjectArgs),
+    /// Write the project's STATE.md to a file.
+    Export {
+        /// The project (name or id).
+        project: String,
+        /// The file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Apply a (possibly hand-edited) STATE.md: creates the project when the database does not
+    /// have it; refused when the project changed since the file was exported, unless --force.
+    Import {
+        /// The STATE.md file.
+        file: PathBuf,
+        /// Overwrite changes made since the file was exported.
+        #[arg(long)]
+        force: bool,
+        /// Print the saved state as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `nexus checkpoint …`.
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Take a checkpoint of the project's state.
+    Create {
+        /// The project (name or id).
+        project: String,
+        /// Why it is taken.
+        #[arg(long)]
+        reason: String,
+        /// Print the checkpoint (with its `id`) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The project's checkpoints, newest first.
+    List(ProjectArgs),
+    /// What changed from checkpoint A to checkpoint B (default: the project now).
+    Diff {
+        /// The earlier checkpoint's id.
+        a: String,
+        /// The later checkpoint's id (default: the current state).
+        b: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the project's planning state what the checkpoint captured (a safety checkpoint is
+    /// taken first).
+    Restore {
+        /// The checkpoint's id.
+        id: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `nexus tasks`.
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// The project (name or id).
+    pub project: String,
+    /// Only tasks with this status.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The embedder choice, for the subcommands that embed text or read a vector collection.

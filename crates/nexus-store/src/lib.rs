@@ -5,6 +5,10 @@
 //! memory ([`Store::remember`], [`Store::recall`], [`Store::prune`]), the code index
 //! ([`Store::index_dir`]) and [`Store::stats`].
 //!
+//! Project state (load/save, the task workflow, checkpoints and restore, continue points,
+//! STATE.md) is the crate nexus-state, re-exported as [`state`]: call it with
+//! [`Store::db`].
+//!
 //! The code index's front half is the crate nexus-code, re-exported as [`code`]: walking a
 //! source tree
 //! (honouring `.gitignore`, skipping binary and huge files), detecting each file's language and
@@ -35,5 +39,6 @@ pub use nexus_code as code;
 pub use nexus_db as db;
 pub use nexus_embed as embed;
 pub use nexus_search as search;
+pub use nexus_state as state;
 pub use stats::{StoreStats, TableCount};
 pub use store::{Store, StoreBuilder};

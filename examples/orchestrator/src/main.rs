@@ -1,12 +1,16 @@
-//! A tiny planner/coder loop on Nexus: create a project with a feature and tasks, let a coder
-//! agent take the next ready task, record what it learned, recall it, search the code index,
-//! complete the task and checkpoint — in one SQLite file. Run: `cargo run -p orchestrator-example`.
+//! A tiny planner/coder loop on Nexus: create a project with a feature and tasks, checkpoint
+//! the plan, let a coder agent take the next ready task (the workflow checks the agent and the
+//! dependencies), record what it learned, recall it, search the code index, complete the task,
+//! load the project's state, and roll the plan back to the checkpoint — in one SQLite file.
+//! Run: `cargo run -p orchestrator-example`.
 #![allow(clippy::print_stdout)]
 
 use anyhow::ensure;
 use nexus_store::db::episodes::{EpisodeType, NewEpisode};
-use nexus_store::db::{SourceKind, agents, checkpoints, features, projects, tasks};
+use nexus_store::db::tasks::TaskStatus;
+use nexus_store::db::{SourceKind, agents, features, projects, tasks};
 use nexus_store::search::Source;
+use nexus_store::state::{self, CheckpointRequest, workflow};
 use nexus_store::{RecallOptions, Store};
 
 #[tokio::main]
@@ -22,19 +26,21 @@ async fn main() -> anyhow::Result<()> {
     let mut totals = tasks::NewTask::new(&project.id, "compute cart totals");
     totals.feature_id = Some(cart.id.clone());
     totals.priority = 1;
-    let totals = tasks::create(db.writer(), totals).await?;
+    let totals = workflow::create_task(db, totals).await?;
     let mut checkout = tasks::NewTask::new(&project.id, "checkout flow");
     checkout.depends_on = vec![totals.id.clone()];
-    tasks::create(db.writer(), checkout).await?;
+    let checkout = workflow::create_task(db, checkout).await?;
+    let plan = state::checkpoint(db, &project.id, CheckpointRequest::manual("plan agreed")).await?;
 
-    // An agent takes the next ready task: both rows change in one write transaction.
+    // An agent takes the next ready task: task and agent change in one write transaction.
     let coder = agents::create(db.writer(), agents::NewAgent::new(agents::AgentType::Coder)).await?;
-    let ready = tasks::list_ready(db.reader(), &project.id, 10).await?;
+    let ready = workflow::ready(db, &project.id, 10).await?;
     ensure!(ready.len() == 1 && ready[0].id == totals.id, "only the task without dependencies is ready");
-    let mut tx = db.begin().await?;
-    tasks::start(&mut *tx, &totals.id, &coder.id).await?;
-    agents::assign_task(&mut *tx, &coder.id, &totals.id).await?;
-    tx.commit().await?;
+    ensure!(
+        workflow::start(db, &checkout.id, &coder.id).await.is_err(),
+        "checkout cannot start before the totals are done"
+    );
+    workflow::start(db, &totals.id, &coder.id).await?;
 
     // The agent works and remembers what it learned.
     let mut lesson = NewEpisode::new(
@@ -81,21 +87,23 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("code search: {}:{}-{}", chunk.file, chunk.start_line, chunk.end_line);
 
-    // Done: complete the task, free the agent, checkpoint the state.
-    let done = tasks::complete(db.writer(), &totals.id, None).await?;
-    agents::finish_task(db.writer(), &coder.id, true).await?;
-    features::record_task_completed(db.writer(), &cart.id).await?;
-    let state = serde_json::json!({ "completed": [done.id], "next": tasks::list_ready(db.reader(), &project.id, 10).await?.iter().map(|t| &t.name).collect::<Vec<_>>() });
-    checkpoints::create(db.writer(), checkpoints::NewCheckpoint::new(&project.id, state)).await?;
-    ensure!(tasks::list_ready(db.reader(), &project.id, 10).await?.len() == 1, "checkout is ready now");
+    // Done: completing counts for the agent, the feature and the metrics in one transaction.
+    workflow::complete(db, &totals.id, None).await?;
+    let now = state::load(db, &project.id).await?;
+    ensure!(now.summary.tasks_by_status[&TaskStatus::Completed] == 1, "one task done");
+    ensure!(workflow::ready(db, &project.id, 10).await?.len() == 1, "checkout is ready now");
+    ensure!(features::get(db.reader(), &cart.id).await?.completed_tasks == 1, "feature progress");
     println!(
-        "checkpoint: {}",
-        checkpoints::latest(db.reader(), &project.id)
-            .await?
-            .map(|c| c.state.map(|s| s.0.to_string()))
-            .unwrap_or_default()
-            .unwrap_or_default()
+        "state: {:.0}% done, {} agent(s) on the project",
+        now.summary.progress * 100.0,
+        now.agents.len()
     );
+
+    // Roll the plan back to the checkpoint: the task is pending again (memory is kept).
+    let restored = state::restore(db, &plan.id).await?;
+    ensure!(restored.state.tasks.iter().all(|t| t.status == TaskStatus::Pending), "plan restored");
+    println!("restored checkpoint {} (safety checkpoint {})", plan.id, restored.safety.id);
+    println!("{}", state::markdown::export(&restored.state).lines().take(8).collect::<Vec<_>>().join("\n"));
     store.close().await?;
     Ok(())
 }

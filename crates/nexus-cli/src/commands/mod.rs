@@ -4,10 +4,14 @@
 //! Modules here depend on `crate::args` and `crate::output`, never on each other except
 //! through [`open`] (and `demo`, which reuses `index`).
 
+pub mod checkpoint;
 pub mod demo;
 pub mod health;
 pub mod index;
 pub mod migrate;
 pub mod open;
+pub mod resume;
 pub mod search;
+pub mod state;
 pub mod stats;
+pub mod tasks;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use nexus_db::{Db, DbOptions};
 use nexus_embed::{EmbedderConfig, EmbedderKind};
 use nexus_store::Store;
 
@@ -33,6 +34,16 @@ pub struct MissingDb(pub PathBuf);
 /// The database file a reading command needs, or [`MissingDb`].
 pub fn existing_db(path: &Path) -> anyhow::Result<&Path> {
     if path.is_file() { Ok(path) } else { Err(MissingDb(path.to_path_buf()).into()) }
+}
+
+/// Opens the database alone (no embedder), for the state commands: read-only (the file must
+/// exist) or read-write (created and migrated).
+pub async fn open_db(path: &Path, access: Access) -> anyhow::Result<Db> {
+    let options = match access {
+        Access::ReadOnly => DbOptions::file(existing_db(path)?).read_only(true),
+        Access::ReadWrite { migrate } => DbOptions::file(path).run_migrations(migrate),
+    };
+    Db::open_with(options).await.with_context(|| format!("cannot open {}", path.display()))
 }
 
 /// Opens the store at `db` with the embedder `args` chooses: the flag when given, otherwise

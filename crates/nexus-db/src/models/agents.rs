@@ -8,7 +8,7 @@ use super::Page;
 use super::{JsonList, json_list};
 use crate::error::{Result, ResultExt, ReturningExt};
 use crate::validate;
-use crate::{AgentId, TaskId, Timestamp};
+use crate::{AgentId, ProjectId, TaskId, Timestamp};
 
 const TABLE: &str = "agents";
 
@@ -312,6 +312,69 @@ pub async fn terminate<'e>(ex: impl SqliteExecutor<'e>, id: &AgentId, reason: &s
     .fetch_all(ex)
     .await
     .returned_row(TABLE, id)
+}
+
+/// Writes `agent` exactly as given, every column including its timestamps: inserted when its
+/// id is new, replaced in place when it exists. Used to save project states (agents are
+/// shared by projects, so they are written but never deleted by a save).
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, agent: &Agent) -> Result<()> {
+    validate::finite(TABLE, "temperature", agent.temperature)?;
+    sqlx::query!(
+        "INSERT INTO agents (id, type, status, model_provider, model_name, temperature, max_tokens,
+                             system_prompt, tools, current_task_id, worktree_path, branch_name,
+                             tokens_used, tasks_completed, tasks_failed, spawned_at,
+                             last_activity_at, terminated_at, termination_reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             type = excluded.type, status = excluded.status, model_provider = excluded.model_provider,
+             model_name = excluded.model_name, temperature = excluded.temperature,
+             max_tokens = excluded.max_tokens, system_prompt = excluded.system_prompt,
+             tools = excluded.tools, current_task_id = excluded.current_task_id,
+             worktree_path = excluded.worktree_path, branch_name = excluded.branch_name,
+             tokens_used = excluded.tokens_used, tasks_completed = excluded.tasks_completed,
+             tasks_failed = excluded.tasks_failed, spawned_at = excluded.spawned_at,
+             last_activity_at = excluded.last_activity_at, terminated_at = excluded.terminated_at,
+             termination_reason = excluded.termination_reason",
+        agent.id,
+        agent.agent_type,
+        agent.status,
+        agent.model_provider,
+        agent.model_name,
+        agent.temperature,
+        agent.max_tokens,
+        agent.system_prompt,
+        json_list(&agent.tools),
+        agent.current_task_id,
+        agent.worktree_path,
+        agent.branch_name,
+        agent.tokens_used,
+        agent.tasks_completed,
+        agent.tasks_failed,
+        agent.spawned_at,
+        agent.last_activity_at,
+        agent.terminated_at,
+        agent.termination_reason,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(())
+}
+
+/// The agents working on a project: assigned to one of its tasks, or whose current task is
+/// one of them; by id.
+pub async fn list_for_project<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> Result<Vec<Agent>> {
+    query_agents!(
+        "SELECT",
+        "FROM agents
+         WHERE id IN (SELECT assigned_agent FROM tasks WHERE project_id = ?1)
+            OR current_task_id IN (SELECT id FROM tasks WHERE project_id = ?1)
+         ORDER BY id",
+        project_id,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
 }
 
 delete_by_id!("agents", AgentId);

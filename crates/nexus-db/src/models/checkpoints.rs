@@ -11,6 +11,34 @@ use crate::{CheckpointId, ProjectId, Timestamp};
 
 const TABLE: &str = "checkpoints";
 
+text_enum! {
+    /// What took a checkpoint. `Manual` and `HumanRequest` are kept by retention; the others
+    /// are automatic and only the most recent are kept.
+    pub enum CheckpointTrigger {
+        /// An explicit call (CLI, API).
+        Manual = "manual",
+        /// A person asked for one.
+        HumanRequest = "human_request",
+        /// A phase of the project completed.
+        PhaseComplete = "phase_complete",
+        /// A task failed.
+        TaskFailed = "task_failed",
+        /// A task used all its QA iterations.
+        QaExhausted = "qa_exhausted",
+        /// The periodic timer of the checkpoint policy.
+        Periodic = "periodic",
+        /// The safety checkpoint taken before a restore.
+        BeforeRestore = "before_restore",
+    }
+}
+
+impl CheckpointTrigger {
+    /// True for the triggers retention may delete (all but `Manual` and `HumanRequest`).
+    pub const fn is_automatic(self) -> bool {
+        !matches!(self, Self::Manual | Self::HumanRequest)
+    }
+}
+
 /// A row of `checkpoints`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Checkpoint {
@@ -28,6 +56,12 @@ pub struct Checkpoint {
     pub git_commit: Option<String>,
     /// When it was taken.
     pub created_at: Timestamp,
+    /// What took it.
+    pub triggered_by: CheckpointTrigger,
+    /// The checkpoint this one follows (the project's previous one), if any.
+    pub parent_id: Option<CheckpointId>,
+    /// Whether the git tree had uncommitted changes (`None`: not a repository).
+    pub git_dirty: Option<bool>,
 }
 
 /// A checkpoint to insert.
@@ -45,6 +79,12 @@ pub struct NewCheckpoint {
     pub state: Option<serde_json::Value>,
     /// Git commit at the time.
     pub git_commit: Option<String>,
+    /// What took it (default manual).
+    pub triggered_by: CheckpointTrigger,
+    /// The checkpoint it follows.
+    pub parent_id: Option<CheckpointId>,
+    /// Whether the git tree had uncommitted changes.
+    pub git_dirty: Option<bool>,
 }
 
 impl NewCheckpoint {
@@ -57,6 +97,9 @@ impl NewCheckpoint {
             reason: None,
             state: Some(state),
             git_commit: None,
+            triggered_by: CheckpointTrigger::Manual,
+            parent_id: None,
+            git_dirty: None,
         }
     }
 }
@@ -68,7 +111,10 @@ macro_rules! query_checkpoints {
             Checkpoint,
             $head + r#" id AS "id: CheckpointId", project_id AS "project_id: ProjectId", name AS "name?", reason AS "reason?",
                       state AS "state?: Json<serde_json::Value>", git_commit AS "git_commit?",
-                      created_at AS "created_at: Timestamp" "# + $tail $(+ $more)*
+                      created_at AS "created_at: Timestamp",
+                      triggered_by AS "triggered_by: CheckpointTrigger",
+                      parent_id AS "parent_id?: CheckpointId", git_dirty AS "git_dirty?: bool" "#
+                + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -80,8 +126,9 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Resu
     let now = Timestamp::now();
     let state = new.state.map(Json);
     query_checkpoints!(
-        "INSERT INTO checkpoints (id, project_id, name, reason, state, git_commit, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING",
+        "INSERT INTO checkpoints (id, project_id, name, reason, state, git_commit, created_at,
+                                  triggered_by, parent_id, git_dirty)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
         "",
         id,
         new.project_id,
@@ -90,6 +137,9 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCheckpoint) -> Resu
         state,
         new.git_commit,
         now,
+        new.triggered_by,
+        new.parent_id,
+        new.git_dirty,
     )
     .fetch_all(ex)
     .await
@@ -125,6 +175,28 @@ pub async fn latest<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> 
         project_id,
     )
     .fetch_optional(ex)
+    .await
+    .in_table(TABLE)
+}
+
+/// Deletes the project's automatic checkpoints (see [`CheckpointTrigger::is_automatic`])
+/// except the `keep` most recent ones; manual ones are never deleted. Returns the ids deleted.
+pub async fn delete_automatic_beyond<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    keep: u32,
+) -> Result<Vec<CheckpointId>> {
+    sqlx::query_scalar!(
+        r#"DELETE FROM checkpoints
+           WHERE project_id = ?1 AND triggered_by NOT IN ('manual', 'human_request')
+             AND id NOT IN (SELECT id FROM checkpoints
+                            WHERE project_id = ?1 AND triggered_by NOT IN ('manual', 'human_request')
+                            ORDER BY created_at DESC, id DESC LIMIT ?2)
+           RETURNING id AS "id: CheckpointId""#,
+        project_id,
+        keep,
+    )
+    .fetch_all(ex)
     .await
     .in_table(TABLE)
 }

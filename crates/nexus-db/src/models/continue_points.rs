@@ -176,4 +176,27 @@ pub async fn latest_for_task<'e>(
     .in_table(TABLE)
 }
 
+/// The most recent continue point of each unfinished task of a project (a task not
+/// completed, or no longer in the project), newest first.
+pub async fn latest_for_unfinished_tasks<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+) -> Result<Vec<ContinuePoint>> {
+    query_continue_points!(
+        "SELECT",
+        "FROM continue_points AS c
+         WHERE c.project_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.id = c.task_id AND t.status = 'completed')
+           AND NOT EXISTS (SELECT 1 FROM continue_points AS later
+                           WHERE later.task_id = c.task_id
+                             AND (later.saved_at > c.saved_at
+                                  OR (later.saved_at = c.saved_at AND later.id > c.id)))
+         ORDER BY c.saved_at DESC, c.id DESC",
+        project_id,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
 delete_by_id!("continue_points", ContinuePointId);

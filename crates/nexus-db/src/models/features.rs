@@ -230,4 +230,56 @@ pub async fn record_task_completed<'e>(ex: impl SqliteExecutor<'e>, id: &Feature
     .returned_row(TABLE, id)
 }
 
+/// Writes `feature` exactly as given, every column including its timestamps: inserted when its
+/// id is new, replaced in place when it exists (never deleted and re-inserted, so nothing
+/// cascades). An id that belongs to another project is refused with `InvalidValue`. Used to
+/// save and restore project states.
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Result<()> {
+    let done = sqlx::query!(
+        "INSERT INTO features (id, project_id, name, description, priority, status, complexity,
+                               estimated_tasks, completed_tasks, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, description = excluded.description, priority = excluded.priority,
+             status = excluded.status, complexity = excluded.complexity,
+             estimated_tasks = excluded.estimated_tasks, completed_tasks = excluded.completed_tasks,
+             created_at = excluded.created_at, updated_at = excluded.updated_at
+         WHERE features.project_id = excluded.project_id",
+        feature.id,
+        feature.project_id,
+        feature.name,
+        feature.description,
+        feature.priority,
+        feature.status,
+        feature.complexity,
+        feature.estimated_tasks,
+        feature.completed_tasks,
+        feature.created_at,
+        feature.updated_at,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    super::put_applied(TABLE, done.rows_affected())
+}
+
+/// Deletes the project's features whose ids are not in `keep` (their sub-features go with
+/// them; their tasks are detached); returns how many were deleted.
+pub async fn delete_absent<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    keep: &[FeatureId],
+) -> Result<u64> {
+    let keep = sqlx::types::Json(keep);
+    let done = sqlx::query!(
+        "DELETE FROM features WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+        project_id,
+        keep
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
 delete_by_id!("features", FeatureId);

@@ -64,6 +64,19 @@ impl<T> From<JsonList<T>> for Vec<T> {
     }
 }
 
+/// The outcome of a `put` (an upsert guarded by the owning row): no row written means the id
+/// exists under another owner.
+pub(crate) fn put_applied(table: &'static str, rows_affected: u64) -> crate::Result<()> {
+    if rows_affected == 0 {
+        return Err(crate::DbError::InvalidValue {
+            table,
+            column: "id",
+            reason: "the id belongs to a row of another project".to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// `LIMIT` value for "no limit".
 pub(crate) fn limit_or_all(limit: Option<u32>) -> i64 {
     limit.map_or(-1, i64::from)

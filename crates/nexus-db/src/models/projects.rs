@@ -276,4 +276,36 @@ pub async fn set_status<'e>(
     .returned_row(TABLE, id)
 }
 
+/// Writes `project` exactly as given, every column including its timestamps: inserted when
+/// its id is new, replaced in place when it exists (never deleted and re-inserted, so nothing
+/// cascades). Used to save and restore project states.
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, project: &Project) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO projects (id, name, description, mode, status, root_path, repository_url,
+                               settings, created_at, updated_at, completed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, description = excluded.description, mode = excluded.mode,
+             status = excluded.status, root_path = excluded.root_path,
+             repository_url = excluded.repository_url, settings = excluded.settings,
+             created_at = excluded.created_at, updated_at = excluded.updated_at,
+             completed_at = excluded.completed_at",
+        project.id,
+        project.name,
+        project.description,
+        project.mode,
+        project.status,
+        project.root_path,
+        project.repository_url,
+        project.settings,
+        project.created_at,
+        project.updated_at,
+        project.completed_at,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(())
+}
+
 delete_by_id!("projects", ProjectId);

@@ -218,4 +218,60 @@ pub async fn validate<'e>(ex: impl SqliteExecutor<'e>, id: &RequirementId) -> Re
         .returned_row(TABLE, id)
 }
 
+/// Writes `requirement` exactly as given, every column including its timestamps: inserted when its
+/// id is new, replaced in place when it exists (never deleted and re-inserted, so nothing
+/// cascades). An id that belongs to another project is refused with `InvalidValue`. Used to
+/// save and restore project states.
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, requirement: &Requirement) -> Result<()> {
+    let done = sqlx::query!(
+        "INSERT INTO requirements (id, project_id, category, description, priority, source,
+                                   user_stories, acceptance_criteria, linked_features, validated,
+                                   confidence, tags, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             category = excluded.category, description = excluded.description,
+             priority = excluded.priority, source = excluded.source,
+             user_stories = excluded.user_stories, acceptance_criteria = excluded.acceptance_criteria,
+             linked_features = excluded.linked_features, validated = excluded.validated,
+             confidence = excluded.confidence, tags = excluded.tags, created_at = excluded.created_at
+         WHERE requirements.project_id = excluded.project_id",
+        requirement.id,
+        requirement.project_id,
+        requirement.category,
+        requirement.description,
+        requirement.priority,
+        requirement.source,
+        json_list(&requirement.user_stories),
+        json_list(&requirement.acceptance_criteria),
+        json_list(&requirement.linked_features),
+        requirement.validated,
+        requirement.confidence,
+        json_list(&requirement.tags),
+        requirement.created_at,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    super::put_applied(TABLE, done.rows_affected())
+}
+
+/// Deletes the project's requirements whose ids are not in `keep`; returns how many were
+/// deleted.
+pub async fn delete_absent<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    keep: &[RequirementId],
+) -> Result<u64> {
+    let keep = sqlx::types::Json(keep);
+    let done = sqlx::query!(
+        "DELETE FROM requirements WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+        project_id,
+        keep
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
 delete_by_id!("requirements", RequirementId);

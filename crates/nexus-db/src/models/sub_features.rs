@@ -157,4 +157,49 @@ pub async fn update<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -
     .returned_row(TABLE, &sub_feature.id)
 }
 
+/// Writes `sub_feature` exactly as given, every column including its timestamp: inserted when
+/// its id is new, replaced in place when it exists. An id that belongs to another feature is
+/// refused with `InvalidValue`. Used to save and restore project states.
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, sub_feature: &SubFeature) -> Result<()> {
+    let done = sqlx::query!(
+        "INSERT INTO sub_features (id, feature_id, name, description, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, description = excluded.description, status = excluded.status,
+             created_at = excluded.created_at
+         WHERE sub_features.feature_id = excluded.feature_id",
+        sub_feature.id,
+        sub_feature.feature_id,
+        sub_feature.name,
+        sub_feature.description,
+        sub_feature.status,
+        sub_feature.created_at,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    super::put_applied(TABLE, done.rows_affected())
+}
+
+/// Deletes the sub-features of the project's features whose ids are not in `keep`; returns
+/// how many were deleted.
+pub async fn delete_absent<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    keep: &[SubFeatureId],
+) -> Result<u64> {
+    let keep = sqlx::types::Json(keep);
+    let done = sqlx::query!(
+        "DELETE FROM sub_features
+         WHERE feature_id IN (SELECT id FROM features WHERE project_id = ?)
+           AND id NOT IN (SELECT value FROM json_each(?))",
+        project_id,
+        keep
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
 delete_by_id!("sub_features", SubFeatureId);

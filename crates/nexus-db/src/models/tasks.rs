@@ -497,4 +497,78 @@ pub async fn block<'a>(
     )
 }
 
+/// Writes `task` exactly as given, every column including its timestamps: inserted when its
+/// id is new, replaced in place when it exists (never deleted and re-inserted, so nothing
+/// cascades). An id that belongs to another project is refused with `InvalidValue`. Used to
+/// save and restore project states.
+pub async fn put<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<()> {
+    let done = sqlx::query!(
+        "INSERT INTO tasks (id, project_id, feature_id, sub_feature_id, name, description, type,
+                            status, size, priority, tags, notes, assigned_agent, worktree_path,
+                            branch_name, depends_on, blocked_by, qa_iterations, max_iterations,
+                            estimated_minutes, actual_minutes, started_at, completed_at,
+                            created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             feature_id = excluded.feature_id, sub_feature_id = excluded.sub_feature_id,
+             name = excluded.name, description = excluded.description, type = excluded.type,
+             status = excluded.status, size = excluded.size, priority = excluded.priority,
+             tags = excluded.tags, notes = excluded.notes, assigned_agent = excluded.assigned_agent,
+             worktree_path = excluded.worktree_path, branch_name = excluded.branch_name,
+             depends_on = excluded.depends_on, blocked_by = excluded.blocked_by,
+             qa_iterations = excluded.qa_iterations, max_iterations = excluded.max_iterations,
+             estimated_minutes = excluded.estimated_minutes, actual_minutes = excluded.actual_minutes,
+             started_at = excluded.started_at, completed_at = excluded.completed_at,
+             created_at = excluded.created_at, updated_at = excluded.updated_at
+         WHERE tasks.project_id = excluded.project_id",
+        task.id,
+        task.project_id,
+        task.feature_id,
+        task.sub_feature_id,
+        task.name,
+        task.description,
+        task.task_type,
+        task.status,
+        task.size,
+        task.priority,
+        json_list(&task.tags),
+        json_list(&task.notes),
+        task.assigned_agent,
+        task.worktree_path,
+        task.branch_name,
+        json_list(&task.depends_on),
+        task.blocked_by,
+        task.qa_iterations,
+        task.max_iterations,
+        task.estimated_minutes,
+        task.actual_minutes,
+        task.started_at,
+        task.completed_at,
+        task.created_at,
+        task.updated_at,
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    super::put_applied(TABLE, done.rows_affected())
+}
+
+/// Deletes the project's tasks whose ids are not in `keep`; returns how many were deleted.
+pub async fn delete_absent<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    keep: &[TaskId],
+) -> Result<u64> {
+    let keep = sqlx::types::Json(keep);
+    let done = sqlx::query!(
+        "DELETE FROM tasks WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+        project_id,
+        keep
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
 delete_by_id!("tasks", TaskId);

@@ -28,6 +28,7 @@ async fn the_same_text_is_requested_once() -> TestResult {
     let (_dir, db) = temp_db().await?;
     let cached = CachedEmbedder::new(embedder(&server)?, db);
     let first = cached.embed(&["alpha", "beta"]).await?;
+    cached.flush().await?;
     let second = cached.embed(&["beta", "alpha"]).await?;
     assert_eq!(second, [first[1].clone(), first[0].clone()]);
     // A vector enters memory when it is asked for again: the second call reads the database.
@@ -45,7 +46,9 @@ async fn the_cache_survives_a_reopen() -> TestResult {
     let path = dir.path().join("nexus.db");
     let first = {
         let db = Db::open(&path).await?;
-        let vectors = CachedEmbedder::new(embedder(&server)?, db.clone()).embed(&["persistent"]).await?;
+        let cached = CachedEmbedder::new(embedder(&server)?, db.clone());
+        let vectors = cached.embed(&["persistent"]).await?;
+        cached.flush().await?;
         db.close().await?;
         vectors
     };
@@ -65,6 +68,7 @@ async fn only_misses_are_sent_each_once_in_one_call() -> TestResult {
     // Memory off: the hits below come from the database.
     let cached = CachedEmbedder::with_options(embedder(&server)?, db, CacheOptions { memory_bytes: 0 });
     let warm = cached.embed(&["a", "b"]).await?;
+    cached.flush().await?;
     let vectors = cached.embed(&["c", "a", "d", "c", "b", "d"]).await?;
     assert_eq!(received_inputs(&server).await, [vec!["a", "b"], vec!["c", "d"]]);
     assert_eq!(vectors[1], warm[0]);
@@ -80,6 +84,7 @@ async fn vectors_are_stored_as_little_endian_f32() -> TestResult {
     let (_dir, db) = temp_db().await?;
     let cached = CachedEmbedder::new(LocalEmbedder::new(8)?, db.clone());
     let vector = cached.embed_one("stored bytes").await?;
+    cached.flush().await?;
     let (model, dimensions, hash, blob): (String, i64, Vec<u8>, Vec<u8>) =
         sqlx::query_as("SELECT model, dimensions, text_hash, vector FROM embedding_cache")
             .fetch_one(db.reader())
@@ -98,6 +103,8 @@ async fn models_and_dimensions_do_not_share_entries() -> TestResult {
     let large = CachedEmbedder::new(LocalEmbedder::new(16)?, db.clone());
     let a = small.embed_one("same text").await?;
     let b = large.embed_one("same text").await?;
+    small.flush().await?;
+    large.flush().await?;
     assert_eq!((a.len(), b.len()), (8, 16));
     assert_eq!((small.stored().await?, large.stored().await?), (1, 1));
     assert_eq!(large.stats().misses, 1);
@@ -105,6 +112,7 @@ async fn models_and_dimensions_do_not_share_entries() -> TestResult {
     assert_eq!(small.clear().await?, 1);
     assert_eq!((small.stored().await?, large.stored().await?), (0, 1));
     small.embed_one("same text").await?;
+    small.flush().await?;
     assert_eq!(small.stats().misses, 2, "cleared entries are embedded again");
     Ok(())
 }
@@ -179,6 +187,9 @@ async fn a_failed_cache_write_still_returns_the_vectors() -> TestResult {
     let inner = Arc::new(Counting::default());
     let cached = CachedEmbedder::with_options(Arc::clone(&inner), db, CacheOptions { memory_bytes: 0 });
     let vectors = cached.embed(&["paid for"]).await?;
+    // The write fails whether it ran at once or now (the writer may have been busy): either
+    // way the queue is emptied and nothing is stored.
+    assert!(matches!(cached.flush().await, Ok(()) | Err(EmbedError::Cache { operation: "write", .. })));
     assert_eq!(vectors, inner.inner.embed(&["paid for"]).await?);
     assert_eq!(cached.stored().await?, 0);
     cached.embed(&["paid for"]).await?;
@@ -203,6 +214,7 @@ async fn the_memory_lru_is_bounded() -> TestResult {
     let cached =
         CachedEmbedder::with_options(Arc::clone(&inner), db, CacheOptions { memory_bytes: 2 * 4 * 4 });
     cached.embed(&["one", "two", "three"]).await?;
+    cached.flush().await?;
     // Read back from the database: now remembered, but only two fit.
     cached.embed(&["one", "two", "three"]).await?;
     cached.embed(&["one", "two", "three"]).await?;
@@ -234,6 +246,7 @@ async fn the_default_configuration_works_offline_with_the_cache() -> TestResult 
     let vectors = embedder.embed(&["no network needed", "fn offline() {}"]).await?;
     assert_eq!(vectors.len(), 2);
     assert!(vectors.iter().all(|v| v.len() == 384));
+    embedder.flush().await?;
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?;
     assert_eq!(rows, 2);
     Ok(())

@@ -1,0 +1,7 @@
+//! nexus-state on real database files: load/save, the workflow, checkpoints, STATE.md.
+
+mod checkpoints;
+mod markdown;
+mod state;
+mod support;
+mod workflow;
