@@ -1,11 +1,12 @@
 //! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
-//! `cargo xtask bench knn|fts|hybrid` (`bench index` is this package's other binary,
+//! `cargo xtask bench knn|fts|hybrid|state` (`bench index` is this package's other binary,
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
 //! * `bench-knn` — vector KNN (nexus-vector) against an app-layer scan and a memory-bound scan.
 //! * `bench-fts` — full-text search over synthetic code chunks.
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
+//! * `bench-state` — project state: load (and a naive load), checkpoint, restore, STATE.md.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -17,6 +18,7 @@
 mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
+mod bench_state;
 mod eval;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +40,8 @@ enum Command {
     BenchFts(bench_fts::Args),
     /// Hybrid search latency (both legs and fused) over synthetic rows with vectors.
     BenchHybrid(bench_hybrid::Args),
+    /// Project state: load (against a naive load), checkpoint, restore, STATE.md export/import.
+    BenchState(bench_state::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchKnn(args) => bench_knn::run(args),
         Command::BenchFts(args) => bench_fts::run(args),
         Command::BenchHybrid(args) => bench_hybrid::run(args),
+        Command::BenchState(args) => bench_state::run(args),
     }
 }

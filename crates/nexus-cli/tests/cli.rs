@@ -388,3 +388,48 @@ fn reading_commands_work_in_a_read_only_directory() -> TestResult {
     fs::set_permissions(&data, fs::Permissions::from_mode(0o755))?;
     Ok(())
 }
+
+#[test]
+fn state_checkpoints_and_tasks_by_project_name() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("state.db");
+    let root = tree(dir.path())?;
+    let indexed = nexus(&db, &["index", &root.to_string_lossy(), "--project", "shop"])?;
+    assert!(indexed.status.success(), "{}", String::from_utf8_lossy(&indexed.stderr));
+
+    // A task typed into STATE.md by hand becomes a row.
+    let exported = dir.path().join("STATE.md");
+    let out = nexus(&db, &["state", "export", "shop", "-o", &exported.to_string_lossy()])?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text =
+        fs::read_to_string(&exported)?.replace("## Tasks\n", "## Tasks\n- [ ] write the cart | totals\n");
+    fs::write(&exported, text)?;
+    let created = nexus(&db, &["checkpoint", "create", "shop", "--reason", "before import", "--json"])?;
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let checkpoint: serde_json::Value = serde_json::from_slice(&created.stdout)?;
+    let id = checkpoint["id"].as_str().ok_or("checkpoint id")?.to_owned();
+    // The checkpoint changed nothing of the plan, so the exported file is not stale.
+    let imported = nexus(&db, &["state", "import", &exported.to_string_lossy()])?;
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+
+    let tasks = nexus(&db, &["tasks", "shop", "--json"])?;
+    let rows: serde_json::Value = serde_json::from_slice(&tasks.stdout)?;
+    assert_eq!(rows[0]["name"], "write the cart | totals");
+    let shown = stdout(&nexus(&db, &["state", "show", "shop"])?);
+    assert!(shown.contains("- [ ] write the cart \\| totals · pending · `"), "{shown}");
+
+    let diff = stdout(&nexus(&db, &["checkpoint", "diff", &id])?);
+    assert!(diff.contains("tasks: 1 added"), "{diff}");
+    let restored = nexus(&db, &["checkpoint", "restore", &id])?;
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&nexus(&db, &["tasks", "shop", "--json"])?.stdout)?;
+    assert_eq!(rows.as_array().map(Vec::len), Some(0), "restored to before the import");
+    let listed = stdout(&nexus(&db, &["checkpoint", "list", "shop"])?);
+    assert!(listed.contains("before_restore") && listed.contains("before import"), "{listed}");
+    assert!(stdout(&nexus(&db, &["resume", "shop"])?).contains("nothing to resume"));
+
+    let unknown = nexus(&db, &["state", "show", "nope"])?;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&unknown.stderr).trim(), "nexus: unknown project \"nope\"");
+    Ok(())
+}

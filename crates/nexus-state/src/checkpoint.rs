@@ -44,19 +44,20 @@ pub async fn checkpoint(db: &Db, project: &ProjectId, request: CheckpointRequest
         .root_path;
     let git = git::position(Path::new(&root)).await;
     let mut tx = db.begin().await?;
-    let checkpoint = capture(&mut tx, project, request, git).await?;
+    let (checkpoint, _) = capture(&mut tx, project, request, git).await?;
     tx.commit().await.map_err(DbError::from)?;
     info!(project = %project, checkpoint = %checkpoint.id, trigger = %checkpoint.triggered_by, "checkpoint taken");
     Ok(checkpoint)
 }
 
-/// Inserts a checkpoint of the project's current state on `conn` (inside a transaction).
+/// Inserts a checkpoint of the project's current state on `conn` (inside a transaction);
+/// returns it with the state it captured.
 async fn capture(
     conn: &mut SqliteConnection,
     project: &ProjectId,
     request: CheckpointRequest,
     git: Option<git::GitPosition>,
-) -> Result<Checkpoint> {
+) -> Result<(Checkpoint, ProjectState)> {
     let state = read_state(&mut *conn, project).await?;
     let parent = state.latest_checkpoint.as_ref().map(|c| c.id.clone());
     let mut new = NewCheckpoint::new(
@@ -69,7 +70,7 @@ async fn capture(
     new.parent_id = parent;
     new.git_commit = git.as_ref().map(|g| g.commit.clone());
     new.git_dirty = git.map(|g| g.dirty);
-    Ok(checkpoints::create(&mut *conn, new).await?)
+    Ok((checkpoints::create(&mut *conn, new).await?, state))
 }
 
 /// The state a checkpoint captured, checked to be of a version this build reads.
@@ -87,7 +88,7 @@ pub fn captured_state(checkpoint: &Checkpoint) -> Result<ProjectState> {
         }
         None => return Err(bad("its state has no version field: not a project state".to_owned())),
     }
-    serde_json::from_value(value.0.clone()).map_err(|e| bad(format!("its state cannot be read: {e}")))
+    ProjectState::deserialize(&value.0).map_err(|e| bad(format!("its state cannot be read: {e}")))
 }
 
 /// What [`restore`] did.
@@ -122,8 +123,8 @@ pub async fn restore(db: &Db, checkpoint: &CheckpointId) -> Result<Restored> {
         trigger: CheckpointTrigger::BeforeRestore,
         name: None,
     };
-    let safety = capture(&mut tx, &project, request, git).await?;
-    write_planning(&mut tx, &planning).await?;
+    let (safety, before) = capture(&mut tx, &project, request, git).await?;
+    write_planning(&mut tx, &planning, Some(&Planning::of(&before))).await?;
     tx.commit().await.map_err(DbError::from)?;
     info!(project = %project, checkpoint = %checkpoint, safety = %safety.id, "checkpoint restored");
     Ok(Restored { safety, state: load(db, &project).await? })

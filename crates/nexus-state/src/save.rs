@@ -1,9 +1,16 @@
 //! [`save`]: writes a [`ProjectState`]'s planning rows back in one transaction, so the
 //! database ends exactly equal to it — refusing a stale state unless forced.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use nexus_db::{Db, DbError, ProjectId, agents, features, projects, requirements, sub_features, tasks};
+use nexus_db::features::Feature;
+use nexus_db::requirements::Requirement;
+use nexus_db::sub_features::SubFeature;
+use nexus_db::tasks::Task;
+use nexus_db::{
+    Db, DbError, FeatureId, ProjectId, RequirementId, SubFeatureId, TaskId, agents, features, projects,
+    requirements, sub_features, tasks,
+};
 use sqlx::SqliteConnection;
 use tracing::info;
 
@@ -38,8 +45,9 @@ pub async fn save(db: &Db, state: &ProjectState, mode: SaveMode) -> Result<Proje
     validate(state)?;
     let mut tx = db.begin().await?;
     let project_id = &state.project.id;
+    let current = Planning::read(&mut tx, project_id).await?;
     if mode == SaveMode::CheckRevision
-        && let Some(current) = Planning::read(&mut tx, project_id).await?
+        && let Some(current) = &current
     {
         let found = current.revision();
         if found != state.revision {
@@ -50,7 +58,7 @@ pub async fn save(db: &Db, state: &ProjectState, mode: SaveMode) -> Result<Proje
             });
         }
     }
-    write_planning(&mut tx, &Planning::of(state)).await?;
+    write_planning(&mut tx, &Planning::of(state), current.as_ref()).await?;
     for agent in &state.agents {
         agents::put(&mut *tx, agent).await?;
     }
@@ -59,34 +67,82 @@ pub async fn save(db: &Db, state: &ProjectState, mode: SaveMode) -> Result<Proje
     load(db, project_id).await
 }
 
-/// Makes the project's planning rows exactly `planning` on `conn` (inside the caller's
-/// transaction): deletes what it does not hold, then writes every row as given, parents
-/// before children.
-pub(crate) async fn write_planning(conn: &mut SqliteConnection, planning: &Planning) -> Result<()> {
-    let project_id = &planning.project.id;
-    projects::put(&mut *conn, &planning.project).await?;
-    let feature_ids: Vec<_> = planning.features.iter().map(|f| f.feature.id.clone()).collect();
-    let sub_ids: Vec<_> =
-        planning.features.iter().flat_map(|f| f.sub_features.iter().map(|s| s.id.clone())).collect();
-    let task_ids: Vec<_> = planning.tasks.iter().map(|t| t.id.clone()).collect();
-    let requirement_ids: Vec<_> = planning.requirements.iter().map(|r| r.id.clone()).collect();
-    tasks::delete_absent(&mut *conn, project_id, &task_ids).await?;
-    requirements::delete_absent(&mut *conn, project_id, &requirement_ids).await?;
-    sub_features::delete_absent(&mut *conn, project_id, &sub_ids).await?;
-    features::delete_absent(&mut *conn, project_id, &feature_ids).await?;
-    for f in &planning.features {
-        features::put(&mut *conn, &f.feature).await?;
+/// Makes the project's planning rows exactly `target` on `conn` (inside the caller's
+/// transaction): deletes what it does not hold, then writes the rows that differ from
+/// `current` (the rows as they are now; `None`: write every row), parents before children.
+pub(crate) async fn write_planning(
+    conn: &mut SqliteConnection,
+    target: &Planning,
+    current: Option<&Planning>,
+) -> Result<()> {
+    let project_id = &target.project.id;
+    if current.is_none_or(|c| c.project != target.project) {
+        projects::put(&mut *conn, &target.project).await?;
+    }
+    let now = current.map(Rows::of).unwrap_or_default();
+    let wanted = Rows::of(target);
+    if current.is_none() || now.tasks.keys().any(|id| !wanted.tasks.contains_key(id)) {
+        let keep: Vec<_> = wanted.tasks.keys().map(|id| (*id).clone()).collect();
+        tasks::delete_absent(&mut *conn, project_id, &keep).await?;
+    }
+    if current.is_none() || now.requirements.keys().any(|id| !wanted.requirements.contains_key(id)) {
+        let keep: Vec<_> = wanted.requirements.keys().map(|id| (*id).clone()).collect();
+        requirements::delete_absent(&mut *conn, project_id, &keep).await?;
+    }
+    if current.is_none() || now.sub_features.keys().any(|id| !wanted.sub_features.contains_key(id)) {
+        let keep: Vec<_> = wanted.sub_features.keys().map(|id| (*id).clone()).collect();
+        sub_features::delete_absent(&mut *conn, project_id, &keep).await?;
+    }
+    if current.is_none() || now.features.keys().any(|id| !wanted.features.contains_key(id)) {
+        let keep: Vec<_> = wanted.features.keys().map(|id| (*id).clone()).collect();
+        features::delete_absent(&mut *conn, project_id, &keep).await?;
+    }
+    for f in &target.features {
+        if now.features.get(&f.feature.id) != Some(&&f.feature) {
+            features::put(&mut *conn, &f.feature).await?;
+        }
         for sub in &f.sub_features {
-            sub_features::put(&mut *conn, sub).await?;
+            if now.sub_features.get(&sub.id) != Some(&sub) {
+                sub_features::put(&mut *conn, sub).await?;
+            }
         }
     }
-    for task in &planning.tasks {
-        tasks::put(&mut *conn, task).await?;
+    for task in &target.tasks {
+        if now.tasks.get(&task.id) != Some(&task) {
+            tasks::put(&mut *conn, task).await?;
+        }
     }
-    for requirement in &planning.requirements {
-        requirements::put(&mut *conn, requirement).await?;
+    for requirement in &target.requirements {
+        if now.requirements.get(&requirement.id) != Some(&requirement) {
+            requirements::put(&mut *conn, requirement).await?;
+        }
     }
     Ok(())
+}
+
+/// A planning's rows by id.
+#[derive(Default)]
+struct Rows<'a> {
+    features: HashMap<&'a FeatureId, &'a Feature>,
+    sub_features: HashMap<&'a SubFeatureId, &'a SubFeature>,
+    tasks: HashMap<&'a TaskId, &'a Task>,
+    requirements: HashMap<&'a RequirementId, &'a Requirement>,
+}
+
+impl<'a> Rows<'a> {
+    fn of(planning: &'a Planning) -> Self {
+        Self {
+            features: planning.features.iter().map(|f| (&f.feature.id, &f.feature)).collect(),
+            sub_features: planning
+                .features
+                .iter()
+                .flat_map(|f| &f.sub_features)
+                .map(|s| (&s.id, s))
+                .collect(),
+            tasks: planning.tasks.iter().map(|t| (&t.id, t)).collect(),
+            requirements: planning.requirements.iter().map(|r| (&r.id, r)).collect(),
+        }
+    }
 }
 
 /// Checks that `state` is of this version and holds together: every row of its project, no

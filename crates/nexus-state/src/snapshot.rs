@@ -2,7 +2,7 @@
 //! consistent snapshot by [`load`]; its planning part ([`Planning`]) is what [`crate::save`]
 //! writes and [`crate::restore`] rolls back, identified by a content digest (the revision).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use nexus_db::agents::{self, Agent};
 use nexus_db::checkpoints::{self, Checkpoint, CheckpointTrigger};
@@ -138,15 +138,18 @@ impl Summary {
         }
         let tasks_total = tasks.len() as u64;
         let completed = tasks_by_status.get(&TaskStatus::Completed).copied().unwrap_or(0);
+        let mut per_feature: HashMap<&FeatureId, (u64, u64)> = HashMap::new();
+        for task in tasks {
+            if let Some(feature) = &task.feature_id {
+                let (done, total) = per_feature.entry(feature).or_default();
+                *total += 1;
+                *done += u64::from(task.status == TaskStatus::Completed);
+            }
+        }
         let features = features
             .iter()
             .map(|f| {
-                let of_feature = tasks.iter().filter(|t| t.feature_id.as_ref() == Some(&f.feature.id));
-                let (mut done, mut total) = (0u64, 0u64);
-                for task in of_feature {
-                    total += 1;
-                    done += u64::from(task.status == TaskStatus::Completed);
-                }
+                let (done, total) = per_feature.get(&f.feature.id).copied().unwrap_or_default();
                 FeatureProgress {
                     feature_id: f.feature.id.clone(),
                     completed: done,
