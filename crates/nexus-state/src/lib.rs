@@ -13,6 +13,7 @@
 //!   and a [`CheckpointPolicy`] whose hook an orchestrator calls on its events.
 //! * continue points — [`save_continue_point`], [`resume`], [`history`].
 //! * STATE.md — [`markdown::export`] and [`markdown::import`], lossless both ways.
+//! * [`dashboard`] — tasks by status, metrics by type, agent and day, tokens and cost per agent.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -40,6 +41,7 @@
 //! ```
 
 mod checkpoint;
+mod dashboard;
 mod diff;
 mod error;
 mod git;
@@ -53,6 +55,7 @@ pub use checkpoint::{
     CheckpointPolicy, CheckpointRequest, Event, Restored, captured_state, checkpoint,
     list as list_checkpoints, restore,
 };
+pub use dashboard::{AgentUsage, Dashboard, dashboard};
 pub use diff::{RowDiff, StateDiff, TableDiff, diff, diff_checkpoints};
 pub use error::{Result, StateError};
 pub use nexus_db::checkpoints::CheckpointTrigger;

@@ -207,3 +207,74 @@ pub async fn summarize<'e>(
 }
 
 delete_by_id!("metrics", MetricId);
+
+text_enum! {
+    /// How [`group_by`] groups measurements (besides their type).
+    pub enum MetricGrouping {
+        /// By agent (`""` for measurements of no agent).
+        Agent = "agent",
+        /// By type alone.
+        Type = "type",
+        /// By hour (the group is the hour's start, epoch milliseconds).
+        Hour = "hour",
+        /// By day, UTC (the group is the day's start, epoch milliseconds).
+        Day = "day",
+    }
+}
+
+/// One group of [`group_by`]: the measurements of one type in one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricGroup {
+    /// The agent id, the type, or the bucket's start in epoch milliseconds (as text).
+    pub group: String,
+    /// The type.
+    pub metric_type: MetricType,
+    /// Number of measurements.
+    pub count: i64,
+    /// Sum of values.
+    pub total: f64,
+    /// Mean value.
+    pub mean: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Sum of the `cost_usd` numbers recorded in the measurements' metadata.
+    pub cost_usd: f64,
+}
+
+/// A project's measurements matching `filter` (its page is ignored), summarised per group and
+/// type, ordered by group then type.
+pub async fn group_by<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project_id: &ProjectId,
+    grouping: MetricGrouping,
+    filter: &MetricFilter,
+) -> Result<Vec<MetricGroup>> {
+    sqlx::query_as!(
+        MetricGroup,
+        r#"SELECT CASE ?2 WHEN 'agent' THEN COALESCE(agent_id, '')
+                          WHEN 'type' THEN type
+                          WHEN 'hour' THEN CAST(timestamp - timestamp % 3600000 AS TEXT)
+                          ELSE CAST(timestamp - timestamp % 86400000 AS TEXT) END AS "group!: String",
+                  type AS "metric_type!: MetricType", COUNT(*) AS "count!: i64",
+                  TOTAL(value) AS "total!: f64", AVG(value) AS "mean!: f64",
+                  MIN(value) AS "min!: f64", MAX(value) AS "max!: f64",
+                  TOTAL(json_extract(metadata, '$.cost_usd')) AS "cost_usd!: f64"
+           FROM metrics
+           WHERE project_id = ?1 AND (?3 IS NULL OR type = ?3) AND (?4 IS NULL OR agent_id = ?4)
+                 AND (?5 IS NULL OR task_id = ?5) AND (?6 IS NULL OR timestamp >= ?6)
+                 AND (?7 IS NULL OR timestamp < ?7)
+           GROUP BY 1, 2 ORDER BY 1, 2"#,
+        project_id,
+        grouping,
+        filter.metric_type,
+        filter.agent_id,
+        filter.task_id,
+        filter.since,
+        filter.until,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
