@@ -45,6 +45,45 @@ pub enum Command {
     Resume(ProjectArgs),
     /// A project's tasks as a table.
     Tasks(TasksArgs),
+    /// Agent transcripts: import a JSONL log, show entries.
+    #[command(subcommand)]
+    Transcript(TranscriptCommand),
+}
+
+/// `nexus transcript …`.
+#[derive(Debug, Subcommand)]
+pub enum TranscriptCommand {
+    /// Import a JSONL agent log (one JSON object per line) as a new transcript.
+    Import {
+        /// The JSONL file.
+        file: PathBuf,
+        /// The project (name or id).
+        #[arg(long)]
+        project: String,
+        /// The agent whose conversation it is.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Print `{"id", "count"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a transcript's entries in order.
+    Show {
+        /// The transcript id.
+        id: String,
+        /// Start after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Entries to print (default: all).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Keep printing entries as they are appended (until interrupted).
+        #[arg(long)]
+        follow: bool,
+        /// Print `{"entries": [...]}` (each with `seq`, `role`, `content`).
+        #[arg(long, conflicts_with = "follow")]
+        json: bool,
+    },
 }
 
 /// A project named by name or id, with `--json`.

@@ -19,6 +19,7 @@
 //!                           create PROJECT --reason TEXT, list PROJECT, diff A [B], restore ID
 //!   resume PROJECT          the latest continue point of each unfinished task
 //!   tasks PROJECT [--status S]  the project's tasks as a table
+//!   transcript import FILE.jsonl --project P [--agent A] | show ID [--after N] [--limit N] [--follow]
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -97,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint(command) => commands::checkpoint::run(db, command).await,
         Command::Resume(args) => commands::resume::run(db, args).await,
         Command::Tasks(args) => commands::tasks::run(db, args).await,
+        Command::Transcript(command) => commands::transcript::run(db, command).await,
     }
 }
 

@@ -433,3 +433,44 @@ fn state_checkpoints_and_tasks_by_project_name() -> TestResult {
     assert_eq!(String::from_utf8_lossy(&unknown.stderr).trim(), "nexus: unknown project \"nope\"");
     Ok(())
 }
+
+#[test]
+fn transcript_import_and_show() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("t.db");
+    assert!(nexus(&db, &["migrate"])?.status.success());
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy(), "--project", "shop"])?.status.success());
+    let log = dir.path().join("session.jsonl");
+    fs::write(
+        &log,
+        "{\"role\":\"user\",\"content\":\"add totals\"}\n\n{\"role\":\"assistant\",\"content\":\"done\",\"usage\":{\"output_tokens\":7}}\n",
+    )?;
+    let imported =
+        nexus(&db, &["transcript", "import", &log.to_string_lossy(), "--project", "shop", "--json"])?;
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&imported.stdout)?;
+    assert_eq!(value["count"], 2);
+    let id = value["id"].as_str().ok_or("id")?.to_owned();
+    let shown: serde_json::Value =
+        serde_json::from_slice(&nexus(&db, &["transcript", "show", &id, "--after", "1", "--json"])?.stdout)?;
+    assert_eq!(shown["entries"][0]["seq"], 2);
+    assert_eq!(
+        (shown["entries"][0]["role"].as_str(), shown["entries"][0]["content"].as_str()),
+        (Some("assistant"), Some("done"))
+    );
+    assert_eq!(
+        stdout(&nexus(&db, &["transcript", "show", &id])?),
+        "#1 user: add totals\n#2 assistant: done\n"
+    );
+
+    fs::write(&log, "{\"role\":\"user\",\"content\":\"ok\"}\nnot json\n")?;
+    let broken = nexus(&db, &["transcript", "import", &log.to_string_lossy(), "--project", "shop"])?;
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+    Ok(())
+}

@@ -51,12 +51,12 @@ pub use extension::configure_sqlite;
 pub use health::Health;
 pub use id::{
     AgentId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId, MetricId, ProjectId,
-    RequirementId, SessionId, SubFeatureId, TaskId, new_id,
+    RequirementId, SessionId, SubFeatureId, TaskId, TranscriptId, new_id,
 };
 pub use interrupt::{InterruptGuard, interruptible};
 pub use models::{
     Page, SourceKind, agents, checkpoints, code_chunks, continue_points, episodes, features, indexed_files,
-    metrics, projects, requirements, sessions, sub_features, tasks,
+    metrics, projects, requirements, sessions, sub_features, tasks, transcripts,
 };
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;

@@ -15,3 +15,4 @@ pub mod search;
 pub mod state;
 pub mod stats;
 pub mod tasks;
+pub mod transcript;

@@ -23,6 +23,7 @@ pub mod sessions;
 mod source_kind;
 pub mod sub_features;
 pub mod tasks;
+pub mod transcripts;
 
 pub use source_kind::SourceKind;
 
