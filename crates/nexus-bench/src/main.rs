@@ -1,5 +1,5 @@
 //! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
-//! `cargo xtask bench knn|fts|hybrid|state` (`bench index` is this package's other binary,
+//! `cargo xtask bench knn|fts|hybrid|state|transcripts` (`bench index` is this package's other binary,
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
@@ -7,6 +7,7 @@
 //! * `bench-fts` — full-text search over synthetic code chunks.
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
 //! * `bench-state` — project state: load (and a naive load), checkpoint, restore, STATE.md.
+//! * `bench-transcripts` — transcript append rate, page reads at both ends, streaming memory.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -19,6 +20,7 @@ mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
 mod bench_state;
+mod bench_transcripts;
 mod eval;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +44,8 @@ enum Command {
     BenchHybrid(bench_hybrid::Args),
     /// Project state: load (against a naive load), checkpoint, restore, STATE.md export/import.
     BenchState(bench_state::Args),
+    /// Transcripts: append rate, keyset pages at both ends, streaming memory.
+    BenchTranscripts(bench_transcripts::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +55,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchFts(args) => bench_fts::run(args),
         Command::BenchHybrid(args) => bench_hybrid::run(args),
         Command::BenchState(args) => bench_state::run(args),
+        Command::BenchTranscripts(args) => bench_transcripts::run(args),
     }
 }

@@ -26,6 +26,7 @@ mod jsonl;
 use futures::{Stream, TryStreamExt};
 use nexus_db::transcripts::{self, Entry, NewTranscript, Transcript};
 use nexus_db::{Db, DbError, TranscriptId};
+use sqlx::SqliteConnection;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tracing::info;
 
@@ -68,21 +69,31 @@ pub async fn import_jsonl(
     Ok((transcript, count))
 }
 
-/// Every entry of a transcript in order, read in keyset pages of `page_size` on the reader
-/// pool: memory stays bounded by one page however long the transcript is.
+/// Every entry of a transcript in order, read in keyset pages of `page_size`: memory stays
+/// bounded by one page however long the transcript is. The stream reads on a connection of
+/// its own (taken from the reader pool, which opens a replacement) with memory-mapped I/O
+/// off, so reading a long transcript does not map the database file into the process.
 pub fn entries(
     db: &Db,
     transcript: &TranscriptId,
     page_size: u32,
 ) -> impl Stream<Item = Result<Entry>> + use<> {
     let page_size = page_size.max(1);
-    let start = Some((db.clone(), transcript.clone(), 0i64));
-    futures::stream::try_unfold(start, move |state| async move {
-        let Some((db, id, after)) = state else { return Ok(None) };
-        let page = transcripts::page(db.reader(), &id, after, page_size).await?;
+    let start = Cursor::Start(db.clone(), transcript.clone());
+    futures::stream::try_unfold(start, move |cursor| async move {
+        let (mut conn, id, after) = match cursor {
+            Cursor::Done => return Ok(None),
+            Cursor::Start(db, id) => {
+                let mut conn = db.reader().acquire().await.map_err(DbError::from)?.detach();
+                sqlx::query("PRAGMA mmap_size = 0").execute(&mut conn).await.map_err(DbError::from)?;
+                (conn, id, 0)
+            }
+            Cursor::At(conn, id, after) => (conn, id, after),
+        };
+        let page = transcripts::page(&mut conn, &id, after, page_size).await?;
         let next = match page.last() {
-            Some(last) if page.len() == page_size as usize => Some((db, id, last.seq)),
-            _ => None,
+            Some(last) if page.len() == page_size as usize => Cursor::At(conn, id, last.seq),
+            _ => Cursor::Done,
         };
         if page.is_empty() {
             return Ok(None);
@@ -91,4 +102,11 @@ pub fn entries(
     })
     .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
     .try_flatten()
+}
+
+/// Where [`entries`] is.
+enum Cursor {
+    Start(Db, TranscriptId),
+    At(SqliteConnection, TranscriptId, i64),
+    Done,
 }
