@@ -48,6 +48,57 @@ pub enum Command {
     /// Agent transcripts: import a JSONL log, show entries.
     #[command(subcommand)]
     Transcript(TranscriptCommand),
+    /// Rows and bytes per project and kind of history, and the database's tables and indexes.
+    Usage(UsageArgs),
+    /// Remove history beyond the given limits (oldest first), in every project.
+    Cleanup(CleanupArgs),
+}
+
+/// `nexus usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Only this project (name or id).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nexus cleanup`.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Kinds the limits apply to (repeatable; default: all).
+    #[arg(long = "kind", value_enum)]
+    pub kinds: Vec<HistoryKindArg>,
+    /// Remove rows older than this many days.
+    #[arg(long)]
+    pub max_age_days: Option<u64>,
+    /// Keep at most this many rows per project and kind (the newest).
+    #[arg(long)]
+    pub max_count: Option<u64>,
+    /// Keep at most this many bytes per project and kind (the newest rows that fit).
+    #[arg(long)]
+    pub max_bytes: Option<u64>,
+    /// Report what would be removed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A kind of history, for `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryKindArg {
+    /// Transcripts and their entries.
+    Transcripts,
+    /// Checkpoints (manual ones are always kept).
+    Checkpoints,
+    /// Metrics.
+    Metrics,
+    /// Episodes.
+    Episodes,
 }
 
 /// `nexus transcript …`.

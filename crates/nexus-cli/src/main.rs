@@ -20,6 +20,8 @@
 //!   resume PROJECT          the latest continue point of each unfinished task
 //!   tasks PROJECT [--status S]  the project's tasks as a table
 //!   transcript import FILE.jsonl --project P [--agent A] | show ID [--after N] [--limit N] [--follow]
+//!   usage [--project P]     rows and bytes per project and kind, tables and indexes
+//!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -99,6 +101,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resume(args) => commands::resume::run(db, args).await,
         Command::Tasks(args) => commands::tasks::run(db, args).await,
         Command::Transcript(command) => commands::transcript::run(db, command).await,
+        Command::Usage(args) => commands::usage::run(db, args).await,
+        Command::Cleanup(args) => commands::cleanup::run(db, args).await,
     }
 }
 

@@ -474,3 +474,47 @@ fn transcript_import_and_show() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn usage_and_cleanup() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("u.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy(), "--project", "shop"])?.status.success());
+    for reason in ["one", "two", "three"] {
+        assert!(nexus(&db, &["checkpoint", "create", "shop", "--reason", reason])?.status.success());
+    }
+    let log = dir.path().join("s.jsonl");
+    for _ in 0..3 {
+        fs::write(&log, "{\"role\":\"user\",\"content\":\"hello\"}\n")?;
+        assert!(
+            nexus(&db, &["transcript", "import", &log.to_string_lossy(), "--project", "shop"])?
+                .status
+                .success()
+        );
+    }
+    let usage: serde_json::Value =
+        serde_json::from_slice(&nexus(&db, &["usage", "--project", "shop", "--json"])?.stdout)?;
+    let kinds = usage["kinds"].as_array().ok_or("kinds")?;
+    assert!(
+        kinds.iter().any(|k| k["kind"] == "transcripts" && k["rows"] == 3 && k["bytes"] == 15),
+        "{usage}"
+    );
+    assert!(stdout(&nexus(&db, &["usage"])?).contains("transcripts"));
+
+    let none = nexus(&db, &["cleanup"])?;
+    assert_eq!(none.status.code(), Some(1), "a limit is required");
+    let dry = stdout(&nexus(
+        &db,
+        &["cleanup", "--kind", "transcripts", "--kind", "checkpoints", "--max-count", "1", "--dry-run"],
+    )?);
+    assert!(dry.contains("would remove 2 transcripts"), "{dry}");
+    assert!(!dry.contains("checkpoints"), "manual checkpoints are kept: {dry}");
+    let done = stdout(&nexus(&db, &["cleanup", "--kind", "transcripts", "--max-count", "1"])?);
+    assert!(done.contains("removed 2 transcripts"), "{done}");
+    let usage: serde_json::Value = serde_json::from_slice(&nexus(&db, &["usage", "--json"])?.stdout)?;
+    let transcripts =
+        usage["kinds"].as_array().ok_or("kinds")?.iter().find(|k| k["kind"] == "transcripts").cloned();
+    assert_eq!(transcripts.map(|k| k["rows"].clone()), Some(serde_json::json!(1)));
+    Ok(())
+}

@@ -17,11 +17,11 @@ macro_rules! allow_list {
     };
 }
 
-/// The tables of the Nexus schema (migrations `0001`–`0006`), sorted by name, with their count.
+/// The tables of the Nexus schema (the migrations), sorted by name, with their count.
 const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "agents", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes", "features",
     "indexed_files", "metrics", "projects", "requirements", "sessions", "sub_features", "tasks",
-    "vector_collections", "vector_keys",
+    "transcript_entries", "transcripts", "vector_collections", "vector_keys",
 );
 
 /// The FTS5 indexes (migration `0003_fts.sql`) with the count of their documents.

@@ -56,7 +56,7 @@ pub use id::{
 pub use interrupt::{InterruptGuard, interruptible};
 pub use models::{
     Page, SourceKind, agents, checkpoints, code_chunks, continue_points, episodes, features, indexed_files,
-    metrics, projects, requirements, sessions, sub_features, tasks, transcripts,
+    metrics, projects, requirements, retention, sessions, sub_features, tasks, transcripts,
 };
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;

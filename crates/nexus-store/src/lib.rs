@@ -29,6 +29,7 @@
 mod code_index;
 mod error;
 mod memory;
+mod retention;
 mod stats;
 mod store;
 
@@ -40,5 +41,6 @@ pub use nexus_db as db;
 pub use nexus_embed as embed;
 pub use nexus_search as search;
 pub use nexus_state as state;
+pub use retention::{CleanupPolicy, CleanupProgress, CleanupReport, Removed, Usage, cleanup, usage};
 pub use stats::{StoreStats, TableCount};
 pub use store::{Store, StoreBuilder};

@@ -5,6 +5,7 @@
 //! through [`open`] (and `demo`, which reuses `index`).
 
 pub mod checkpoint;
+pub mod cleanup;
 pub mod demo;
 pub mod health;
 pub mod index;
@@ -16,3 +17,4 @@ pub mod state;
 pub mod stats;
 pub mod tasks;
 pub mod transcript;
+pub mod usage;

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use nexus_store::StoreStats;
 
+use super::bytes;
+
 /// Prints `stats` of the database at `db` as tables.
 pub fn print(db: &Path, stats: &StoreStats) -> std::io::Result<()> {
     out!("database {}  {}", db.display(), bytes(stats.database_bytes))?;
@@ -46,16 +48,4 @@ pub fn print(db: &Path, stats: &StoreStats) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A byte count for a person: `512 B`, `4.0 KiB`, `1.3 MiB`, `2.1 GiB`.
-fn bytes(n: i64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value.abs() >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }

@@ -19,6 +19,7 @@ pub mod indexed_files;
 pub mod metrics;
 pub mod projects;
 pub mod requirements;
+pub mod retention;
 pub mod sessions;
 mod source_kind;
 pub mod sub_features;

@@ -2,4 +2,5 @@
 //! module per area, as ripgrep lays out its tests.
 
 mod disk_full;
+mod retention;
 mod store;
