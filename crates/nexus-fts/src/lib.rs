@@ -50,6 +50,7 @@ pub mod query;
 mod search;
 mod snippet;
 mod tokens;
+mod topk;
 mod weights;
 
 pub use error::{FtsError, Result};

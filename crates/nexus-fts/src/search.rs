@@ -7,12 +7,13 @@
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteExecutor;
+use sqlx::{Acquire, Sqlite};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
 use crate::query::{MatchExpression, MatchMode};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
+use crate::topk::{Ranked, Target, top_k};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -176,13 +177,38 @@ pub struct FtsHit {
 /// # Errors
 /// [`FtsError::EmptyQuery`] when the text has nothing to search for,
 /// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
-pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
+pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
     query.weights.validate()?;
     let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
+    let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     let w = &query.weights;
     let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
+    // The best `limit + offset` rows of each index whose top k can be found without scoring
+    // every match (`topk`); the statement below ranks the other wanted indexes in full and
+    // merges both.
+    let mut pruned: Vec<Pruned> = Vec::new();
+    let mut wants = [SourceKind::Episode, SourceKind::CodeChunk, SourceKind::Requirement, SourceKind::Task]
+        .map(|kind| (kind, query.wants(kind)));
+    for (kind, wanted) in &mut wants {
+        if !*wanted {
+            continue;
+        }
+        let target = Target {
+            kind: *kind,
+            expr: if *kind == SourceKind::CodeChunk { &code } else { &prose },
+            weights: &w.of(*kind),
+            project: query.project.as_deref(),
+            episode_types: Some(&query.episode_types),
+            k: usize::try_from(limit + offset).unwrap_or(usize::MAX),
+        };
+        if let Some(top) = top_k(&mut conn, &target).await? {
+            *wanted = false;
+            pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
+        }
+    }
+    let [episodes, code_chunks, requirements, tasks] = wants.map(|(_, wanted)| wanted);
     let want_snippets = query.snippet.is_some();
     let style = query.snippet.clone().unwrap_or_default();
     let tokens = i64::from(style.tokens.clamp(1, 64));
@@ -213,6 +239,9 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
                SELECT 'task', t.id, t.rowid, bm25(tasks_fts, ?15, ?16)
                FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
                WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
+               UNION ALL
+               SELECT value ->> 'kind', value ->> 'id', value ->> 'rowid', value ->> 'rank'
+               FROM json_each(?27)
                ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
            ),
            sized (kind, id, source_rowid, rank, large) AS (
@@ -254,18 +283,18 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
            FROM sized ORDER BY rank, kind, id"#,
         prose,
         query.project,
-        query.wants(SourceKind::Episode),
+        episodes,
         w.episode_content,
         w.episode_summary,
-        query.wants(SourceKind::CodeChunk),
+        code_chunks,
         w.code_file,
         w.code_symbols,
         w.code_content,
         w.code_identifiers,
-        query.wants(SourceKind::Requirement),
+        requirements,
         w.requirement_description,
         w.requirement_user_stories,
-        query.wants(SourceKind::Task),
+        tasks,
         w.task_name,
         w.task_description,
         limit,
@@ -278,8 +307,9 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         code,
         episode_types,
         FULL_ROW_BYTES,
+        Json(&pruned),
     )
-    .fetch_all(ex)
+    .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
     let mut large = LargeRows::default();
@@ -297,4 +327,19 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         hits.push(FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet });
     }
     Ok(hits)
+}
+
+/// A row ranked by [`top_k`], handed to the search statement as JSON.
+#[derive(Debug, Serialize)]
+struct Pruned {
+    kind: SourceKind,
+    id: String,
+    rowid: i64,
+    rank: f64,
+}
+
+impl Pruned {
+    fn new(kind: SourceKind, ranked: Ranked) -> Self {
+        Self { kind, id: ranked.id, rowid: ranked.rowid, rank: ranked.rank }
+    }
 }
