@@ -47,6 +47,9 @@ const SMALL_MATCHES: i64 = 1_000;
 /// Phrases up to this many get their minimal candidate sets enumerated (2^n subsets);
 /// more get the MaxScore cut.
 const ENUMERATE_PHRASES: usize = 10;
+/// Pruning goes on only when the candidates are at most 1/this of the matches (counted as the
+/// sum of the phrases' counts).
+const CANDIDATE_SHARE: i64 = 4;
 /// The most AND clauses a candidate expression may have before the MaxScore cut is used.
 const MAX_CLAUSES: usize = 48;
 
@@ -123,14 +126,19 @@ async fn pruned(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Opti
         debug!(table, "top-k: no threshold, plain statement");
         return Ok(None);
     };
-    let Some(candidates) = candidates(&phrases, theta) else {
+    let Some(Candidates { expr: candidates, at_most }) = candidates(&phrases, theta) else {
         debug!(table, theta, "top-k: every phrase can reach the top, plain statement");
         return Ok(None);
     };
-    debug!(table, theta, %candidates, "top-k candidates");
+    // Scoring the candidates costs about twice as much per row as the plain ranking: worth it
+    // only when they are a small part of the matches.
+    if at_most.saturating_mul(CANDIDATE_SHARE) > matches {
+        debug!(table, theta, at_most, matches, "top-k: too many candidates, plain statement");
+        return Ok(None);
+    }
+    debug!(table, theta, %candidates, at_most, "top-k candidates");
     let full = scored(conn, target, &format!("({}) AND ({candidates})", target.expr.as_str()), None).await?;
-    let added: HashMap<i64, f64> =
-        scored_rows(conn, target, &candidates).await?.into_iter().collect();
+    let added: HashMap<i64, f64> = scored_rows(conn, target, &candidates).await?.into_iter().collect();
     let mut ranked: Vec<Ranked> = full
         .into_iter()
         .map(|(rowid, id, rank)| Ranked { rank: rank - added.get(&rowid).copied().unwrap_or(0.0), id, rowid })
@@ -242,8 +250,11 @@ async fn threshold(
     for skip in 0..phrases.len().min(3) {
         let conjunction: Vec<&str> = phrases[skip..].iter().map(|p| p.text.as_str()).collect();
         let expr = flat.with_exclusions(&conjunction.join(" AND "));
-        let mut scores: Vec<f64> =
-            scored(conn, target, &expr, Some(SAMPLE_ROWS)).await?.into_iter().map(|(_, _, rank)| -rank).collect();
+        let mut scores: Vec<f64> = scored(conn, target, &expr, Some(SAMPLE_ROWS))
+            .await?
+            .into_iter()
+            .map(|(_, _, rank)| -rank)
+            .collect();
         if scores.len() >= target.k {
             scores.sort_by(|a, b| b.total_cmp(a));
             return Ok(Some(scores[target.k - 1]));
@@ -255,30 +266,35 @@ async fn threshold(
 /// The expression of the rows that can score above `theta`: the OR of the minimal sets of
 /// phrases whose bounds add up to more than `theta`, each an AND. `None` when every single
 /// phrase can (no pruning).
-fn candidates(phrases: &[Phrase], theta: f64) -> Option<String> {
+fn candidates(phrases: &[Phrase], theta: f64) -> Option<Candidates> {
     let quoted = |set: &[&Phrase]| -> String {
         let parts: Vec<&str> = set.iter().map(|p| p.text.as_str()).collect();
         if parts.len() == 1 { parts[0].to_owned() } else { format!("({})", parts.join(" AND ")) }
     };
+    let rows = |set: &[&Phrase]| set.iter().map(|p| p.docs).min().unwrap_or(0);
     if phrases.iter().all(|p| p.bound > theta) {
         return None;
     }
     if phrases.len() <= ENUMERATE_PHRASES {
         let n = phrases.len();
-        let sum = |mask: u32| -> f64 { (0..n).filter(|i| mask & (1 << i) != 0).map(|i| phrases[i].bound).sum() };
-        let clauses: Vec<String> = (1u32..(1 << n))
+        let sum =
+            |mask: u32| -> f64 { (0..n).filter(|i| mask & (1 << i) != 0).map(|i| phrases[i].bound).sum() };
+        let clauses: Vec<(String, i64)> = (1u32..(1 << n))
             .filter(|&mask| sum(mask) > theta)
             .filter(|&mask| (0..n).filter(|i| mask & (1 << i) != 0).all(|i| sum(mask & !(1 << i)) <= theta))
             .map(|mask| {
-                let set: Vec<&Phrase> = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| &phrases[i]).collect();
-                quoted(&set)
+                let set: Vec<&Phrase> =
+                    (0..n).filter(|i| mask & (1 << i) != 0).map(|i| &phrases[i]).collect();
+                (quoted(&set), rows(&set))
             })
             .collect();
         if clauses.is_empty() {
             return None;
         }
         if clauses.len() <= MAX_CLAUSES {
-            return Some(clauses.join(" OR "));
+            let at_most = clauses.iter().map(|(_, n)| n).sum();
+            let expr = clauses.into_iter().map(|(clause, _)| clause).collect::<Vec<_>>().join(" OR ");
+            return Some(Candidates { expr, at_most });
         }
     }
     // MaxScore: leave out the phrases with the smallest bounds while they add up to at most
@@ -292,7 +308,19 @@ fn candidates(phrases: &[Phrase], theta: f64) -> Option<String> {
             essential.push(p);
         }
     }
-    Some(essential.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" OR "))
+    Some(Candidates {
+        expr: essential.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" OR "),
+        at_most: essential.iter().map(|p| p.docs).sum(),
+    })
+}
+
+/// The rows that can reach the top k, as an FTS5 expression.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidates {
+    /// OR of ANDs of phrases.
+    expr: String,
+    /// At most this many rows match it (the sum over its clauses of their rarest phrase's count).
+    at_most: i64,
 }
 
 /// `(rowid, id, bm25)` of the rows matching `expr` that pass the target's filters, in rowid
@@ -319,7 +347,10 @@ async fn scored(
 /// join per match), then the filters on just those. When at least `k` of them pass with a
 /// score strictly better than the last of the depth, they are the exact top `k`: every row
 /// after it scores no better. Otherwise (selective filters) `None`.
-async fn sorted_then_filtered(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Option<Vec<Ranked>>> {
+async fn sorted_then_filtered(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+) -> Result<Option<Vec<Ranked>>> {
     let (table, base, weights, filters) = sql_parts(target);
     let depth = sorted_depth(target.k);
     let sql = format!(
@@ -376,7 +407,11 @@ fn bind_filters<'q, O>(
 }
 
 /// `(rowid, bm25)` of every row matching `expr`, no filters.
-async fn scored_rows(conn: &mut SqliteConnection, target: &Target<'_>, expr: &str) -> Result<Vec<(i64, f64)>> {
+async fn scored_rows(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    expr: &str,
+) -> Result<Vec<(i64, f64)>> {
     let table = index_name(target.kind);
     let weights = target.weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -422,10 +457,12 @@ mod tests {
 
     #[test]
     fn candidates_keep_only_sets_that_can_beat_the_threshold() {
-        let p = |text: &str, bound: f64| Phrase { text: text.into(), docs: 1, bound };
+        let p = |text: &str, bound: f64| Phrase { text: text.into(), docs: 10 - bound as i64, bound };
         let phrases = [p("\"a\"", 6.0), p("\"b\"", 2.0), p("\"c\"", 1.0)];
-        assert_eq!(candidates(&phrases, 5.0).as_deref(), Some(r#""a""#));
-        assert_eq!(candidates(&phrases, 6.5).as_deref(), Some(r#"("a" AND "b") OR ("a" AND "c")"#));
+        let expr = |theta| candidates(&phrases, theta).map(|c| c.expr);
+        assert_eq!(expr(5.0).as_deref(), Some(r#""a""#));
+        assert_eq!(expr(6.5).as_deref(), Some(r#"("a" AND "b") OR ("a" AND "c")"#));
+        assert_eq!(candidates(&phrases, 6.5).map(|c| c.at_most), Some(8));
         assert_eq!(candidates(&phrases, 0.5), None);
         assert_eq!(candidates(&phrases, 9.0), None);
     }
@@ -524,7 +561,8 @@ mod tests {
     async fn pruned_top_k_is_the_exact_bm25_top_k() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let temp = nexus_testkit::TempDb::new().await?;
         let db = temp.db();
-        let (mine, other) = (nexus_testkit::project(db, "mine").await?, nexus_testkit::project(db, "other").await?);
+        let (mine, other) =
+            (nexus_testkit::project(db, "mine").await?, nexus_testkit::project(db, "other").await?);
         let mut words = Words::new(20);
         let mut tx = db.begin().await?;
         for n in 0..2_400 {
@@ -547,7 +585,9 @@ mod tests {
                 episode_types: None,
                 k: 10,
             };
-            let as_pairs = |top: Vec<Ranked>| -> Vec<(String, f64)> { top.into_iter().map(|r| (r.id, r.rank)).collect() };
+            let as_pairs = |top: Vec<Ranked>| -> Vec<(String, f64)> {
+                top.into_iter().map(|r| (r.id, r.rank)).collect()
+            };
             if let Some(top) = pruned(&mut conn, &target).await? {
                 pruned_queries += 1;
                 assert_same_ranking(&text, &as_pairs(top), &expected);
@@ -558,12 +598,17 @@ mod tests {
             // The public search, second page: the same rows as the exact ranking's 6th to 10th;
             // and for the small project, whose rows are rarely among the best of all.
             for (project, offset) in [(&mine, 5), (&other, 0)] {
-                let query =
-                    crate::FtsQuery::new(&text).project(project).kinds([SourceKind::CodeChunk]).limit(5).offset(offset);
+                let query = crate::FtsQuery::new(&text)
+                    .project(project)
+                    .kinds([SourceKind::CodeChunk])
+                    .limit(5)
+                    .offset(offset);
                 let hits = crate::search(&mut *conn, &query).await?;
                 let got: Vec<(String, f64)> = hits.into_iter().map(|h| (h.id, -h.score)).collect();
                 let expected = exact(db, &expr, project, 10).await?;
-                let page = expected.get(offset as usize..(offset as usize + 5).min(expected.len())).unwrap_or_default();
+                let page = expected
+                    .get(offset as usize..(offset as usize + 5).min(expected.len()))
+                    .unwrap_or_default();
                 assert_same_ranking(&text, &got, page);
             }
         }
