@@ -171,6 +171,9 @@ pub struct FtsHit {
 /// # Ok(()) }
 /// ```
 ///
+/// `ex` is a pool (`db.reader()`) or `&mut` a connection: a search runs a few statements (the
+/// top-k pruning of `docs/fts.md`, then the one that returns the hits) in one read transaction.
+///
 /// To make a search cancellable, run it on a reader taken with [`nexus_db::InterruptGuard`]:
 /// dropping the search (or cutting it with a timeout) then interrupts its statement.
 ///
@@ -182,7 +185,9 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
-    let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts search", e))?;
+    // One read transaction (a savepoint inside the caller's), so the pre-ranked rows and the
+    // statement that returns them see the same snapshot.
+    let mut conn = ex.begin().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     let w = &query.weights;
     let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
     // The best `limit + offset` rows of each index whose top k can be found without scoring
@@ -312,6 +317,7 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
+    conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     let mut large = LargeRows::default();
     let mut hits = Vec::with_capacity(rows.len());
     for r in rows {
