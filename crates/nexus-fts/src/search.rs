@@ -13,7 +13,7 @@ use tracing::debug;
 use crate::error::{FtsError, Result};
 use crate::query::{MatchExpression, MatchMode};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
-use crate::topk::{Ranked, Target, top_k};
+use crate::topk::{Ranked, SMALL_MATCHES, Target, top_k};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -207,6 +207,7 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
             project: query.project.as_deref(),
             episode_types: Some(&query.episode_types),
             k: usize::try_from(limit + offset).unwrap_or(usize::MAX),
+            prune_above: SMALL_MATCHES,
         };
         if let Some(top) = top_k(&mut conn, &target).await? {
             *wanted = false;
