@@ -57,5 +57,5 @@ pub use error::{FtsError, Result};
 pub use maintenance::{IndexStats, index_name, integrity_check, optimize, rebuild, stats};
 pub use nexus_db::SourceKind;
 pub use query::{MAX_TERMS, MatchExpression, MatchMode};
-pub use search::{FtsHit, FtsQuery, SnippetStyle, search};
+pub use search::{FtsHit, FtsQuery, SnippetStyle, search, snippets};
 pub use weights::FieldWeights;

@@ -7,7 +7,7 @@
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
 use serde::{Deserialize, Serialize};
-use sqlx::{Acquire, Sqlite};
+use sqlx::{Acquire, Sqlite, SqliteConnection};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -214,7 +214,53 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
             pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
         }
     }
-    let [episodes, code_chunks, requirements, tasks] = wants.map(|(_, wanted)| wanted);
+    let hits =
+        ranked_hits(&mut conn, query, (&prose, &code), wants.map(|(_, wanted)| wanted), &pruned).await?;
+    conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
+    Ok(hits)
+}
+
+/// Snippets for `hits`, rows found by a search of `query` run without them (`snippet: None`),
+/// in `query`'s snippet style (the default style when it has none): the hits again, with
+/// snippets, best first. This is how a caller that ranks many candidates but shows a few
+/// (hybrid search) builds snippets only for the rows it shows.
+///
+/// # Errors
+/// As [`search`].
+pub async fn snippets<'e>(
+    ex: impl Acquire<'e, Database = Sqlite>,
+    query: &FtsQuery,
+    hits: &[FtsHit],
+) -> Result<Vec<FtsHit>> {
+    query.weights.validate()?;
+    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
+    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts snippets", e))?;
+    let given: Vec<Pruned> = hits
+        .iter()
+        .map(|h| Pruned { kind: h.kind, id: h.id.clone(), rowid: h.rowid, rank: -h.score })
+        .collect();
+    let query = FtsQuery {
+        limit: u32::try_from(hits.len()).unwrap_or(u32::MAX),
+        offset: 0,
+        snippet: Some(query.snippet.clone().unwrap_or_default()),
+        ..query.clone()
+    };
+    ranked_hits(&mut conn, &query, (&prose, &code), [false; 4], &given).await
+}
+
+/// The search statement: the rows of `given` (already ranked, with their `bm25()`) and the
+/// full ranking of each index whose flag in `wants` (episodes, code chunks, requirements,
+/// tasks) is set, merged, paged by the query's limit and offset, with snippets.
+async fn ranked_hits(
+    conn: &mut SqliteConnection,
+    query: &FtsQuery,
+    (prose, code): (&MatchExpression, &MatchExpression),
+    [episodes, code_chunks, requirements, tasks]: [bool; 4],
+    given: &[Pruned],
+) -> Result<Vec<FtsHit>> {
+    let w = &query.weights;
+    let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
     let want_snippets = query.snippet.is_some();
     let style = query.snippet.clone().unwrap_or_default();
     let tokens = i64::from(style.tokens.clamp(1, 64));
@@ -313,12 +359,11 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
         code,
         episode_types,
         FULL_ROW_BYTES,
-        Json(&pruned),
+        Json(given),
     )
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
-    conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     let mut large = LargeRows::default();
     let mut hits = Vec::with_capacity(rows.len());
     for r in rows {
