@@ -34,7 +34,33 @@ pub struct Args {
     /// Queries to time for the slow LIKE-scan baseline.
     #[arg(long, default_value_t = 40)]
     like_queries: u32,
+    /// Queries to profile: FTS5's exact ranking timed stage by stage (`profile_*` keys).
+    #[arg(long, default_value_t = 100)]
+    profile_queries: u32,
 }
+
+/// The stages of FTS5's exact ranking of an OR query, each statement doing one more step than
+/// the one before: matching only, bm25 of every match, the sort for the top 10, the join to the
+/// base table with the project filter.
+const PROFILE: [(&str, &str); 4] = [
+    ("match", "SELECT count(*) FROM code_chunks_fts WHERE code_chunks_fts MATCH ?1 AND ?2 IS NOT NULL"),
+    (
+        "bm25",
+        "SELECT sum(r) FROM (SELECT bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5) AS r FROM code_chunks_fts \
+         WHERE code_chunks_fts MATCH ?1 AND ?2 IS NOT NULL LIMIT -1)",
+    ),
+    (
+        "sort",
+        "SELECT rowid FROM code_chunks_fts WHERE code_chunks_fts MATCH ?1 AND ?2 IS NOT NULL \
+         ORDER BY bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5) LIMIT 10",
+    ),
+    (
+        "join",
+        "SELECT c.id FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid \
+         WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 \
+         ORDER BY bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5), c.id LIMIT 10",
+    ),
+];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -113,9 +139,32 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         .await?;
         like.push(started.elapsed());
     }
+    let mut profile: [Vec<Duration>; PROFILE.len()] = Default::default();
+    let (mut matches, mut no_snippets) = (0i64, Vec::new());
+    for text in queries.iter().take(args.profile_queries as usize) {
+        let expr = MatchExpression::parse(text, MatchMode::Any, SourceKind::CodeChunk)?;
+        for (i, (_, sql)) in PROFILE.iter().enumerate() {
+            let started = Instant::now();
+            let rows = sqlx::query(*sql).bind(expr.as_str()).bind(&project.id).fetch_all(db.reader()).await?;
+            profile[i].push(started.elapsed());
+            if i == 0 {
+                matches += rows.first().map(|r| sqlx::Row::get::<i64, _>(r, 0)).unwrap_or(0);
+            }
+        }
+        let started = Instant::now();
+        nexus_fts::search(db.reader(), &search_query(text, &project.id).snippet(None)).await?;
+        no_snippets.push(started.elapsed());
+    }
     db.close().await?;
 
     let p = |samples: &[Duration], q| percentile_ms(samples, q);
+    for (i, (stage, _)) in PROFILE.iter().enumerate() {
+        println!(
+            "profile, exact FTS5 up to {stage}: p50 {:.3} ms, p95 {:.3} ms",
+            p(&profile[i], 0.5),
+            p(&profile[i], 0.95)
+        );
+    }
     println!(
         "nexus_fts::search (top 10): p50 {:.3} ms, p95 {:.3} ms over {} queries, {:.1} hits/query",
         p(&nexus, 0.5),
@@ -147,6 +196,18 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "like_scan_p50_ms": round3(p(&like, 0.5)),
         "p50_vs_bare_fts5": round3(p(&nexus, 0.5) / p(&bare, 0.5)),
         "like_scan_p50_vs_p50": round3(p(&like, 0.5) / p(&nexus, 0.5)),
+        "profile_queries": profile[0].len(),
+        "profile_matches_per_query": (matches as f64 / profile[0].len().max(1) as f64).round(),
+        "profile_match_p50_ms": round3(p(&profile[0], 0.5)),
+        "profile_match_p95_ms": round3(p(&profile[0], 0.95)),
+        "profile_bm25_p50_ms": round3(p(&profile[1], 0.5)),
+        "profile_bm25_p95_ms": round3(p(&profile[1], 0.95)),
+        "profile_sort_p50_ms": round3(p(&profile[2], 0.5)),
+        "profile_sort_p95_ms": round3(p(&profile[2], 0.95)),
+        "profile_join_p50_ms": round3(p(&profile[3], 0.5)),
+        "profile_join_p95_ms": round3(p(&profile[3], 0.95)),
+        "profile_search_no_snippets_p50_ms": round3(p(&no_snippets, 0.5)),
+        "profile_search_no_snippets_p95_ms": round3(p(&no_snippets, 0.95)),
     });
     println!("{summary}");
     Ok(())

@@ -50,11 +50,12 @@ pub mod query;
 mod search;
 mod snippet;
 mod tokens;
+mod topk;
 mod weights;
 
 pub use error::{FtsError, Result};
 pub use maintenance::{IndexStats, index_name, integrity_check, optimize, rebuild, stats};
 pub use nexus_db::SourceKind;
 pub use query::{MAX_TERMS, MatchExpression, MatchMode};
-pub use search::{FtsHit, FtsQuery, SnippetStyle, search};
+pub use search::{FtsHit, FtsQuery, SnippetStyle, search, snippets};
 pub use weights::FieldWeights;

@@ -7,12 +7,13 @@
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteExecutor;
+use sqlx::{Acquire, Sqlite, SqliteConnection};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
 use crate::query::{MatchExpression, MatchMode};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
+use crate::topk::{Ranked, SMALL_MATCHES, Target, top_k};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -170,17 +171,94 @@ pub struct FtsHit {
 /// # Ok(()) }
 /// ```
 ///
+/// `ex` is a pool (`db.reader()`) or `&mut` a connection: a search runs a few statements (the
+/// top-k pruning of `docs/fts.md`, then the one that returns the hits) in one read transaction.
+///
 /// To make a search cancellable, run it on a reader taken with [`nexus_db::InterruptGuard`]:
 /// dropping the search (or cutting it with a timeout) then interrupts its statement.
 ///
 /// # Errors
 /// [`FtsError::EmptyQuery`] when the text has nothing to search for,
 /// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
-pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
+pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
     query.weights.validate()?;
     let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
+    // One read transaction (a savepoint inside the caller's), so the pre-ranked rows and the
+    // statement that returns them see the same snapshot.
+    let mut conn = ex.begin().await.map_err(|e| FtsError::sqlx("fts search", e))?;
+    let w = &query.weights;
+    let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
+    // The best `limit + offset` rows of each index whose top k can be found without scoring
+    // every match (`topk`); the statement below ranks the other wanted indexes in full and
+    // merges both.
+    let mut pruned: Vec<Pruned> = Vec::new();
+    let mut wants = [SourceKind::Episode, SourceKind::CodeChunk, SourceKind::Requirement, SourceKind::Task]
+        .map(|kind| (kind, query.wants(kind)));
+    for (kind, wanted) in &mut wants {
+        if !*wanted {
+            continue;
+        }
+        let target = Target {
+            kind: *kind,
+            expr: if *kind == SourceKind::CodeChunk { &code } else { &prose },
+            weights: &w.of(*kind),
+            project: query.project.as_deref(),
+            episode_types: Some(&query.episode_types),
+            k: usize::try_from(limit + offset).unwrap_or(usize::MAX),
+            prune_above: SMALL_MATCHES,
+        };
+        if let Some(top) = top_k(&mut conn, &target).await? {
+            *wanted = false;
+            pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
+        }
+    }
+    let hits =
+        ranked_hits(&mut conn, query, (&prose, &code), wants.map(|(_, wanted)| wanted), &pruned).await?;
+    conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
+    Ok(hits)
+}
+
+/// Snippets for `hits`, rows found by a search of `query` run without them (`snippet: None`),
+/// in `query`'s snippet style (the default style when it has none): the hits again, with
+/// snippets, best first. This is how a caller that ranks many candidates but shows a few
+/// (hybrid search) builds snippets only for the rows it shows.
+///
+/// # Errors
+/// As [`search`].
+pub async fn snippets<'e>(
+    ex: impl Acquire<'e, Database = Sqlite>,
+    query: &FtsQuery,
+    hits: &[FtsHit],
+) -> Result<Vec<FtsHit>> {
+    query.weights.validate()?;
+    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
+    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts snippets", e))?;
+    let given: Vec<Pruned> = hits
+        .iter()
+        .map(|h| Pruned { kind: h.kind, id: h.id.clone(), rowid: h.rowid, rank: -h.score })
+        .collect();
+    let query = FtsQuery {
+        limit: u32::try_from(hits.len()).unwrap_or(u32::MAX),
+        offset: 0,
+        snippet: Some(query.snippet.clone().unwrap_or_default()),
+        ..query.clone()
+    };
+    ranked_hits(&mut conn, &query, (&prose, &code), [false; 4], &given).await
+}
+
+/// The search statement: the rows of `given` (already ranked, with their `bm25()`) and the
+/// full ranking of each index whose flag in `wants` (episodes, code chunks, requirements,
+/// tasks) is set, merged, paged by the query's limit and offset, with snippets.
+async fn ranked_hits(
+    conn: &mut SqliteConnection,
+    query: &FtsQuery,
+    (prose, code): (&MatchExpression, &MatchExpression),
+    [episodes, code_chunks, requirements, tasks]: [bool; 4],
+    given: &[Pruned],
+) -> Result<Vec<FtsHit>> {
     let w = &query.weights;
     let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
     let want_snippets = query.snippet.is_some();
@@ -213,6 +291,9 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
                SELECT 'task', t.id, t.rowid, bm25(tasks_fts, ?15, ?16)
                FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
                WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
+               UNION ALL
+               SELECT value ->> 'kind', value ->> 'id', value ->> 'rowid', value ->> 'rank'
+               FROM json_each(?27)
                ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
            ),
            sized (kind, id, source_rowid, rank, large) AS (
@@ -254,18 +335,18 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
            FROM sized ORDER BY rank, kind, id"#,
         prose,
         query.project,
-        query.wants(SourceKind::Episode),
+        episodes,
         w.episode_content,
         w.episode_summary,
-        query.wants(SourceKind::CodeChunk),
+        code_chunks,
         w.code_file,
         w.code_symbols,
         w.code_content,
         w.code_identifiers,
-        query.wants(SourceKind::Requirement),
+        requirements,
         w.requirement_description,
         w.requirement_user_stories,
-        query.wants(SourceKind::Task),
+        tasks,
         w.task_name,
         w.task_description,
         limit,
@@ -278,8 +359,9 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         code,
         episode_types,
         FULL_ROW_BYTES,
+        Json(given),
     )
-    .fetch_all(ex)
+    .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
     let mut large = LargeRows::default();
@@ -297,4 +379,19 @@ pub async fn search<'e>(ex: impl SqliteExecutor<'e>, query: &FtsQuery) -> Result
         hits.push(FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet });
     }
     Ok(hits)
+}
+
+/// A row ranked by [`top_k`], handed to the search statement as JSON.
+#[derive(Debug, Serialize)]
+struct Pruned {
+    kind: SourceKind,
+    id: String,
+    rowid: i64,
+    rank: f64,
+}
+
+impl Pruned {
+    fn new(kind: SourceKind, ranked: Ranked) -> Self {
+        Self { kind, id: ranked.id, rowid: ranked.rowid, rank: ranked.rank }
+    }
 }

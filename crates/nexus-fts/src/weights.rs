@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use nexus_db::SourceKind;
+
 use crate::error::{FtsError, Result};
 
 /// Per-column weights passed to FTS5's `bm25()`: a match in a column with weight 2 counts
@@ -53,6 +55,18 @@ impl Default for FieldWeights {
 }
 
 impl FieldWeights {
+    /// The weights of `kind`'s index, in its column order (the arguments of its `bm25()`).
+    pub(crate) fn of(&self, kind: SourceKind) -> Vec<f64> {
+        match kind {
+            SourceKind::Episode => vec![self.episode_content, self.episode_summary],
+            SourceKind::CodeChunk => {
+                vec![self.code_file, self.code_symbols, self.code_content, self.code_identifiers]
+            }
+            SourceKind::Requirement => vec![self.requirement_description, self.requirement_user_stories],
+            SourceKind::Task => vec![self.task_name, self.task_description],
+        }
+    }
+
     /// Checks that every weight is finite and `>= 0`.
     ///
     /// # Errors

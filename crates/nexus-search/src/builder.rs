@@ -295,7 +295,7 @@ impl<'a> Search<'a> {
         let fts_len = fts_hits.len();
         let fused = self.fuse_legs(&fts_hits, &neighbors);
         let (page, next) = self.page(&fused, depth);
-        let hits = self.hydrate(page, fts_hits).await?;
+        let hits = self.hydrate(page, fts_hits, text, depth).await?;
         Ok(SearchResults { hits, next, fts_candidates: fts_len, vector_candidates: neighbors.len() })
     }
 
@@ -304,19 +304,7 @@ impl<'a> Search<'a> {
     async fn fts_leg(&self, text: Option<&str>, depth: u32) -> Result<Vec<FtsHit>> {
         let Some(text) = text else { return Ok(Vec::new()) };
         let started = Instant::now();
-        let mut query = FtsQuery::new(text)
-            .kinds(self.kinds.iter().copied())
-            .episode_types(self.episode_types.iter().copied())
-            .limit(depth);
-        if let Some(project) = &self.project {
-            query = query.project(project);
-        }
-        if let Some(match_mode) = self.match_mode {
-            query = query.mode(match_mode);
-        }
-        if !self.snippets {
-            query = query.snippet(None);
-        }
+        let query = self.fts_query(text, depth);
         // On a guarded reader: if this search is dropped or times out, the statement is
         // interrupted and the reader is free at once.
         let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
@@ -328,6 +316,23 @@ impl<'a> Search<'a> {
         reader.release();
         debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
         Ok(hits)
+    }
+
+    /// The keyword leg's query: `depth` hits, the filters, no snippets (those are built for
+    /// the page's hits only, in [`Self::hydrate`]).
+    fn fts_query(&self, text: &str, depth: u32) -> FtsQuery {
+        let mut query = FtsQuery::new(text)
+            .kinds(self.kinds.iter().copied())
+            .episode_types(self.episode_types.iter().copied())
+            .limit(depth)
+            .snippet(None);
+        if let Some(project) = &self.project {
+            query = query.project(project);
+        }
+        if let Some(match_mode) = self.match_mode {
+            query = query.mode(match_mode);
+        }
+        query
     }
 
     /// The vector leg: up to `depth` nearest neighbours of the query vector in the collection
@@ -385,14 +390,28 @@ impl<'a> Search<'a> {
         (page, next)
     }
 
-    /// The page's rows, read in one go, with their FTS snippets (hits whose row was deleted
-    /// meanwhile are left out).
-    async fn hydrate(&self, page: &[Fused], fts_hits: Vec<FtsHit>) -> Result<Vec<Hit>> {
+    /// The page's rows, read in one go, with FTS snippets for the page's keyword hits only
+    /// (hits whose row was deleted meanwhile are left out).
+    async fn hydrate(
+        &self,
+        page: &[Fused],
+        fts_hits: Vec<FtsHit>,
+        text: Option<&str>,
+        depth: u32,
+    ) -> Result<Vec<Hit>> {
         let keys: Vec<&HitKey> = page.iter().map(|f| &f.key).collect();
         let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
         let mut sources = load_sources(&mut reader, &keys).await?;
+        let shown: Vec<FtsHit> =
+            fts_hits.into_iter().filter(|h| keys.iter().any(|k| k.kind == h.kind && k.id == h.id)).collect();
+        let with_snippets = match text {
+            Some(text) if self.snippets && !shown.is_empty() => {
+                nexus_fts::snippets(&mut *reader, &self.fts_query(text, depth), &shown).await?
+            }
+            _ => Vec::new(),
+        };
         reader.release();
-        let mut snippets: HashMap<HitKey, String> = fts_hits
+        let mut snippets: HashMap<HitKey, String> = with_snippets
             .into_iter()
             .filter_map(|h| Some((HitKey { kind: h.kind, id: h.id }, h.snippet?)))
             .collect();

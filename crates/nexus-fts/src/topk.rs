@@ -1,0 +1,625 @@
+//! Exact top-k of an OR query over one FTS5 index without scoring every match.
+//!
+//! FTS5's `bm25()` is a sum over the phrases of the query: a row's score is
+//! `Σ idf(p) · f(p)·(k1+1) / (f(p) + k1·(1 − b + b·len/avglen))` over the phrases `p` it holds,
+//! and each term is below `ub(p) = idf(p)·(k1+1)`, however often `p` occurs. With the
+//! document count of every phrase (which gives its `idf`, exactly as FTS5 computes it), a row
+//! that holds only phrases whose bounds add up to at most `θ` scores below `θ`. So:
+//!
+//! 1. **Counts.** `n(p)` for every phrase (`count(*)` of its matches, up to `N/2`, where the
+//!    idf reaches its floor) and the row count `N` (FTS5's averages record), hence `idf(p)` and
+//!    `ub(p)`. If all the phrases together match
+//!    few rows, the plain statement is as cheap: no pruning.
+//! 2. **A threshold.** The rows holding *all* the phrases (then all but the rarest, …) are
+//!    scored by `bm25()` over that conjunction alone — a lower bound of their full score —
+//!    at most [`SAMPLE_ROWS`] of them. The `k`-th best is `θ`, a lower bound of the `k`-th
+//!    best full score.
+//! 3. **Candidates.** Only rows whose phrases' bounds add up to more than `θ` can be in the
+//!    top `k`: the OR of the minimal such sets of phrases, each an AND (a MaxScore-style cut
+//!    when there are too many phrases to enumerate).
+//! 4. **Exact scores of the candidates.** FTS5 scores `(E) AND (C)` — the full query `E`
+//!    restricted to the candidates `C` — which adds the phrases of `C` to the sum; scoring `C`
+//!    alone gives exactly that addition, and the difference is the row's `bm25()` for `E` (to
+//!    rounding). The best `k` by score, then id, are the same rows as the plain statement's.
+//!
+//! Only flat OR expressions ([`crate::MatchMode::Any`], optionally with exclusions) are
+//! pruned; anything else, or a query that would not gain, returns `None` and the caller runs
+//! the plain statement. `docs/fts.md`, "Top-k pruning", has the measurements.
+
+use std::collections::HashMap;
+
+use nexus_db::episodes::EpisodeType;
+use nexus_db::{Json, SourceKind};
+use sqlx::SqliteConnection;
+use tracing::debug;
+
+use crate::error::{FtsError, Result};
+use crate::maintenance::index_name;
+use crate::query::MatchExpression;
+
+/// BM25's `k1`, as in FTS5's `bm25()`.
+const K1: f64 = 1.2;
+/// Rows scored at most when looking for a threshold (step 2).
+const SAMPLE_ROWS: i64 = 400;
+/// Up to this many matches in total (the sum of the phrases' counts, each at most `N/2`),
+/// ranking every match costs about as much as pruning's extra statements: no pruning (the
+/// default of [`Target::prune_above`]). Measured on SciFact (5,183 rows, top 100), pruning at
+/// 1,000 was 10–20 % slower at p50 than not pruning.
+pub(crate) const SMALL_MATCHES: i64 = 5_000;
+/// Phrases up to this many get their minimal candidate sets enumerated (2^n subsets);
+/// more get the MaxScore cut.
+const ENUMERATE_PHRASES: usize = 10;
+/// Pruning goes on only when the candidates are at most 1/this of the matches (counted as the
+/// sum of the phrases' counts).
+const CANDIDATE_SHARE: i64 = 4;
+/// The most AND clauses a candidate expression may have before the MaxScore cut is used.
+const MAX_CLAUSES: usize = 48;
+
+/// What to rank: one index, its filters, how many hits.
+pub(crate) struct Target<'q> {
+    /// The index.
+    pub kind: SourceKind,
+    /// The compiled query for this index.
+    pub expr: &'q MatchExpression,
+    /// BM25 column weights, in column order.
+    pub weights: &'q [f64],
+    /// Only rows of this project.
+    pub project: Option<&'q str>,
+    /// Only episodes of these types (episodes index only); `None` for all.
+    pub episode_types: Option<&'q [EpisodeType]>,
+    /// How many of the best rows are wanted (limit + offset).
+    pub k: usize,
+    /// Prune only queries whose phrases match more rows than this in total
+    /// ([`SMALL_MATCHES`]; tests lower it to prune on small corpora).
+    pub prune_above: i64,
+}
+
+/// One ranked row: FTS5's `bm25()` value (lower is better) for the full query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Ranked {
+    /// The row's TEXT id.
+    pub id: String,
+    /// The row's rowid.
+    pub rowid: i64,
+    /// `bm25()` of the full query.
+    pub rank: f64,
+}
+
+/// The best `k` rows of `target` by (`bm25()`, id), or `None` when pruning does not apply
+/// and the plain statement should run.
+pub(crate) async fn top_k(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Option<Vec<Ranked>>> {
+    if target.k == 0 {
+        return Ok(None);
+    }
+    if let Some(ranked) = pruned(conn, target).await? {
+        return Ok(Some(ranked));
+    }
+    sorted_then_filtered(conn, target).await
+}
+
+/// Steps 1 to 4 of the module doc; `None` when they do not apply or would not gain.
+async fn pruned(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Option<Vec<Ranked>>> {
+    let table = index_name(target.kind);
+    let Some(flat) = FlatOr::parse(target.expr.as_str()) else { return Ok(None) };
+    if flat.phrases.len() < 2 {
+        return Ok(None);
+    }
+    let rows = row_count(conn, table).await?;
+    let mut phrases = Vec::with_capacity(flat.phrases.len());
+    for (text, occurrences) in &flat.phrases {
+        // Counting stops at half the rows: from there on, FTS5's idf is its floor.
+        let docs: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?1 LIMIT ?2)"
+        )))
+        .bind(text)
+        .bind((rows + 1) / 2)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx(table, e))?;
+        let bound = f64::from(*occurrences) * idf(rows, docs) * (K1 + 1.0);
+        phrases.push(Phrase { text: text.clone(), docs, bound });
+    }
+    let matches: i64 = phrases.iter().map(|p| p.docs).sum();
+    if matches <= target.prune_above {
+        debug!(table, matches, "top-k: few matches, plain statement");
+        return Ok(None);
+    }
+    // Present phrases, rarest (highest bound) first.
+    phrases.retain(|p| p.docs > 0);
+    phrases.sort_by(|a, b| b.bound.total_cmp(&a.bound));
+    let Some(theta) = threshold(conn, target, &flat, &phrases).await? else {
+        debug!(table, "top-k: no threshold, plain statement");
+        return Ok(None);
+    };
+    let Some(Candidates { expr: candidates, at_most }) = candidates(&phrases, theta) else {
+        debug!(table, theta, "top-k: every phrase can reach the top, plain statement");
+        return Ok(None);
+    };
+    // Scoring the candidates costs about twice as much per row as the plain ranking: worth it
+    // only when they are a small part of the matches.
+    if at_most.saturating_mul(CANDIDATE_SHARE) > matches {
+        debug!(table, theta, at_most, matches, "top-k: too many candidates, plain statement");
+        return Ok(None);
+    }
+    debug!(table, theta, %candidates, at_most, "top-k candidates");
+    let full = scored(conn, target, &format!("({}) AND ({candidates})", target.expr.as_str()), None).await?;
+    let added: HashMap<i64, f64> = scored_rows(conn, target, &candidates).await?.into_iter().collect();
+    let mut ranked: Vec<Ranked> = full
+        .into_iter()
+        .map(|(rowid, id, rank)| Ranked { rank: rank - added.get(&rowid).copied().unwrap_or(0.0), id, rowid })
+        .collect();
+    ranked.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+    ranked.truncate(target.k);
+    Ok(Some(ranked))
+}
+
+/// One distinct phrase of the query.
+#[derive(Debug, Clone)]
+struct Phrase {
+    /// The phrase as FTS5 syntax (`"a b"`, `"pre" *`).
+    text: String,
+    /// Rows that hold it.
+    docs: i64,
+    /// Upper bound of its share of a row's score (times its occurrences in the query).
+    bound: f64,
+}
+
+/// A flat OR expression: its phrases (with how often each occurs) and its exclusions.
+#[derive(Debug, Clone, PartialEq)]
+struct FlatOr {
+    phrases: Vec<(String, u32)>,
+    excluded: Option<String>,
+}
+
+impl FlatOr {
+    /// `expr` as phrases joined by `OR` (parentheses allowed), optionally `(…) NOT (…)`;
+    /// `None` for anything else (`AND`).
+    fn parse(expr: &str) -> Option<Self> {
+        let (positive, excluded) = match expr.find(") NOT (") {
+            Some(at) => (expr.get(1..at)?, Some(expr.get(at + 7..expr.len() - 1)?.to_owned())),
+            None => (expr, None),
+        };
+        let mut phrases: Vec<(String, u32)> = Vec::new();
+        let mut rest = positive;
+        loop {
+            rest = rest.trim_start_matches([' ', '(', ')']);
+            if let Some(after) = rest.strip_prefix("OR ") {
+                rest = after;
+                continue;
+            }
+            let Some(after) = rest.strip_prefix('"') else { break };
+            let close = after.find('"')?;
+            let mut end = close + 2;
+            if rest[end..].starts_with(" *") {
+                end += 2;
+            }
+            let phrase = &rest[..end];
+            match phrases.iter_mut().find(|(p, _)| p == phrase) {
+                Some((_, n)) => *n += 1,
+                None => phrases.push((phrase.to_owned(), 1)),
+            }
+            rest = &rest[end..];
+        }
+        (rest.is_empty() && !phrases.is_empty()).then_some(Self { phrases, excluded })
+    }
+
+    /// `positive` with the exclusions of this expression.
+    fn with_exclusions(&self, positive: &str) -> String {
+        match &self.excluded {
+            Some(excluded) => format!("({positive}) NOT ({excluded})"),
+            None => positive.to_owned(),
+        }
+    }
+}
+
+/// FTS5's idf: `ln((N − n + 0.5) / (n + 0.5))`, at least 1e-6.
+fn idf(rows: i64, docs: i64) -> f64 {
+    let idf = ((rows - docs) as f64 + 0.5).ln() - (docs as f64 + 0.5).ln();
+    if idf <= 0.0 { 1e-6 } else { idf }
+}
+
+/// The index's row count, from FTS5's averages record (what `bm25()` uses as `N`).
+async fn row_count(conn: &mut SqliteConnection, table: &'static str) -> Result<i64> {
+    let block: Option<Vec<u8>> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT block FROM {table}_data WHERE id = 1")))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(table, e))?;
+    Ok(block.as_deref().and_then(varint).map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+/// SQLite's variable-length integer at the start of `bytes`.
+fn varint(bytes: &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(9) {
+        if i == 8 {
+            return Some((value << 8) | u64::from(byte));
+        }
+        value = (value << 7) | u64::from(byte & 0x7f);
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// A lower bound of the `k`-th best full score: the rows holding all the phrases, then all
+/// but the rarest, and so on, scored over that conjunction alone (each phrase adds a
+/// non-negative share, so this is at most the full score), at most [`SAMPLE_ROWS`] of them.
+async fn threshold(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    flat: &FlatOr,
+    phrases: &[Phrase],
+) -> Result<Option<f64>> {
+    for skip in 0..phrases.len().min(3) {
+        let conjunction: Vec<&str> = phrases[skip..].iter().map(|p| p.text.as_str()).collect();
+        let expr = flat.with_exclusions(&conjunction.join(" AND "));
+        let mut scores: Vec<f64> = scored(conn, target, &expr, Some(SAMPLE_ROWS))
+            .await?
+            .into_iter()
+            .map(|(_, _, rank)| -rank)
+            .collect();
+        if scores.len() >= target.k {
+            scores.sort_by(|a, b| b.total_cmp(a));
+            return Ok(Some(scores[target.k - 1]));
+        }
+    }
+    Ok(None)
+}
+
+/// The expression of the rows that can score above `theta`: the OR of the minimal sets of
+/// phrases whose bounds add up to more than `theta`, each an AND. `None` when every single
+/// phrase can (no pruning).
+fn candidates(phrases: &[Phrase], theta: f64) -> Option<Candidates> {
+    let quoted = |set: &[&Phrase]| -> String {
+        let parts: Vec<&str> = set.iter().map(|p| p.text.as_str()).collect();
+        if parts.len() == 1 { parts[0].to_owned() } else { format!("({})", parts.join(" AND ")) }
+    };
+    let rows = |set: &[&Phrase]| set.iter().map(|p| p.docs).min().unwrap_or(0);
+    if phrases.iter().all(|p| p.bound > theta) {
+        return None;
+    }
+    if phrases.len() <= ENUMERATE_PHRASES {
+        let n = phrases.len();
+        let sum =
+            |mask: u32| -> f64 { (0..n).filter(|i| mask & (1 << i) != 0).map(|i| phrases[i].bound).sum() };
+        let clauses: Vec<(String, i64)> = (1u32..(1 << n))
+            .filter(|&mask| sum(mask) > theta)
+            .filter(|&mask| (0..n).filter(|i| mask & (1 << i) != 0).all(|i| sum(mask & !(1 << i)) <= theta))
+            .map(|mask| {
+                let set: Vec<&Phrase> =
+                    (0..n).filter(|i| mask & (1 << i) != 0).map(|i| &phrases[i]).collect();
+                (quoted(&set), rows(&set))
+            })
+            .collect();
+        if clauses.is_empty() {
+            return None;
+        }
+        if clauses.len() <= MAX_CLAUSES {
+            let at_most = clauses.iter().map(|(_, n)| n).sum();
+            let expr = clauses.into_iter().map(|(clause, _)| clause).collect::<Vec<_>>().join(" OR ");
+            return Some(Candidates { expr, at_most });
+        }
+    }
+    // MaxScore: leave out the phrases with the smallest bounds while they add up to at most
+    // theta; a row with only those cannot reach it.
+    let mut left_out = 0.0;
+    let mut essential: Vec<&Phrase> = Vec::new();
+    for p in phrases.iter().rev() {
+        if left_out + p.bound <= theta && essential.is_empty() {
+            left_out += p.bound;
+        } else {
+            essential.push(p);
+        }
+    }
+    Some(Candidates {
+        expr: essential.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(" OR "),
+        at_most: essential.iter().map(|p| p.docs).sum(),
+    })
+}
+
+/// The rows that can reach the top k, as an FTS5 expression.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidates {
+    /// OR of ANDs of phrases.
+    expr: String,
+    /// At most this many rows match it (the sum over its clauses of their rarest phrase's count).
+    at_most: i64,
+}
+
+/// `(rowid, id, bm25)` of the rows matching `expr` that pass the target's filters, in rowid
+/// order, at most `limit` of them.
+async fn scored(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    expr: &str,
+    limit: Option<i64>,
+) -> Result<Vec<(i64, String, f64)>> {
+    let (table, base, weights, filters) = sql_parts(target);
+    let sql = format!(
+        "SELECT {table}.rowid, s.id, bm25({table}, {weights}) FROM {table} CROSS JOIN {base} AS s \
+         ON s.rowid = {table}.rowid WHERE {table} MATCH ?1 AND {filters} LIMIT ?4"
+    );
+    bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(expr), target)
+        .bind(limit.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx(table, e))
+}
+
+/// Rows ranked before the filters: the best [`sorted_depth`] matches by `bm25()` alone (no
+/// join per match), then the filters on just those. When at least `k` of them pass with a
+/// score strictly better than the last of the depth, they are the exact top `k`: every row
+/// after it scores no better. Otherwise (selective filters) `None`.
+async fn sorted_then_filtered(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+) -> Result<Option<Vec<Ranked>>> {
+    let (table, base, weights, filters) = sql_parts(target);
+    let depth = sorted_depth(target.k);
+    let sql = format!(
+        "SELECT top.rowid, s.id, top.r, coalesce({filters}, 0) FROM (SELECT rowid, bm25({table}, {weights}) AS r \
+         FROM {table} WHERE {table} MATCH ?1 ORDER BY r LIMIT ?4) AS top \
+         LEFT JOIN {base} AS s ON s.rowid = top.rowid"
+    );
+    let rows: Vec<(i64, Option<String>, f64, bool)> =
+        bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(target.expr.as_str()), target)
+            .bind(depth)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(table, e))?;
+    let complete = rows.len() < usize::try_from(depth).unwrap_or(usize::MAX);
+    let last = rows.last().map_or(f64::INFINITY, |(_, _, rank, _)| *rank);
+    let mut ranked: Vec<Ranked> = rows
+        .into_iter()
+        .filter(|(_, _, rank, pass)| *pass && (complete || *rank < last))
+        .filter_map(|(rowid, id, rank, _)| Some(Ranked { id: id?, rowid, rank }))
+        .collect();
+    if !complete && ranked.len() < target.k {
+        debug!(table, passed = ranked.len(), "top-k: filters too selective, plain statement");
+        return Ok(None);
+    }
+    ranked.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+    ranked.truncate(target.k);
+    Ok(Some(ranked))
+}
+
+/// How many rows [`sorted_then_filtered`] ranks before filtering, for `k` wanted.
+fn sorted_depth(k: usize) -> i64 {
+    i64::try_from(k.saturating_mul(2).saturating_add(20)).unwrap_or(i64::MAX)
+}
+
+/// The index, its base table (alias `s`), the `bm25()` weight arguments, and the filters on
+/// `s` (binding `?2` project and `?3` episode types), for `target`.
+fn sql_parts(target: &Target<'_>) -> (&'static str, &'static str, String, &'static str) {
+    let weights = target.weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
+    let filters = if target.kind == SourceKind::Episode {
+        "((?2 IS NULL OR s.project_id = ?2) AND (?3 IS NULL OR s.type IN (SELECT value FROM json_each(?3))))"
+    } else {
+        "((?2 IS NULL OR s.project_id = ?2) AND ?3 IS NULL)"
+    };
+    (index_name(target.kind), target.kind.table(), weights, filters)
+}
+
+/// Binds `?2` and `?3` of [`sql_parts`]' filters.
+fn bind_filters<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>,
+    target: &Target<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments> {
+    let episode_types = target.episode_types.filter(|t| !t.is_empty() && target.kind == SourceKind::Episode);
+    query.bind(target.project).bind(episode_types.map(Json))
+}
+
+/// `(rowid, bm25)` of every row matching `expr`, no filters.
+async fn scored_rows(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    expr: &str,
+) -> Result<Vec<(i64, f64)>> {
+    let table = index_name(target.kind);
+    let weights = target.weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT rowid, bm25({table}, {weights}) FROM {table} WHERE {table} MATCH ?1"
+    )))
+    .bind(expr)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| FtsError::sqlx(table, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_or_expressions_are_split_into_counted_phrases() {
+        let flat = FlatOr::parse(r#""query rs" OR "query" OR ("a b" OR "a B") OR "query" OR "pre" *"#);
+        let phrases = flat.as_ref().map(|f| f.phrases.clone());
+        assert_eq!(
+            phrases,
+            Some(vec![
+                (r#""query rs""#.to_owned(), 1),
+                (r#""query""#.to_owned(), 2),
+                (r#""a b""#.to_owned(), 1),
+                (r#""a B""#.to_owned(), 1),
+                (r#""pre" *"#.to_owned(), 1),
+            ])
+        );
+        let excluded = FlatOr::parse(r#"("a" OR "b") NOT ("c" OR "d e")"#);
+        assert_eq!(excluded.and_then(|f| f.excluded), Some(r#""c" OR "d e""#.to_owned()));
+        assert_eq!(FlatOr::parse(r#"("a" AND "b")"#), None);
+        assert_eq!(FlatOr::parse(r#""a" AND "b""#), None);
+    }
+
+    #[test]
+    fn varints_decode_like_sqlite() {
+        assert_eq!(varint(&[0x05]), Some(5));
+        assert_eq!(varint(&[0x81, 0x00]), Some(128));
+        assert_eq!(varint(&[0x86, 0x8d, 0x20]), Some(100_000));
+        assert_eq!(varint(&[0x80]), None);
+    }
+
+    #[test]
+    fn candidates_keep_only_sets_that_can_beat_the_threshold() {
+        let p = |text: &str, bound: f64| Phrase { text: text.into(), docs: 10 - bound as i64, bound };
+        let phrases = [p("\"a\"", 6.0), p("\"b\"", 2.0), p("\"c\"", 1.0)];
+        let expr = |theta| candidates(&phrases, theta).map(|c| c.expr);
+        assert_eq!(expr(5.0).as_deref(), Some(r#""a""#));
+        assert_eq!(expr(6.5).as_deref(), Some(r#"("a" AND "b") OR ("a" AND "c")"#));
+        assert_eq!(candidates(&phrases, 6.5).map(|c| c.at_most), Some(8));
+        assert_eq!(candidates(&phrases, 0.5), None);
+        assert_eq!(candidates(&phrases, 9.0), None);
+    }
+
+    /// A skewed vocabulary of 400 made-up words: the first ones are in most rows.
+    struct Words {
+        rng: nexus_testkit::Rng,
+        words: Vec<String>,
+    }
+
+    impl Words {
+        fn new(seed: u64) -> Self {
+            let mut rng = nexus_testkit::Rng::new(seed);
+            let words = (0..400).map(|i| format!("{}{i}", rng.word(3))).collect();
+            Self { rng, words }
+        }
+
+        fn word(&mut self) -> String {
+            let u = self.rng.unit();
+            self.words[((u * u * u) * self.words.len() as f64) as usize].clone()
+        }
+
+        fn pascal(&mut self) -> String {
+            let (a, b) = (self.word(), self.word());
+            let upper = |w: &str| w[..1].to_ascii_uppercase() + &w[1..];
+            upper(&a) + &upper(&b)
+        }
+
+        fn chunk(&mut self, project: &str, n: usize) -> nexus_db::code_chunks::NewCodeChunk {
+            let (function, ty) = (format!("{}_{}", self.word(), self.word()), self.pascal());
+            let mut content = format!("pub fn {function}(x: {ty}) {{\n");
+            for _ in 0..3 + self.rng.below(10) {
+                content += &format!("    {}.{}({});\n", self.word(), self.word(), self.pascal());
+            }
+            nexus_db::code_chunks::NewCodeChunk {
+                id: None,
+                project_id: project.to_owned(),
+                file: format!("src/{}/{}.rs", self.word(), self.word()),
+                start_line: 1,
+                end_line: 20,
+                content,
+                symbols: vec![function, ty],
+                chunk_type: "function".into(),
+                language: "rust".into(),
+                complexity: None,
+                hash: format!("{n:x}"),
+            }
+        }
+
+        fn query(&mut self, i: usize) -> String {
+            match i % 6 {
+                0 => format!("{} {}", self.word(), self.word()),
+                1 => format!("{}_{}", self.word(), self.word()),
+                2 => format!("{} {} -{}", self.word(), self.word(), self.word()),
+                3 => format!("{} {}", self.pascal(), self.word()),
+                4 => format!("{}.rs {}", self.word(), self.word()),
+                _ => format!("{} {} {}", self.word(), self.word(), self.word()),
+            }
+        }
+    }
+
+    /// FTS5's own ranking: every match scored, `ORDER BY` bm25, then id.
+    async fn exact(
+        db: &nexus_db::Db,
+        expr: &MatchExpression,
+        project: &str,
+        k: i64,
+    ) -> Result<Vec<(String, f64)>> {
+        sqlx::query_as(
+            "SELECT c.id, bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5) AS r FROM code_chunks_fts \
+             CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid \
+             WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 ORDER BY r, c.id LIMIT ?3",
+        )
+        .bind(expr.as_str())
+        .bind(project)
+        .bind(k)
+        .fetch_all(db.reader())
+        .await
+        .map_err(|e| FtsError::sqlx("test", e))
+    }
+
+    /// The same rows in the same order as `expected`, except that rows whose scores tie (to
+    /// rounding) with another row's, or with the k-th, may trade places.
+    fn assert_same_ranking(query: &str, got: &[(String, f64)], expected: &[(String, f64)]) {
+        assert_eq!(got.len(), expected.len(), "{query}: {got:?} vs {expected:?}");
+        let last = expected.last().map_or(0.0, |(_, r)| *r);
+        for (i, ((id, rank), (want_id, want_rank))) in got.iter().zip(expected).enumerate() {
+            assert!((rank - want_rank).abs() < 1e-9, "{query}: rank {i}: {got:?} vs {expected:?}");
+            let tied = expected.iter().enumerate().any(|(j, (_, r))| j != i && (r - want_rank).abs() < 1e-9)
+                || (want_rank - last).abs() < 1e-9;
+            assert!(tied || id == want_id, "{query}: row {i}: {got:?} vs {expected:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn pruned_top_k_is_the_exact_bm25_top_k() -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let temp = nexus_testkit::TempDb::new().await?;
+        let db = temp.db();
+        let (mine, other) =
+            (nexus_testkit::project(db, "mine").await?, nexus_testkit::project(db, "other").await?);
+        let mut words = Words::new(20);
+        let mut tx = db.begin().await?;
+        for n in 0..2_400 {
+            let project = if n % 6 == 5 { &other } else { &mine };
+            nexus_db::code_chunks::create(&mut *tx, words.chunk(project, n)).await?;
+        }
+        tx.commit().await?;
+        let weights = crate::FieldWeights::default().of(SourceKind::CodeChunk);
+        let mut conn = db.reader().acquire().await?;
+        let (mut pruned_queries, queries) = (0, 60);
+        for i in 0..queries {
+            let text = words.query(i);
+            let expr = MatchExpression::parse(&text, crate::MatchMode::Any, SourceKind::CodeChunk)?;
+            let expected = exact(db, &expr, &mine, 10).await?;
+            let target = Target {
+                kind: SourceKind::CodeChunk,
+                expr: &expr,
+                weights: &weights,
+                project: Some(&mine),
+                episode_types: None,
+                k: 10,
+                prune_above: 1_000,
+            };
+            let as_pairs = |top: Vec<Ranked>| -> Vec<(String, f64)> {
+                top.into_iter().map(|r| (r.id, r.rank)).collect()
+            };
+            if let Some(top) = pruned(&mut conn, &target).await? {
+                pruned_queries += 1;
+                assert_same_ranking(&text, &as_pairs(top), &expected);
+            }
+            if let Some(top) = sorted_then_filtered(&mut conn, &target).await? {
+                assert_same_ranking(&text, &as_pairs(top), &expected);
+            }
+            // The public search, second page: the same rows as the exact ranking's 6th to 10th;
+            // and for the small project, whose rows are rarely among the best of all.
+            for (project, offset) in [(&mine, 5), (&other, 0)] {
+                let query = crate::FtsQuery::new(&text)
+                    .project(project)
+                    .kinds([SourceKind::CodeChunk])
+                    .limit(5)
+                    .offset(offset);
+                let hits = crate::search(&mut *conn, &query).await?;
+                let got: Vec<(String, f64)> = hits.into_iter().map(|h| (h.id, -h.score)).collect();
+                let expected = exact(db, &expr, project, 10).await?;
+                let page = expected
+                    .get(offset as usize..(offset as usize + 5).min(expected.len()))
+                    .unwrap_or_default();
+                assert_same_ranking(&text, &got, page);
+            }
+        }
+        // Most of these queries have common words: pruning must be what ran.
+        assert!(pruned_queries >= queries / 2, "pruned {pruned_queries} of {queries}");
+        Ok(())
+    }
+}
