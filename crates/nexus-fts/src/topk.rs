@@ -504,7 +504,7 @@ mod tests {
             }
             nexus_db::code_chunks::NewCodeChunk {
                 id: None,
-                project_id: project.to_owned(),
+                project_id: project.into(),
                 file: format!("src/{}/{}.rs", self.word(), self.word()),
                 start_line: 1,
                 end_line: 20,
