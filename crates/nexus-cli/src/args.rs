@@ -118,6 +118,26 @@ pub enum TranscriptCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Search transcript entries by text (words, "phrases", prefix*, -excluded, OR).
+    Search {
+        /// The query.
+        query: String,
+        /// Only this project (name or id).
+        #[arg(long)]
+        project: Option<String>,
+        /// Only transcripts of this agent.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only entries of this role (system, user, assistant, tool).
+        #[arg(long)]
+        role: Option<String>,
+        /// Hits to show.
+        #[arg(long, default_value_t = 10)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a transcript's entries in order.
     Show {
         /// The transcript id.

@@ -518,3 +518,38 @@ fn usage_and_cleanup() -> TestResult {
     assert_eq!(transcripts.map(|k| k["rows"].clone()), Some(serde_json::json!(1)));
     Ok(())
 }
+
+#[test]
+fn transcript_search_with_filters() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("ts.db");
+    let root = tree(dir.path())?;
+    assert!(nexus(&db, &["index", &root.to_string_lossy(), "--project", "shop"])?.status.success());
+    let log = dir.path().join("s.jsonl");
+    fs::write(
+        &log,
+        "{\"role\":\"user\",\"content\":\"store totals in cents\"}\n{\"role\":\"assistant\",\"content\":\"totals are cents now\"}\n",
+    )?;
+    assert!(
+        nexus(
+            &db,
+            &["transcript", "import", &log.to_string_lossy(), "--project", "shop", "--agent", "coder-1"]
+        )?
+        .status
+        .success()
+    );
+    let found: serde_json::Value = serde_json::from_slice(
+        &nexus(
+            &db,
+            &["transcript", "search", "cents", "--project", "shop", "--role", "assistant", "--json"],
+        )?
+        .stdout,
+    )?;
+    assert_eq!(found["hits"].as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found["hits"][0]["seq"], 2);
+    let text = stdout(&nexus(&db, &["transcript", "search", "cents", "--agent", "someone-else"])?);
+    assert_eq!(text.trim(), "no hits");
+    let empty = nexus(&db, &["transcript", "search", " "])?;
+    assert_eq!(String::from_utf8_lossy(&empty.stderr).trim(), "nexus: empty query");
+    Ok(())
+}

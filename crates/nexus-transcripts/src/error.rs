@@ -20,6 +20,9 @@ pub enum TranscriptError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The search text has nothing to search for, or is not a valid query.
+    #[error(transparent)]
+    Query(#[from] nexus_fts::FtsError),
     /// Reading the input failed.
     #[error("reading the transcript: {0}")]
     Io(#[from] std::io::Error),

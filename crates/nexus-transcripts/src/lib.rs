@@ -3,7 +3,8 @@
 //! Agent transcripts on top of nexus-db's `transcripts` tables: [`import_jsonl`] reads the
 //! common on-disk form of agent logs (one JSON object per line) in one transaction, and
 //! [`entries`] streams a transcript of any length with bounded memory (keyset pages).
-//! Appending, pages and `tail` are nexus-db's [`nexus_db::transcripts`] functions.
+//! [`search`] finds entries by text with project, agent, role and time filters. Appending,
+//! pages and `tail` are nexus-db's [`nexus_db::transcripts`] functions.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -31,6 +32,20 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tracing::info;
 
 pub use error::{Result, TranscriptError};
+
+/// Entries matching `text` (the same query language as the rest of Nexus: words, "phrases",
+/// prefix*, -excluded, OR; user text cannot break it) and `filter` (project, agent, role,
+/// time), best first.
+pub async fn search(
+    db: &Db,
+    text: &str,
+    filter: &transcripts::EntryFilter,
+    limit: u32,
+) -> Result<Vec<transcripts::EntryHit>> {
+    let expression =
+        nexus_fts::MatchExpression::parse(text, nexus_fts::MatchMode::Any, nexus_db::SourceKind::Episode)?;
+    Ok(transcripts::search(db.reader(), expression.as_str(), filter, limit).await?)
+}
 
 /// Entries appended per statement batch while importing.
 const IMPORT_BATCH: usize = 512;

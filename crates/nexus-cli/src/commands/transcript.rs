@@ -1,10 +1,11 @@
-//! `nexus transcript import|show`: JSONL agent logs in, entries out (pages, or `--follow`).
+//! `nexus transcript import|search|show`: JSONL agent logs in, entries found by text, entries
+//! out (pages, or `--follow`).
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use nexus_db::transcripts::{self, Entry, NewTranscript};
+use nexus_db::transcripts::{self, Entry, EntryFilter, NewTranscript, Role};
 use nexus_db::{Db, TranscriptId};
 
 use crate::args::TranscriptCommand;
@@ -34,6 +35,49 @@ pub async fn run(db_path: &Path, command: &TranscriptCommand) -> anyhow::Result<
                 out!("{}", serde_json::json!({ "id": transcript.id, "count": count }))?;
             } else {
                 out!("transcript {} ({count} entries)", transcript.id)?;
+            }
+        }
+        TranscriptCommand::Search { query, project, agent, role, limit, json } => {
+            let db = open_db(db_path, Access::ReadOnly).await?;
+            let project_id = match project {
+                Some(name) => Some(nexus_state::find_project(&db, name).await?.id),
+                None => None,
+            };
+            let role = role
+                .as_deref()
+                .map(str::parse::<Role>)
+                .transpose()
+                .map_err(anyhow::Error::msg)
+                .context("--role")?;
+            let filter = EntryFilter {
+                project_id,
+                agent_id: agent.as_deref().map(Into::into),
+                role,
+                ..EntryFilter::default()
+            };
+            let hits = nexus_transcripts::search(&db, query, &filter, *limit).await.map_err(|e| match e {
+                nexus_transcripts::TranscriptError::Query(nexus_fts::FtsError::EmptyQuery) => {
+                    anyhow::anyhow!("empty query")
+                }
+                e => e.into(),
+            })?;
+            db.close().await?;
+            if *json {
+                out!("{}", serde_json::to_string_pretty(&serde_json::json!({ "hits": hits }))?)?;
+            } else if hits.is_empty() {
+                out!("no hits")?;
+            }
+            if !*json {
+                for h in &hits {
+                    out!(
+                        "{} #{} {} ({:.2}): {}",
+                        h.transcript_id,
+                        h.seq,
+                        h.role,
+                        h.score,
+                        h.snippet.replace('\n', " ")
+                    )?;
+                }
             }
         }
         TranscriptCommand::Show { id, after, limit, follow, json } => {

@@ -299,4 +299,71 @@ pub async fn tail<'e>(ex: impl SqliteExecutor<'e>, transcript: &TranscriptId, n:
     Ok(entries)
 }
 
+/// Which entries [`search`] considers; unset fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntryFilter {
+    /// Only transcripts of this project.
+    pub project_id: Option<ProjectId>,
+    /// Only transcripts of this agent.
+    pub agent_id: Option<AgentId>,
+    /// Only entries of this role.
+    pub role: Option<Role>,
+    /// Only entries written at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only entries written before this time.
+    pub until: Option<Timestamp>,
+}
+
+/// An entry found by [`search`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct EntryHit {
+    /// The transcript.
+    pub transcript_id: TranscriptId,
+    /// The entry's sequence number.
+    pub seq: i64,
+    /// Who wrote it.
+    pub role: Role,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// BM25 relevance, higher is better.
+    pub score: f64,
+    /// An extract with the matched words between `[` and `]`.
+    pub snippet: String,
+}
+
+/// The entries matching the FTS5 expression `expression` (build it with nexus-fts's
+/// `MatchExpression`, never from raw user text) and `filter`, best first.
+pub async fn search<'e>(
+    ex: impl SqliteExecutor<'e>,
+    expression: &str,
+    filter: &EntryFilter,
+    limit: u32,
+) -> Result<Vec<EntryHit>> {
+    sqlx::query_as!(
+        EntryHit,
+        r#"SELECT e.transcript_id AS "transcript_id!: TranscriptId", e.seq AS "seq!: i64",
+                  e.role AS "role!: Role", e.created_at AS "created_at!: Timestamp",
+                  CAST(-bm25(transcript_entries_fts) AS REAL) AS "score!: f64",
+                  snippet(transcript_entries_fts, 0, '[', ']', '…', 12) AS "snippet!: String"
+           FROM transcript_entries_fts
+           CROSS JOIN transcript_entries AS e ON e.id = transcript_entries_fts.rowid
+           JOIN transcripts AS t ON t.id = e.transcript_id
+           WHERE transcript_entries_fts MATCH ?1
+             AND (?2 IS NULL OR t.project_id = ?2) AND (?3 IS NULL OR t.agent_id = ?3)
+             AND (?4 IS NULL OR e.role = ?4) AND (?5 IS NULL OR e.created_at >= ?5)
+             AND (?6 IS NULL OR e.created_at < ?6)
+           ORDER BY bm25(transcript_entries_fts), e.transcript_id, e.seq LIMIT ?7"#,
+        expression,
+        filter.project_id,
+        filter.agent_id,
+        filter.role,
+        filter.since,
+        filter.until,
+        limit,
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(ENTRIES)
+}
+
 delete_by_id!("transcripts", TranscriptId);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use futures::TryStreamExt;
-use nexus_db::transcripts::{self, NewEntry, NewTranscript, Role};
+use nexus_db::transcripts::{self, EntryFilter, NewEntry, NewTranscript, Role};
 use nexus_db::{DbError, TranscriptId};
 use nexus_testkit::TempDb;
 use nexus_transcripts::{TranscriptError, entries, import_jsonl};
@@ -98,5 +98,43 @@ async fn pages_are_keyset_reads_and_deleting_takes_the_entries() -> TestResult {
     let left: i64 =
         sqlx::query_scalar("SELECT count(*) FROM transcript_entries").fetch_one(db.reader()).await?;
     assert_eq!(left, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn search_filters_by_project_agent_role_and_time() -> TestResult {
+    let db = TempDb::new().await?;
+    let shop = nexus_testkit::project(&db, "shop").await?;
+    let blog = nexus_testkit::project(&db, "blog").await?;
+    let mut new = NewTranscript::new(&shop);
+    new.agent_id = Some("coder-1".into());
+    let coder = transcripts::create(db.writer(), new).await?.id;
+    let other = transcripts::create(db.writer(), NewTranscript::new(&blog)).await?.id;
+    let mut late = NewEntry::new(Role::Assistant, "The cart totals are now in cents");
+    late.created_at = Some(nexus_db::Timestamp::from_millis(2_000));
+    let mut early = NewEntry::new(Role::User, "Please store cart totals as cents");
+    early.created_at = Some(nexus_db::Timestamp::from_millis(1_000));
+    transcripts::append(db.writer(), &coder, &[early, late]).await?;
+    transcripts::append(db.writer(), &other, &[NewEntry::new(Role::User, "cents in the blog")]).await?;
+
+    let all = nexus_transcripts::search(&db, "cents", &EntryFilter::default(), 10).await?;
+    assert_eq!(all.len(), 3);
+    let shop_only = EntryFilter { project_id: Some(shop.clone()), ..EntryFilter::default() };
+    assert_eq!(nexus_transcripts::search(&db, "cents", &shop_only, 10).await?.len(), 2);
+    let assistant =
+        EntryFilter { role: Some(Role::Assistant), agent_id: Some("coder-1".into()), ..shop_only.clone() };
+    let hits = nexus_transcripts::search(&db, "cent*", &assistant, 10).await?;
+    assert_eq!(hits.iter().map(|h| (h.seq, h.snippet.contains("[cents]"))).collect::<Vec<_>>(), [(2, true)]);
+    let before = EntryFilter { until: Some(nexus_db::Timestamp::from_millis(1_500)), ..shop_only };
+    assert_eq!(
+        nexus_transcripts::search(&db, "cart", &before, 10).await?.iter().map(|h| h.seq).collect::<Vec<_>>(),
+        [1]
+    );
+    // Hostile text is a query, not FTS5 syntax.
+    assert!(nexus_transcripts::search(&db, "\"unbalanced AND (", &EntryFilter::default(), 10).await.is_ok());
+    assert!(matches!(
+        nexus_transcripts::search(&db, "   ", &EntryFilter::default(), 10).await,
+        Err(TranscriptError::Query(_))
+    ));
     Ok(())
 }
