@@ -6,6 +6,8 @@
 //! * `bench-knn` — vector KNN (nexus-vector) against an app-layer scan and a memory-bound scan.
 //! * `bench-fts` — full-text search over synthetic code chunks.
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
+//! * `bench-embed` — the local neural embedder's speed on SciFact, against the same model in
+//!   Python (sentence-transformers) in the same run.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -14,6 +16,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_embed;
 mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
@@ -38,6 +41,8 @@ enum Command {
     BenchFts(bench_fts::Args),
     /// Hybrid search latency (both legs and fused) over synthetic rows with vectors.
     BenchHybrid(bench_hybrid::Args),
+    /// Neural embedder speed (documents/s, one query's latency) against a Python reference.
+    BenchEmbed(bench_embed::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchKnn(args) => bench_knn::run(args),
         Command::BenchFts(args) => bench_fts::run(args),
         Command::BenchHybrid(args) => bench_hybrid::run(args),
+        Command::BenchEmbed(args) => bench_embed::run(args),
     }
 }

@@ -11,10 +11,11 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const EMBEDDER_VARS: [&str; 5] =
     ["NEXUS_EMBEDDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NEXUS_EMBED_MODEL", "NEXUS_EMBED_DIMENSIONS"];
 
-/// `nexus --db DB ARGS…` with no embedder configured in the environment.
+/// `nexus --db DB ARGS…` with no embedder configured in the environment and no neural model
+/// (an empty model directory), so the offline default is the hashing embedder.
 fn command(db: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_nexus"));
-    command.arg("--db").arg(db).args(args).env_remove("NEXUS_DB");
+    command.arg("--db").arg(db).args(args).env_remove("NEXUS_DB").env("NEXUS_MODEL_DIR", db.with_extension("no-model"));
     for var in EMBEDDER_VARS {
         command.env_remove(var);
     }
@@ -69,6 +70,13 @@ fn index_then_search_as_text_and_json() -> TestResult {
     assert_eq!(stats["vectors"]["total"], 2);
     let health = nexus(&db, &["health"])?;
     assert!(health.status.success());
+    // Health names the embedder the other commands use; without the model files it is the
+    // hashing embedder, and one line on stderr says how to get the neural one.
+    let report: serde_json::Value = serde_json::from_slice(&health.stdout)?;
+    assert_eq!(report["embedder"]["kind"], "hashing");
+    assert_eq!(report["embedder"]["model"], "nexus-local-hash-v1");
+    let err = String::from_utf8_lossy(&health.stderr);
+    assert!(err.contains("fetch-model.sh") && err.lines().count() == 1, "{err}");
     Ok(())
 }
 
@@ -342,6 +350,7 @@ fn nexus_as_nobody(db: &Path, args: &[&str]) -> Option<Output> {
         .arg(db)
         .args(args)
         .env_remove("NEXUS_DB")
+        .env("NEXUS_MODEL_DIR", db.with_extension("no-model"))
         .env_remove("NEXUS_EMBEDDER")
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")

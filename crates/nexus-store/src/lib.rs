@@ -36,4 +36,4 @@ pub use nexus_db as db;
 pub use nexus_embed as embed;
 pub use nexus_search as search;
 pub use stats::{StoreStats, TableCount};
-pub use store::{Store, StoreBuilder};
+pub use store::{HASHING_VECTOR_WEIGHT, Store, StoreBuilder, default_fusion};
