@@ -61,7 +61,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let embedder = NeuralEmbedder::load(&model_dir)?;
     let load = started.elapsed();
-    println!("model {} loaded and verified from {} in {:.2} s", embedder.model(), model_dir.display(), load.as_secs_f64());
+    println!(
+        "model {} loaded and verified from {} in {:.2} s",
+        embedder.model(),
+        model_dir.display(),
+        load.as_secs_f64()
+    );
 
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let started = Instant::now();
@@ -157,7 +162,8 @@ fn reference(corpus: &Path, model_dir: &Path, docs: usize, query_runs: usize) ->
 /// Lowest cosine between `ours` and the reference's raw float32 vectors, row by row.
 fn min_cosine(ours: &[Vec<f32>], reference: &Path) -> anyhow::Result<f32> {
     let bytes = std::fs::read(reference).with_context(|| format!("reading {}", reference.display()))?;
-    let theirs: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let theirs: Vec<f32> =
+        bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     let dims = ours.first().map_or(0, Vec::len);
     if dims == 0 || theirs.len() != ours.len() * dims {
         bail!("{} holds {} values, expected {} × {dims}", reference.display(), theirs.len(), ours.len());

@@ -124,9 +124,9 @@ impl EmbedderConfig {
         let kind = match kind {
             Some(kind) => kind,
             None => match var("NEXUS_EMBEDDER") {
-                Some(name) => {
-                    name.parse().map_err(|_| EmbedError::config("NEXUS_EMBEDDER", format!("{name:?}: {KINDS}")))?
-                }
+                Some(name) => name
+                    .parse()
+                    .map_err(|_| EmbedError::config("NEXUS_EMBEDDER", format!("{name:?}: {KINDS}")))?,
                 None if var("OPENAI_API_KEY").is_some() || var("OPENAI_BASE_URL").is_some() => {
                     EmbedderKind::OpenAi
                 }
@@ -259,7 +259,8 @@ mod tests {
     }
 
     #[test]
-    fn local_is_neural_exactly_when_the_model_files_are_present() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    fn local_is_neural_exactly_when_the_model_files_are_present()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().to_string_lossy().into_owned();
         let set = [("NEXUS_MODEL_DIR", path.as_str())];

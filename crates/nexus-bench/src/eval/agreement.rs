@@ -51,7 +51,10 @@ pub async fn with_provided(
 }
 
 /// Count, lowest and mean cosine of the pairs that have a provided vector.
-fn compare<'a>(computed: impl Iterator<Item = (&'a str, &'a [f32])>, provided: &Vectors) -> (usize, f32, f32) {
+fn compare<'a>(
+    computed: impl Iterator<Item = (&'a str, &'a [f32])>,
+    provided: &Vectors,
+) -> (usize, f32, f32) {
     let cosines: Vec<f32> =
         computed.filter_map(|(id, v)| provided.by_id.get(id).map(|p| cosine(v, p))).collect();
     let min = cosines.iter().copied().fold(f32::INFINITY, f32::min);

@@ -141,7 +141,9 @@ impl EvalArgs {
     /// The fusion asked for; the vector weight defaults to what the store uses with `model`.
     fn fusion(&self, model: &str) -> Fusion {
         let default = match nexus_store::default_fusion(model) {
-            Fusion::Rrf { weights, .. } | Fusion::MinMax { weights } | Fusion::Distribution { weights } => weights,
+            Fusion::Rrf { weights, .. } | Fusion::MinMax { weights } | Fusion::Distribution { weights } => {
+                weights
+            }
         };
         let weights = Weights { fts: self.w_fts, vector: self.w_vector.unwrap_or(default.vector) };
         match self.fusion {

@@ -68,7 +68,8 @@ fn fetch_model_if_missing(root: &Path, args: EmbedderArgs) -> anyhow::Result<()>
     let offline_default = matches!(args.embedder, None | Some(EmbedderArg::Local));
     let script = root.join(nexus_embed::FETCH_COMMAND);
     if !offline_default
-        || EmbedderConfig::from_env_for(args.embedder.map(|_| EmbedderKind::Local))?.kind() != EmbedderKind::Hashing
+        || EmbedderConfig::from_env_for(args.embedder.map(|_| EmbedderKind::Local))?.kind()
+            != EmbedderKind::Hashing
         || std::env::var("NEXUS_EMBEDDER").is_ok_and(|v| v.trim().eq_ignore_ascii_case("hashing"))
         || !script.is_file()
     {

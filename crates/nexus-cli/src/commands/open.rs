@@ -63,7 +63,8 @@ pub fn choose_embedder(args: EmbedderArgs) -> anyhow::Result<(Arc<dyn Embedder>,
     });
     let config = EmbedderConfig::from_env_for(kind)?;
     let asked_hashing = kind == Some(EmbedderKind::Hashing)
-        || (kind.is_none() && std::env::var("NEXUS_EMBEDDER").is_ok_and(|v| v.trim().eq_ignore_ascii_case("hashing")));
+        || (kind.is_none()
+            && std::env::var("NEXUS_EMBEDDER").is_ok_and(|v| v.trim().eq_ignore_ascii_case("hashing")));
     if config.kind() == EmbedderKind::Hashing && !asked_hashing {
         note(&nexus_embed::fetch_hint(nexus_embed::model_dir().as_deref()));
     }

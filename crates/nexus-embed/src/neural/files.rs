@@ -27,11 +27,15 @@ pub(crate) struct ModelFile {
 }
 
 /// The BERT configuration.
-pub(crate) const CONFIG: ModelFile =
-    ModelFile { name: "config.json", sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41" };
+pub(crate) const CONFIG: ModelFile = ModelFile {
+    name: "config.json",
+    sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+};
 /// The WordPiece tokenizer.
-pub(crate) const TOKENIZER: ModelFile =
-    ModelFile { name: "tokenizer.json", sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037" };
+pub(crate) const TOKENIZER: ModelFile = ModelFile {
+    name: "tokenizer.json",
+    sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+};
 /// The weights.
 pub(crate) const WEIGHTS: ModelFile = ModelFile {
     name: "model.safetensors",
@@ -67,7 +71,8 @@ pub fn model_present(dir: &Path) -> bool {
 
 /// The one line telling how to get the model into `dir`.
 pub fn fetch_hint(dir: Option<&Path>) -> String {
-    let place = dir.map_or_else(|| "the model cache (set NEXUS_MODEL_DIR)".to_owned(), |d| d.display().to_string());
+    let place =
+        dir.map_or_else(|| "the model cache (set NEXUS_MODEL_DIR)".to_owned(), |d| d.display().to_string());
     format!(
         "the neural embedder {NEURAL_MODEL} is not installed in {place}; using the hashing embedder \
          (get the model with `bash {FETCH_COMMAND}`)"
@@ -128,9 +133,14 @@ mod tests {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join(CONFIG.name), b"{}")?;
         let read = read_verified(dir.path(), CONFIG);
-        assert!(matches!(read, Err(EmbedError::Model { ref reason, .. }) if reason.contains("SHA-256")), "{read:?}");
+        assert!(
+            matches!(read, Err(EmbedError::Model { ref reason, .. }) if reason.contains("SHA-256")),
+            "{read:?}"
+        );
         let missing = read_verified(dir.path(), WEIGHTS);
-        assert!(matches!(missing, Err(EmbedError::Model { ref reason, .. }) if reason.contains("fetch-model")));
+        assert!(
+            matches!(missing, Err(EmbedError::Model { ref reason, .. }) if reason.contains("fetch-model"))
+        );
         assert!(!model_present(dir.path()));
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         Ok(())

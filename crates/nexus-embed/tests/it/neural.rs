@@ -38,19 +38,25 @@ fn scifact() -> Option<PathBuf> {
     present.then_some(dir)
 }
 
+/// A text and its reference vector.
+type Row = (String, Vec<f32>);
+
 /// `(text, reference vector)` for every `step`-th row of `kind` (`doc` or `query`): the text
 /// as the reference embedded it (documents `title + " " + text`, stripped).
-fn rows(dir: &Path, kind: &str, step: usize) -> Result<Vec<(String, Vec<f32>)>, Box<dyn std::error::Error>> {
+fn rows(dir: &Path, kind: &str, step: usize) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let jsonl = if kind == "doc" { "corpus.jsonl" } else { "queries.jsonl" };
     let vectors = std::fs::read(dir.join(format!("{kind}-embeddings.f32")))?;
     let mut out = Vec::new();
     for (i, line) in std::fs::read_to_string(dir.join(jsonl))?.lines().enumerate().step_by(step) {
         let row: serde_json::Value = serde_json::from_str(line)?;
         let text = match kind {
-            "doc" => format!("{} {}", row["title"].as_str().unwrap_or(""), row["text"].as_str().unwrap_or("")),
+            "doc" => {
+                format!("{} {}", row["title"].as_str().unwrap_or(""), row["text"].as_str().unwrap_or(""))
+            }
             _ => row["text"].as_str().unwrap_or("").to_owned(),
         };
-        let bytes = vectors.get(i * NEURAL_DIMENSIONS * 4..(i + 1) * NEURAL_DIMENSIONS * 4).ok_or("short file")?;
+        let bytes =
+            vectors.get(i * NEURAL_DIMENSIONS * 4..(i + 1) * NEURAL_DIMENSIONS * 4).ok_or("short file")?;
         let vector = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         out.push((text.trim().to_owned(), vector));
     }
@@ -98,7 +104,8 @@ async fn batching_padding_and_truncation_leave_vectors_unchanged() -> TestResult
     // Past 256 pieces nothing counts: the two long texts differ only there.
     assert!(cosine(&batch[0], &batch[2]) > 0.99999, "{}", cosine(&batch[0], &batch[2]));
     // And the model tells related from unrelated texts.
-    let related = embedder.embed(&["how are prices stored", "amounts are kept in cents", "a cat on a mat"]).await?;
+    let related =
+        embedder.embed(&["how are prices stored", "amounts are kept in cents", "a cat on a mat"]).await?;
     assert!(cosine(&related[0], &related[1]) > cosine(&related[0], &related[2]));
     assert!(embedder.embed(&["ok", " "]).await.is_err());
     Ok(())
