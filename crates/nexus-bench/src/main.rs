@@ -8,6 +8,8 @@
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
 //! * `bench-state` — project state: load (and a naive load), checkpoint, restore, STATE.md.
 //! * `bench-transcripts` — transcript append rate, page reads at both ends, streaming memory.
+//! * `bench-embed` — the local neural embedder's speed on SciFact, against the same model in
+//!   Python (sentence-transformers) in the same run.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -16,6 +18,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_embed;
 mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
@@ -46,6 +49,8 @@ enum Command {
     BenchState(bench_state::Args),
     /// Transcripts: append rate, keyset pages at both ends, streaming memory.
     BenchTranscripts(bench_transcripts::Args),
+    /// Neural embedder speed (documents/s, one query's latency) against a Python reference.
+    BenchEmbed(bench_embed::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,5 +61,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchHybrid(args) => bench_hybrid::run(args),
         Command::BenchState(args) => bench_state::run(args),
         Command::BenchTranscripts(args) => bench_transcripts::run(args),
+        Command::BenchEmbed(args) => bench_embed::run(args),
     }
 }

@@ -250,8 +250,10 @@ pub struct EmbedderArgs {
     /// Which embedder turns text into vectors [default: from the environment, see --help].
     ///
     /// Without this flag: NEXUS_EMBEDDER, else `openai` when OPENAI_API_KEY or OPENAI_BASE_URL
-    /// is set, else `local`. `local` is offline and needs no key. `openai` calls an OpenAI-compatible server
-    /// (OPENAI_API_KEY, OPENAI_BASE_URL, NEXUS_EMBED_MODEL, NEXUS_EMBED_DIMENSIONS).
+    /// is set, else `local`. `local` is the offline default: `neural` when its model files are
+    /// in the model cache (NEXUS_MODEL_DIR; scripts/fetch-model.sh fetches them), else
+    /// `hashing`. `openai` calls an OpenAI-compatible server (OPENAI_API_KEY, OPENAI_BASE_URL,
+    /// NEXUS_EMBED_MODEL, NEXUS_EMBED_DIMENSIONS).
     #[arg(long, value_enum)]
     pub embedder: Option<EmbedderArg>,
 }
@@ -330,8 +332,12 @@ pub struct DemoArgs {
 /// The `--embedder` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EmbedderArg {
-    /// Deterministic local hashing embedder: no network, no key.
+    /// The offline default: `neural` when its model files are present, else `hashing`.
     Local,
+    /// all-MiniLM-L6-v2 on the CPU (its files must be in the model cache).
+    Neural,
+    /// Deterministic hashing embedder: no network, no key, no model files.
+    Hashing,
     /// An OpenAI-compatible embeddings endpoint.
     Openai,
 }

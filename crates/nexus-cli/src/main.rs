@@ -3,15 +3,15 @@
 //! ```text
 //! nexus [--db PATH] <command>
 //!   migrate                 apply pending migrations (creating the file when missing)
-//!   health                  the database's health as JSON
-//!   index PATH [--project NAME] [--embedder local|openai] [--no-migrate]
+//!   health                  the database's health and the embedder in use, as JSON
+//!   index PATH [--project NAME] [--embedder local|neural|hashing|openai] [--no-migrate]
 //!                           index a source tree (incremental; progress bar on a terminal)
 //!   search QUERY [--project NAME] [--mode hybrid|fts|vector] [--limit N] [--explain] [--json]
-//!                [--embedder local|openai]
+//!                [--embedder local|neural|hashing|openai]
 //!                           hybrid shows the RRF score, fts the BM25 score, vector the distance
-//!   stats [--json] [--embedder local|openai]
+//!   stats [--json] [--embedder local|neural|hashing|openai]
 //!                           rows per table, full-text index sizes, vector collection
-//!   demo [--embedder local|openai]
+//!   demo [--embedder local|neural|hashing|openai]
 //!                           index this repository and run three example searches
 //!   state show|export|import  a project's STATE.md (show PROJECT, export PROJECT -o FILE,
 //!                           import FILE [--force])
@@ -26,7 +26,9 @@
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
 //! nexus-embed's rule picks the embedder: `NEXUS_EMBEDDER`, else `openai` when
-//! `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else the offline `local` one.
+//! `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else the offline `local` one: `neural`
+//! (all-MiniLM-L6-v2) when its model files are installed, else `hashing`, with one line on
+//! stderr saying how to get the model.
 //!
 //! search, stats, health, state show/export, checkpoint list/diff, resume and tasks only read: they open the file read-only and, when it does not
 //! exist, say so and exit with status 2. Other errors are one line on stderr and status 1;

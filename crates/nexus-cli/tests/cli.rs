@@ -11,10 +11,16 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const EMBEDDER_VARS: [&str; 5] =
     ["NEXUS_EMBEDDER", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NEXUS_EMBED_MODEL", "NEXUS_EMBED_DIMENSIONS"];
 
-/// `nexus --db DB ARGS…` with no embedder configured in the environment.
+/// `nexus --db DB ARGS…` with no embedder configured in the environment and no neural model
+/// (an empty model directory), so the offline default is the hashing embedder.
 fn command(db: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_nexus"));
-    command.arg("--db").arg(db).args(args).env_remove("NEXUS_DB");
+    command
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("NEXUS_DB")
+        .env("NEXUS_MODEL_DIR", db.with_extension("no-model"));
     for var in EMBEDDER_VARS {
         command.env_remove(var);
     }
@@ -23,6 +29,16 @@ fn command(db: &Path, args: &[&str]) -> Command {
 
 fn nexus(db: &Path, args: &[&str]) -> std::io::Result<Output> {
     command(db, args).output()
+}
+
+/// stderr without the informational `note:` lines (such as the one saying the neural model is
+/// not installed): what is left is the error, if any.
+fn errors(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 fn stdout(output: &Output) -> String {
@@ -69,6 +85,13 @@ fn index_then_search_as_text_and_json() -> TestResult {
     assert_eq!(stats["vectors"]["total"], 2);
     let health = nexus(&db, &["health"])?;
     assert!(health.status.success());
+    // Health names the embedder the other commands use; without the model files it is the
+    // hashing embedder, and one line on stderr says how to get the neural one.
+    let report: serde_json::Value = serde_json::from_slice(&health.stdout)?;
+    assert_eq!(report["embedder"]["kind"], "hashing");
+    assert_eq!(report["embedder"]["model"], "nexus-local-hash-v1");
+    let err = String::from_utf8_lossy(&health.stderr);
+    assert!(err.contains("fetch-model.sh") && err.lines().count() == 1, "{err}");
     Ok(())
 }
 
@@ -85,7 +108,7 @@ fn errors_are_one_line_with_a_failing_status() -> TestResult {
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = nexus(&db, &args)?;
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = errors(&out);
         assert!(!out.status.success());
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(expected), "{err}");
@@ -93,7 +116,7 @@ fn errors_are_one_line_with_a_failing_status() -> TestResult {
     let corrupt = dir.path().join("corrupt.db");
     fs::write(&corrupt, "this is not a database, just text long enough to have a header......")?;
     let out = nexus(&corrupt, &["stats"])?;
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = errors(&out);
     assert!(!out.status.success());
     assert!(err.starts_with("nexus: ") && err.trim_end().lines().count() == 1, "{err}");
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
@@ -342,6 +365,7 @@ fn nexus_as_nobody(db: &Path, args: &[&str]) -> Option<Output> {
         .arg(db)
         .args(args)
         .env_remove("NEXUS_DB")
+        .env("NEXUS_MODEL_DIR", db.with_extension("no-model"))
         .env_remove("NEXUS_EMBEDDER")
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
@@ -381,7 +405,7 @@ fn reading_commands_work_in_a_read_only_directory() -> TestResult {
     }
     // Writing is refused with a one-line error, not a panic.
     let index = nexus_as_nobody(&db, &["index", &root.to_string_lossy()]).ok_or("setpriv stopped working")?;
-    let err = String::from_utf8_lossy(&index.stderr);
+    let err = errors(&index);
     assert!(!index.status.success() && err.starts_with("nexus: ") && !err.contains("panicked"), "{err}");
     let entries: Vec<_> = fs::read_dir(&data)?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
     assert_eq!(entries, ["cli.db"], "something was created beside the database");

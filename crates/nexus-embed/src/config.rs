@@ -1,9 +1,12 @@
 //! [`EmbedderConfig`]: choosing and building the embedder from configuration or the
-//! environment — OpenAI-compatible when configured, the offline [`LocalEmbedder`] otherwise.
+//! environment — OpenAI-compatible when configured, otherwise the offline default: the
+//! [`NeuralEmbedder`] when its model files are in the model directory, else the hashing
+//! [`LocalEmbedder`].
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `NEXUS_EMBEDDER` | `openai` or `local`; unset: `openai` if `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else `local` |
+//! | `NEXUS_EMBEDDER` | `openai`, `neural`, `hashing` or `local` (the offline default: `neural` when its files are present, else `hashing`); unset: `openai` if `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else `local` |
+//! | `NEXUS_MODEL_DIR` | the neural model's directory; default `$XDG_CACHE_HOME/nexus/models/all-MiniLM-L6-v2` (`~/.cache/…`) |
 //! | `OPENAI_API_KEY` | API key (not needed by most local servers) |
 //! | `OPENAI_BASE_URL` | API base URL, e.g. `http://localhost:11434/v1`; default OpenAI's |
 //! | `NEXUS_EMBED_MODEL` | model of the OpenAI-compatible provider; default `text-embedding-3-small` |
@@ -11,6 +14,7 @@
 //!
 //! Empty variables count as unset.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,16 +24,27 @@ use crate::cache::CachedEmbedder;
 use crate::embedder::Embedder;
 use crate::error::{EmbedError, Result};
 use crate::local::{DEFAULT_LOCAL_DIMENSIONS, LocalEmbedder};
+use crate::neural::NeuralEmbedder;
+use crate::neural::files::{NEURAL_DIMENSIONS, model_dir_from, model_present};
 use crate::openai::{OpenAiConfig, OpenAiEmbedder};
 
-/// Which provider to use (the CLI's `--embedder openai|local`).
+/// Which provider to use (the CLI's `--embedder openai|neural|hashing|local`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EmbedderKind {
     /// An OpenAI-compatible server ([`OpenAiEmbedder`]).
     OpenAi,
-    /// The offline hashing embedder ([`LocalEmbedder`]).
+    /// The offline default: [`EmbedderKind::Neural`] when the model's files are in the model
+    /// directory, [`EmbedderKind::Hashing`] otherwise. A request only: a built configuration
+    /// is always one of the others.
     Local,
+    /// The local neural embedder ([`NeuralEmbedder`]); its files must be present.
+    Neural,
+    /// The offline hashing embedder ([`LocalEmbedder`]).
+    Hashing,
 }
+
+/// What `NEXUS_EMBEDDER` and `--embedder` accept.
+const KINDS: &str = "expected `openai`, `neural`, `hashing` or `local`";
 
 impl FromStr for EmbedderKind {
     type Err = EmbedError;
@@ -38,7 +53,9 @@ impl FromStr for EmbedderKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "openai" => Ok(Self::OpenAi),
             "local" => Ok(Self::Local),
-            other => Err(EmbedError::config("embedder", format!("{other:?}: expected `openai` or `local`"))),
+            "neural" => Ok(Self::Neural),
+            "hashing" => Ok(Self::Hashing),
+            other => Err(EmbedError::config("embedder", format!("{other:?}: {KINDS}"))),
         }
     }
 }
@@ -48,6 +65,8 @@ impl std::fmt::Display for EmbedderKind {
         f.write_str(match self {
             Self::OpenAi => "openai",
             Self::Local => "local",
+            Self::Neural => "neural",
+            Self::Hashing => "hashing",
         })
     }
 }
@@ -56,9 +75,9 @@ impl std::fmt::Display for EmbedderKind {
 ///
 /// ```
 /// use nexus_embed::{EmbedderConfig, EmbedderKind};
-/// // With no variables set, the offline embedder is chosen.
+/// // With no variables set and no model directory, the hashing embedder is chosen.
 /// let config = EmbedderConfig::from_vars(None, |_| None)?;
-/// assert_eq!(config.kind(), EmbedderKind::Local);
+/// assert_eq!(config.kind(), EmbedderKind::Hashing);
 /// let embedder = config.build()?;
 /// assert_eq!(embedder.model(), "nexus-local-hash-v1");
 /// # Ok::<(), nexus_embed::EmbedError>(())
@@ -71,6 +90,11 @@ pub enum EmbedderConfig {
     Local {
         /// Vector length.
         dimensions: usize,
+    },
+    /// The local neural embedder with its model files in this directory.
+    Neural {
+        /// The model directory (`config.json`, `tokenizer.json`, `model.safetensors`).
+        dir: PathBuf,
     },
 }
 
@@ -100,9 +124,9 @@ impl EmbedderConfig {
         let kind = match kind {
             Some(kind) => kind,
             None => match var("NEXUS_EMBEDDER") {
-                Some(name) => name.parse().map_err(|_| {
-                    EmbedError::config("NEXUS_EMBEDDER", format!("{name:?}: expected `openai` or `local`"))
-                })?,
+                Some(name) => name
+                    .parse()
+                    .map_err(|_| EmbedError::config("NEXUS_EMBEDDER", format!("{name:?}: {KINDS}")))?,
                 None if var("OPENAI_API_KEY").is_some() || var("OPENAI_BASE_URL").is_some() => {
                     EmbedderKind::OpenAi
                 }
@@ -118,8 +142,29 @@ impl EmbedderConfig {
                 )),
             })
             .transpose()?;
+        let model_dir = model_dir_from(var);
         Ok(match kind {
-            EmbedderKind::Local => Self::Local { dimensions: dimensions.unwrap_or(DEFAULT_LOCAL_DIMENSIONS) },
+            EmbedderKind::Neural => {
+                if dimensions.is_some_and(|d| d != NEURAL_DIMENSIONS) {
+                    return Err(EmbedError::config(
+                        "NEXUS_EMBED_DIMENSIONS",
+                        format!("the neural embedder has {NEURAL_DIMENSIONS} dimensions"),
+                    ));
+                }
+                let dir = model_dir.ok_or_else(|| {
+                    EmbedError::config("NEXUS_MODEL_DIR", "no model directory: set NEXUS_MODEL_DIR or HOME")
+                })?;
+                Self::Neural { dir }
+            }
+            EmbedderKind::Local
+                if dimensions.is_none_or(|d| d == NEURAL_DIMENSIONS)
+                    && model_dir.as_deref().is_some_and(model_present) =>
+            {
+                Self::Neural { dir: model_dir.unwrap_or_default() }
+            }
+            EmbedderKind::Local | EmbedderKind::Hashing => {
+                Self::Local { dimensions: dimensions.unwrap_or(DEFAULT_LOCAL_DIMENSIONS) }
+            }
             EmbedderKind::OpenAi => {
                 let defaults = OpenAiConfig::default();
                 Self::OpenAi(OpenAiConfig {
@@ -133,19 +178,22 @@ impl EmbedderConfig {
         })
     }
 
-    /// The provider this configuration builds.
+    /// The provider this configuration builds: [`EmbedderKind::OpenAi`],
+    /// [`EmbedderKind::Neural`] or [`EmbedderKind::Hashing`].
     pub fn kind(&self) -> EmbedderKind {
         match self {
             Self::OpenAi(_) => EmbedderKind::OpenAi,
-            Self::Local { .. } => EmbedderKind::Local,
+            Self::Local { .. } => EmbedderKind::Hashing,
+            Self::Neural { .. } => EmbedderKind::Neural,
         }
     }
 
-    /// Builds the embedder (no network traffic yet).
+    /// Builds the embedder (no network traffic yet; the neural model is loaded and verified).
     pub fn build(self) -> Result<Arc<dyn Embedder>> {
         Ok(match self {
             Self::OpenAi(config) => Arc::new(OpenAiEmbedder::new(config)?),
             Self::Local { dimensions } => Arc::new(LocalEmbedder::new(dimensions)?),
+            Self::Neural { dir } => Arc::new(NeuralEmbedder::load(&dir)?),
         })
     }
 
@@ -154,6 +202,7 @@ impl EmbedderConfig {
         Ok(match self {
             Self::OpenAi(config) => Arc::new(CachedEmbedder::new(OpenAiEmbedder::new(config)?, db)),
             Self::Local { dimensions } => Arc::new(CachedEmbedder::new(LocalEmbedder::new(dimensions)?, db)),
+            Self::Neural { dir } => Arc::new(CachedEmbedder::new(NeuralEmbedder::load(&dir)?, db)),
         })
     }
 }
@@ -172,7 +221,7 @@ mod tests {
         // Empty values count as unset.
         let config =
             EmbedderConfig::from_vars(None, vars(&[("OPENAI_API_KEY", ""), ("NEXUS_EMBEDDER", " ")]))?;
-        assert_eq!(config.kind(), EmbedderKind::Local);
+        assert_eq!(config.kind(), EmbedderKind::Hashing);
         Ok(())
     }
 
@@ -205,7 +254,38 @@ mod tests {
         assert_eq!(config, EmbedderConfig::Local { dimensions: 256 });
         let config =
             EmbedderConfig::from_vars(None, vars(&[("NEXUS_EMBEDDER", "LOCAL"), ("OPENAI_API_KEY", "k")]))?;
-        assert_eq!(config.kind(), EmbedderKind::Local);
+        assert_eq!(config.kind(), EmbedderKind::Hashing);
+        Ok(())
+    }
+
+    #[test]
+    fn local_is_neural_exactly_when_the_model_files_are_present()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().to_string_lossy().into_owned();
+        let set = [("NEXUS_MODEL_DIR", path.as_str())];
+        // No files: `local` is the hashing embedder; `neural` is chosen but cannot be built.
+        assert_eq!(EmbedderConfig::from_vars(None, vars(&set))?.kind(), EmbedderKind::Hashing);
+        let neural = EmbedderConfig::from_vars(Some(EmbedderKind::Neural), vars(&set))?;
+        assert_eq!(neural, EmbedderConfig::Neural { dir: dir.path().to_path_buf() });
+        assert!(matches!(neural.build(), Err(EmbedError::Model { .. })));
+        // With the three files (contents are checked when loading), `local` becomes neural,
+        // unless other dimensions are asked for; `hashing` stays hashing.
+        for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+            std::fs::write(dir.path().join(name), b"")?;
+        }
+        assert_eq!(EmbedderConfig::from_vars(None, vars(&set))?.kind(), EmbedderKind::Neural);
+        let with_dimensions = [set[0], ("NEXUS_EMBED_DIMENSIONS", "768")];
+        assert_eq!(
+            EmbedderConfig::from_vars(Some(EmbedderKind::Local), vars(&with_dimensions))?,
+            EmbedderConfig::Local { dimensions: 768 }
+        );
+        assert!(matches!(
+            EmbedderConfig::from_vars(Some(EmbedderKind::Neural), vars(&with_dimensions)),
+            Err(EmbedError::Config { setting: "NEXUS_EMBED_DIMENSIONS", .. })
+        ));
+        let hashing = [set[0], ("NEXUS_EMBEDDER", "hashing")];
+        assert_eq!(EmbedderConfig::from_vars(None, vars(&hashing))?.kind(), EmbedderKind::Hashing);
         Ok(())
     }
 
@@ -239,10 +319,10 @@ mod tests {
 
     #[test]
     fn kind_parses_and_displays() -> Result<()> {
-        for kind in [EmbedderKind::OpenAi, EmbedderKind::Local] {
+        for kind in [EmbedderKind::OpenAi, EmbedderKind::Local, EmbedderKind::Neural, EmbedderKind::Hashing] {
             assert_eq!(kind.to_string().parse::<EmbedderKind>()?, kind);
         }
-        assert!("neural".parse::<EmbedderKind>().is_err());
+        assert!("bert".parse::<EmbedderKind>().is_err());
         Ok(())
     }
 }

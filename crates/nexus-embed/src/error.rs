@@ -127,6 +127,25 @@ pub enum EmbedError {
         /// Why it was rejected.
         reason: String,
     },
+    /// The neural model's files are missing, differ from the expected ones (SHA-256) or cannot
+    /// be loaded.
+    #[error("neural model file {}: {reason}", .path.display())]
+    Model {
+        /// The file at fault.
+        path: std::path::PathBuf,
+        /// What is wrong, and how to get the model when it is missing.
+        reason: String,
+    },
+    /// Running a local model failed.
+    #[error("{model}: inference failed: {message}; {}", InputList(.inputs))]
+    Inference {
+        /// The model.
+        model: String,
+        /// What went wrong.
+        message: String,
+        /// Indices of the inputs that got no vector.
+        inputs: Vec<usize>,
+    },
     /// Reading the persistent cache failed.
     #[error("embedding cache ({operation}): {source}")]
     Cache {
@@ -149,6 +168,7 @@ macro_rules! with_inputs {
             | EmbedError::Timeout { $inputs, .. }
             | EmbedError::Connection { $inputs, .. }
             | EmbedError::InvalidResponse { $inputs, .. }
+            | EmbedError::Inference { $inputs, .. }
             | EmbedError::EmptyInput { $inputs }
     };
 }
@@ -160,7 +180,7 @@ impl EmbedError {
         match self {
             with_inputs!(inputs) => inputs,
             Self::DimensionMismatch { index, .. } => std::slice::from_ref(index),
-            Self::Config { .. } | Self::Cache { .. } => &[],
+            Self::Config { .. } | Self::Cache { .. } | Self::Model { .. } => &[],
         }
     }
 
@@ -184,7 +204,7 @@ impl EmbedError {
                     *index = first;
                 }
             }
-            Self::Config { .. } | Self::Cache { .. } => {}
+            Self::Config { .. } | Self::Cache { .. } | Self::Model { .. } => {}
         }
         self
     }

@@ -10,8 +10,12 @@
 //!   vLLM, TEI) through `async-openai`: batching within the API's limits, bounded concurrency,
 //!   retries with exponential backoff and jitter on 429/5xx/timeouts honouring `Retry-After`,
 //!   results in input order.
-//! * [`LocalEmbedder`] — the offline default: deterministic feature hashing, no network, no
-//!   download. Lexical, not semantic (see `docs/embeddings.md` for its measured quality).
+//! * [`NeuralEmbedder`] — the offline default when its model files are in the model cache:
+//!   all-MiniLM-L6-v2 (BERT, 384 dimensions) on the CPU with candle; files verified by SHA-256
+//!   ([`model_dir`], `scripts/fetch-model.sh` fetches them).
+//! * [`LocalEmbedder`] — the hashing embedder, the offline fallback: deterministic feature
+//!   hashing, no network, no download. Lexical, not semantic (see `docs/embeddings.md` for
+//!   its measured quality).
 //! * [`CachedEmbedder`] — wraps any embedder with an in-memory LRU and a persistent cache in
 //!   the database (`embedding_cache`, keyed by model, dimensions and SHA-256 of the text).
 //! * [`EmbedderConfig`] — picks the provider from configuration or the environment
@@ -36,6 +40,7 @@ mod config;
 mod embedder;
 mod error;
 mod local;
+mod neural;
 mod openai;
 
 pub use cache::{CacheOptions, CacheStats, CachedEmbedder};
@@ -43,4 +48,8 @@ pub use config::{EmbedderConfig, EmbedderKind};
 pub use embedder::Embedder;
 pub use error::{EmbedError, Result};
 pub use local::{DEFAULT_LOCAL_DIMENSIONS, LOCAL_MODEL, LocalEmbedder};
+pub use neural::files::{
+    FETCH_COMMAND, NEURAL_DIMENSIONS, NEURAL_MODEL, fetch_hint, model_dir, model_dir_from, model_present,
+};
+pub use neural::{BATCH_SIZE, MAX_TOKENS, NeuralEmbedder};
 pub use openai::{DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL, OpenAiConfig, OpenAiEmbedder, RetryPolicy};

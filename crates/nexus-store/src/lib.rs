@@ -43,4 +43,4 @@ pub use nexus_search as search;
 pub use nexus_state as state;
 pub use retention::{CleanupPolicy, CleanupProgress, CleanupReport, Removed, Usage, cleanup, usage};
 pub use stats::{StoreStats, TableCount};
-pub use store::{Store, StoreBuilder};
+pub use store::{HASHING_VECTOR_WEIGHT, Store, StoreBuilder, default_fusion};

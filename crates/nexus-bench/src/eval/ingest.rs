@@ -20,19 +20,36 @@ pub enum DocVectors<'a> {
     Embedded(&'a dyn Embedder),
 }
 
-/// Creates the project, its episodes and their vectors; returns the project id.
+/// What [`load_corpus`] made.
+pub struct Loaded {
+    /// The project's id.
+    pub project: nexus_db::ProjectId,
+    /// The vectors computed by the embedder, in document order (`DocVectors::Embedded`).
+    pub vectors: Option<Vec<Vec<f32>>>,
+}
+
+/// Creates the project, its episodes and their vectors.
 pub async fn load_corpus(
     db: &Db,
     dataset: &Dataset,
     collection: Option<&Collection>,
     vectors: DocVectors<'_>,
-) -> anyhow::Result<nexus_db::ProjectId> {
+) -> anyhow::Result<Loaded> {
     let name = dataset.dir.file_name().map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
     let contents: Vec<String> = dataset.documents.iter().map(|d| d.content()).collect();
     let embedded = match (&vectors, collection) {
         (DocVectors::Embedded(embedder), Some(_)) => {
             let texts: Vec<&str> = contents.iter().map(String::as_str).collect();
-            Some(embedder.embed(&texts).await?)
+            let started = std::time::Instant::now();
+            let vectors = embedder.embed(&texts).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "embedded {} documents with {} in {seconds:.1} s ({:.1} docs/s)",
+                texts.len(),
+                embedder.model(),
+                texts.len() as f64 / seconds
+            );
+            Some(vectors)
         }
         _ => None,
     };
@@ -55,5 +72,5 @@ pub async fn load_corpus(
         }
     }
     tx.commit().await?;
-    Ok(project.id)
+    Ok(Loaded { project: project.id, vectors: embedded })
 }

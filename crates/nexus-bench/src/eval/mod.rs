@@ -3,13 +3,17 @@
 //!
 //! 1. Load the corpus into a fresh database file through the public API ([`ingest`]): one
 //!    episode per document and, for the vector modes, its vector — the dataset's own
-//!    (`--embedder provided`, the default) or the offline embedder's (`--embedder local`).
+//!    (`--embedder provided`, the default) or an offline embedder's (`--embedder neural`,
+//!    `hashing`, or `local`: whichever is the offline default). With `neural` and a dataset
+//!    that has vectors, every computed vector is compared with the provided one (lowest
+//!    cosine reported).
 //! 2. Run every query of the chosen qrels split through `nexus_search::search` in the chosen
 //!    mode ([`queries`]), timing each.
 //! 3. Write a TREC run (top `--top` per query) and score it with [`metrics`], which mirrors
 //!    `evaluate.py` of the shared evaluation tools; print the metrics and latency, the last
 //!    line as one JSON object.
 
+mod agreement;
 mod dataset;
 mod embeddings;
 mod ingest;
@@ -17,11 +21,12 @@ mod metrics;
 mod queries;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nexus_db::Db;
-use nexus_embed::{Embedder, LocalEmbedder};
+use nexus_embed::{Embedder, EmbedderConfig, EmbedderKind};
 use nexus_search::{Fusion, Weights};
 use nexus_vector::{Collection, CollectionSpec, Metric};
 
@@ -66,8 +71,24 @@ pub enum FusionArg {
 pub enum EmbedderArg {
     /// The dataset's `doc-embeddings.f32` / `query-embeddings.f32`.
     Provided,
-    /// Nexus's offline hashing embedder (nexus-embed `LocalEmbedder`).
+    /// The offline default: `neural` when its model files are installed, else `hashing`.
     Local,
+    /// The local neural embedder (nexus-embed `NeuralEmbedder`, all-MiniLM-L6-v2).
+    Neural,
+    /// The hashing embedder (nexus-embed `LocalEmbedder`).
+    Hashing,
+}
+
+impl EmbedderArg {
+    /// The nexus-embed provider, `None` for the provided vectors.
+    fn kind(self) -> Option<EmbedderKind> {
+        match self {
+            Self::Provided => None,
+            Self::Local => Some(EmbedderKind::Local),
+            Self::Neural => Some(EmbedderKind::Neural),
+            Self::Hashing => Some(EmbedderKind::Hashing),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,20 +121,31 @@ pub struct EvalArgs {
     /// Weight of the keyword leg.
     #[arg(long, default_value_t = 1.0)]
     w_fts: f64,
-    /// Weight of the vector leg.
-    #[arg(long, default_value_t = 1.0)]
-    w_vector: f64,
+    /// Weight of the vector leg [default: the store's default for the embedder: 1, or
+    /// nexus-store's lower weight for the hashing embedder].
+    #[arg(long)]
+    w_vector: Option<f64>,
     /// Candidates per leg (at least --top).
     #[arg(long, default_value_t = 100)]
     candidates: u32,
     /// Where vectors come from.
     #[arg(long, value_enum, default_value = "provided")]
     embedder: EmbedderArg,
+    /// Keep the embedder's vectors in this Nexus database (nexus-embed's persistent cache), so
+    /// a second run with the same embedder (another mode, the other split) embeds nothing.
+    #[arg(long)]
+    embed_cache: Option<PathBuf>,
 }
 
 impl EvalArgs {
-    fn fusion(&self) -> Fusion {
-        let weights = Weights { fts: self.w_fts, vector: self.w_vector };
+    /// The fusion asked for; the vector weight defaults to what the store uses with `model`.
+    fn fusion(&self, model: &str) -> Fusion {
+        let default = match nexus_store::default_fusion(model) {
+            Fusion::Rrf { weights, .. } | Fusion::MinMax { weights } | Fusion::Distribution { weights } => {
+                weights
+            }
+        };
+        let weights = Weights { fts: self.w_fts, vector: self.w_vector.unwrap_or(default.vector) };
         match self.fusion {
             FusionArg::Rrf => Fusion::Rrf { k: self.rrf_k, weights },
             FusionArg::Minmax => Fusion::MinMax { weights },
@@ -121,14 +153,15 @@ impl EvalArgs {
         }
     }
 
-    fn tag(&self) -> String {
+    /// The run's tag; `model` names the vectors (the embedder's model, or `provided`).
+    fn tag(&self, model: &str) -> String {
         let mut tag = match self.mode {
             Mode::Fts => format!("nexus-fts-{:?}", self.match_mode),
             Mode::Vector => "nexus-vector".to_owned(),
             Mode::Hybrid => format!("nexus-hybrid-{:?}", self.fusion),
         };
         if self.mode != Mode::Fts {
-            tag.push_str(&format!("-{:?}", self.embedder));
+            tag.push_str(&format!("-{model}"));
         }
         tag.to_lowercase()
     }
@@ -150,32 +183,54 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
     let scratch = tempfile::tempdir()?;
     let db = Db::open(scratch.path().join("eval.db")).await?;
     let wants_vectors = args.mode != Mode::Fts;
-    let local = LocalEmbedder::default();
-    let (doc_vectors, query_vectors) = match (wants_vectors, args.embedder) {
-        (true, EmbedderArg::Provided) => {
+    let cache = match &args.embed_cache {
+        Some(path) if wants_vectors && args.embedder != EmbedderArg::Provided => Some(Db::open(path).await?),
+        _ => None,
+    };
+    let embedder: Option<Arc<dyn Embedder>> = match (args.embedder.kind(), &cache) {
+        (Some(kind), Some(cache)) if wants_vectors => {
+            Some(EmbedderConfig::from_env_for(Some(kind))?.build_cached(cache.clone())?)
+        }
+        (Some(kind), None) if wants_vectors => Some(EmbedderConfig::from_env_for(Some(kind))?.build()?),
+        _ => None,
+    };
+    let (doc_vectors, query_vectors) = match (wants_vectors, &embedder) {
+        (true, None) => {
             (Some(Vectors::load(&args.dataset, "doc")?), Some(Vectors::load(&args.dataset, "query")?))
         }
         _ => (None, None),
     };
+    let model = embedder.as_ref().map_or_else(|| "provided".to_owned(), |e| e.model().to_owned());
     let collection = if wants_vectors {
-        let (model, dimensions) = match &doc_vectors {
-            Some(v) => ("provided".to_owned(), v.dimensions),
-            None => (local.model().to_owned(), local.dimensions()),
+        let dimensions = match (&doc_vectors, &embedder) {
+            (Some(v), _) => v.dimensions,
+            (None, Some(e)) => e.dimensions(),
+            (None, None) => 0,
         };
-        let spec = CollectionSpec::new("eval", model, dimensions, Metric::Cosine);
+        let spec = CollectionSpec::new("eval", model.clone(), dimensions, Metric::Cosine);
         Some(Collection::open_or_create(&db, &spec).await?)
     } else {
         None
     };
-    let source = match (&doc_vectors, wants_vectors) {
+    let source = match (&doc_vectors, &embedder) {
         (Some(v), _) => DocVectors::Provided(v),
-        (None, true) => DocVectors::Embedded(&local),
-        (None, false) => DocVectors::None,
+        (None, Some(e)) => DocVectors::Embedded(e.as_ref()),
+        (None, None) => DocVectors::None,
     };
 
     let started = Instant::now();
-    let project = ingest::load_corpus(&db, &dataset, collection.as_ref(), source).await?;
+    let loaded = ingest::load_corpus(&db, &dataset, collection.as_ref(), source).await?;
+    let project = loaded.project;
     println!("loaded {} documents in {:.1} s", dataset.documents.len(), started.elapsed().as_secs_f64());
+    let agreement = match (&embedder, &loaded.vectors) {
+        (Some(e), Some(vectors)) if e.model() == nexus_embed::NEURAL_MODEL => {
+            agreement::with_provided(&args.dataset, &dataset, vectors, e.as_ref()).await?
+        }
+        _ => None,
+    };
+    if let Some(a) = &agreement {
+        println!("agreement with the provided vectors: {a}");
+    }
 
     let plan = QueryPlan {
         project: &project,
@@ -184,7 +239,7 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
             Mode::Vector => nexus_search::Mode::VectorOnly,
             Mode::Hybrid => nexus_search::Mode::Hybrid,
         },
-        fusion: args.fusion(),
+        fusion: args.fusion(&model),
         candidates: args.candidates,
         top: args.top,
         match_mode: match args.match_mode {
@@ -193,11 +248,15 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
         },
         collection: collection.as_ref(),
         query_vectors: query_vectors.as_ref(),
-        embedder: (wants_vectors && query_vectors.is_none()).then_some(&local as &dyn Embedder),
+        embedder: embedder.as_deref(),
     };
     let (results, latencies) = queries::run_queries(&db, &dataset, &plan).await?;
     db.close().await?;
-    let tag = args.tag();
+    if let (Some(embedder), Some(cache)) = (&embedder, cache) {
+        embedder.flush().await?;
+        cache.close().await?;
+    }
+    let tag = args.tag(&model);
 
     metrics::write_run(&args.out, &results, &tag)?;
     let run = metrics::read_run(&args.out)?;
@@ -224,6 +283,7 @@ async fn evaluate(args: EvalArgs) -> anyhow::Result<metrics::Metrics> {
         "mrr@10": round4(mean.mrr_10),
         "latency_p50_ms": round4(p50),
         "latency_p95_ms": round4(p95),
+        "min_cosine_to_provided": agreement.map(|a| round4(f64::from(a.min_doc.min(a.min_query)))),
     });
     println!("{summary}");
     Ok(mean)
@@ -259,9 +319,10 @@ mod tests {
             fusion: FusionArg::Rrf,
             rrf_k: 60.0,
             w_fts: 1.0,
-            w_vector: 1.0,
+            w_vector: None,
             candidates: 100,
             embedder: EmbedderArg::Provided,
+            embed_cache: None,
         }
     }
 

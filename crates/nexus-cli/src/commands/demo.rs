@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use nexus_db::SourceKind;
+use nexus_embed::{EmbedderConfig, EmbedderKind};
 use nexus_search::Source;
 
-use crate::args::DemoArgs;
+use crate::args::{DemoArgs, EmbedderArg, EmbedderArgs};
 use crate::commands::index::{index_tree, print_report, project_for};
 use crate::commands::open::{Access, open_store};
 use crate::output::hits::{self, Scale};
@@ -29,6 +30,7 @@ pub async fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<()> {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     };
+    fetch_model_if_missing(&root, args.embedder)?;
     let store = open_store(db, args.embedder, Access::ReadWrite { migrate: true }).await?;
     out!("Nexus demo: database {}, embedder {}", db.display(), store.embedder().model())?;
     let project_id = project_for(&store, &root, Some("nexus")).await?;
@@ -56,5 +58,30 @@ pub async fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<()> {
         db.display(),
         db.display()
     )?;
+    Ok(())
+}
+
+/// When the offline default would fall back to the hashing embedder because the neural model
+/// is not installed, runs the repository's `scripts/fetch-model.sh` once (its output goes to
+/// stderr). A failed fetch is not an error: the demo then runs on the hashing embedder.
+fn fetch_model_if_missing(root: &Path, args: EmbedderArgs) -> anyhow::Result<()> {
+    let offline_default = matches!(args.embedder, None | Some(EmbedderArg::Local));
+    let script = root.join(nexus_embed::FETCH_COMMAND);
+    if !offline_default
+        || EmbedderConfig::from_env_for(args.embedder.map(|_| EmbedderKind::Local))?.kind()
+            != EmbedderKind::Hashing
+        || std::env::var("NEXUS_EMBEDDER").is_ok_and(|v| v.trim().eq_ignore_ascii_case("hashing"))
+        || !script.is_file()
+    {
+        return Ok(());
+    }
+    let status = std::process::Command::new("bash")
+        .arg(&script)
+        .stdout(std::io::stderr())
+        .status()
+        .map(|s| s.success());
+    if !matches!(status, Ok(true)) {
+        tracing::warn!(?status, "fetching the neural model failed");
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use nexus_db::{Db, DbOptions};
-use nexus_embed::{EmbedderConfig, EmbedderKind};
+use nexus_embed::{Embedder, EmbedderConfig, EmbedderKind};
 use nexus_store::Store;
 
 use crate::args::{EmbedderArg, EmbedderArgs};
@@ -53,15 +53,38 @@ pub async fn open_store(db: &Path, args: EmbedderArgs, access: Access) -> anyhow
     if access == Access::ReadOnly {
         existing_db(db)?;
     }
-    let kind = args.embedder.map(|arg| match arg {
-        EmbedderArg::Local => EmbedderKind::Local,
-        EmbedderArg::Openai => EmbedderKind::OpenAi,
-    });
-    let embedder = EmbedderConfig::from_env_for(kind)?.build()?;
+    let (embedder, _) = choose_embedder(args)?;
     let builder = Store::builder(db).embedder(Arc::clone(&embedder));
     let builder = match access {
         Access::ReadOnly => builder.read_only(true),
         Access::ReadWrite { migrate } => builder.run_migrations(migrate),
     };
     builder.open().await.with_context(|| format!("cannot open {}", db.display()))
+}
+
+/// The embedder `args` chooses (the flag, else nexus-embed's environment rule), built, and
+/// its kind (openai, neural or hashing). When the offline default falls back to the hashing
+/// embedder because the neural model is not installed, one line on stderr says how to get it.
+pub fn choose_embedder(args: EmbedderArgs) -> anyhow::Result<(Arc<dyn Embedder>, EmbedderKind)> {
+    let kind = args.embedder.map(|arg| match arg {
+        EmbedderArg::Local => EmbedderKind::Local,
+        EmbedderArg::Neural => EmbedderKind::Neural,
+        EmbedderArg::Hashing => EmbedderKind::Hashing,
+        EmbedderArg::Openai => EmbedderKind::OpenAi,
+    });
+    let config = EmbedderConfig::from_env_for(kind)?;
+    let asked_hashing = kind == Some(EmbedderKind::Hashing)
+        || (kind.is_none()
+            && std::env::var("NEXUS_EMBEDDER").is_ok_and(|v| v.trim().eq_ignore_ascii_case("hashing")));
+    if config.kind() == EmbedderKind::Hashing && !asked_hashing {
+        note(&nexus_embed::fetch_hint(nexus_embed::model_dir().as_deref()));
+    }
+    let kind = config.kind();
+    Ok((config.build()?, kind))
+}
+
+/// One line of information on stderr (stdout stays the command's output).
+#[allow(clippy::print_stderr)]
+fn note(line: &str) {
+    eprintln!("note: {line}");
 }

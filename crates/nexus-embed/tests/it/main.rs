@@ -2,5 +2,6 @@
 //! module per area, as ripgrep lays out its tests.
 
 mod cache;
+mod neural;
 mod openai;
 mod support;

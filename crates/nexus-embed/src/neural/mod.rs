@@ -1,0 +1,146 @@
+//! [`NeuralEmbedder`]: a BERT sentence embedder run on the CPU in pure Rust — by default
+//! all-MiniLM-L6-v2, the offline default whenever its files are in the model cache.
+//!
+//! The recipe is sentence-transformers' for that model: the model's own `tokenizer.json`
+//! (uncased WordPiece) truncating to [`MAX_TOKENS`] pieces including `[CLS]`/`[SEP]` (the
+//! file itself says 128 and pads to 128; both are overridden), padding per batch only, a
+//! 6-layer BERT with exact GELU ([`bert`], candle), mean pooling over the attention mask and
+//! L2 normalisation: 384 dimensions.
+//!
+//! A call tokenizes every text, sorts them by length so a batch wastes little padding, cuts
+//! them into batches of at most [`BATCH_SIZE`] and runs the batches on rayon's pool, one per
+//! core; the vectors go back in input order. The files are located and verified by [`files`].
+
+mod bert;
+pub(crate) mod files;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rayon::prelude::*;
+use tokenizers::{Tokenizer, TruncationParams};
+use tracing::Instrument;
+
+use crate::embedder::{Embedder, check_not_blank};
+use crate::error::{EmbedError, Result};
+use bert::Bert;
+use files::{CONFIG, NEURAL_DIMENSIONS, NEURAL_MODEL, TOKENIZER, WEIGHTS, read_verified};
+
+/// Word pieces kept per text, `[CLS]` and `[SEP]` included (sentence-transformers'
+/// `max_seq_length` for all-MiniLM-L6-v2).
+pub const MAX_TOKENS: usize = 256;
+
+/// Texts per batch.
+pub const BATCH_SIZE: usize = 32;
+
+/// The model and its tokenizer, shared by the blocking tasks of concurrent calls.
+struct Loaded {
+    bert: Bert,
+    tokenizer: Tokenizer,
+}
+
+/// The local neural embedder (all-MiniLM-L6-v2 on the CPU, 384 dimensions).
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> nexus_embed::Result<()> {
+/// use nexus_embed::{Embedder, NeuralEmbedder};
+/// // The model cache: NEXUS_MODEL_DIR, else ~/.cache/nexus/models/all-MiniLM-L6-v2.
+/// let dir = nexus_embed::model_dir().unwrap_or_default();
+/// let embedder = NeuralEmbedder::load(&dir)?;
+/// let v = embedder.embed(&["how are totals stored", "amounts are kept in cents"]).await?;
+/// assert_eq!(v[0].len(), 384);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NeuralEmbedder {
+    loaded: Arc<Loaded>,
+}
+
+impl std::fmt::Debug for NeuralEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NeuralEmbedder").field("model", &NEURAL_MODEL).finish_non_exhaustive()
+    }
+}
+
+impl NeuralEmbedder {
+    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`, each checked
+    /// against its SHA-256 first ([`EmbedError::Model`] when one is missing or different).
+    pub fn load(dir: &Path) -> Result<Self> {
+        let config = read_verified(dir, CONFIG)?;
+        let tokenizer_json = read_verified(dir, TOKENIZER)?;
+        let weights = read_verified(dir, WEIGHTS)?;
+        let model_error = |file: &str, reason: String| EmbedError::Model { path: dir.join(file), reason };
+        let mut tokenizer =
+            Tokenizer::from_bytes(&tokenizer_json).map_err(|e| model_error(TOKENIZER.name, e.to_string()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() }))
+            .map_err(|e| model_error(TOKENIZER.name, e.to_string()))?;
+        tokenizer.with_padding(None);
+        let bert = Bert::load(&config, weights).map_err(|reason| model_error(WEIGHTS.name, reason))?;
+        tracing::debug!(model = NEURAL_MODEL, dir = %dir.display(), "neural embedder loaded");
+        Ok(Self { loaded: Arc::new(Loaded { bert, tokenizer }) })
+    }
+
+    /// Embeds `texts` on the calling thread (batches spread over rayon's pool); what
+    /// [`Embedder::embed`] runs on a blocking task.
+    pub fn embed_blocking(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        check_not_blank(texts)?;
+        let failed = |message: String| EmbedError::Inference {
+            model: NEURAL_MODEL.to_owned(),
+            message,
+            inputs: (0..texts.len()).collect(),
+        };
+        let loaded = &self.loaded;
+        let encodings =
+            loaded.tokenizer.encode_batch_fast(texts.to_vec(), true).map_err(|e| failed(e.to_string()))?;
+        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| ids[i].len());
+        let batches: Vec<Vec<Vec<f32>>> = order
+            .par_chunks(BATCH_SIZE)
+            .map(|chunk| {
+                let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i]).collect();
+                loaded.bert.embed(&batch)
+            })
+            .collect::<candle_core::Result<_>>()
+            .map_err(|e| failed(e.to_string()))?;
+        let mut vectors = vec![Vec::new(); texts.len()];
+        for (&i, vector) in order.iter().zip(batches.into_iter().flatten()) {
+            vectors[i] = vector;
+        }
+        Ok(vectors)
+    }
+}
+
+#[async_trait]
+impl Embedder for NeuralEmbedder {
+    fn model(&self) -> &str {
+        NEURAL_MODEL
+    }
+
+    fn dimensions(&self) -> usize {
+        NEURAL_DIMENSIONS
+    }
+
+    async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        check_not_blank(texts)?;
+        let span = tracing::debug_span!("nexus_embed.neural", model = NEURAL_MODEL, batch = texts.len());
+        let owned: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+        let this = self.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
+            this.embed_blocking(&texts)
+        });
+        async move {
+            task.await.map_err(|e| EmbedError::Inference {
+                model: NEURAL_MODEL.to_owned(),
+                message: format!("the embedding task failed: {e}"),
+                inputs: (0..texts.len()).collect(),
+            })?
+        }
+        .instrument(span)
+        .await
+    }
+}
