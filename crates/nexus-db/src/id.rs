@@ -174,6 +174,8 @@ typed_id! {
     ContinuePointId => "continue_points";
     /// Id of a code chunk.
     CodeChunkId => "code_chunks";
+    /// Id of an artifact (a file in the artifact store).
+    ArtifactId => "artifacts";
 }
 
 /// A fresh, time-ordered id as text (UUIDv7, hyphenated lowercase); the typed ids'
