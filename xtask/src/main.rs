@@ -5,8 +5,8 @@
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
-//! * `bench knn|fts|hybrid|state [ARGS]` — benchmarks (run `nexus-bench bench-knn|bench-fts|
-//!   bench-hybrid|bench-state`); each prints a table, then one JSON line.
+//! * `bench knn|fts|hybrid|state|artifacts [ARGS]` — benchmarks (run `nexus-bench bench-knn|
+//!   bench-fts|bench-hybrid|bench-state|bench-artifacts`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
 //!   `nexus-bench-index`, a binary of its own for its counting global allocator).
 //! * `crash --kills N [--seed S]` — the crash suite: SIGKILL a process doing mixed writes N
@@ -68,6 +68,8 @@ enum Bench {
     Hybrid(PassThrough),
     /// Project state: load (against a naive load), checkpoint, restore, STATE.md export/import.
     State(PassThrough),
+    /// Artifact store: put/get MB/s for a large log and many small files, compression vs `zstd -3`.
+    Artifacts(PassThrough),
     /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
     Index(PassThrough),
 }
@@ -115,6 +117,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
         Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),
         Command::Bench(Bench::State(pass)) => tool("bench-state", &pass.args),
+        Command::Bench(Bench::Artifacts(pass)) => tool("bench-artifacts", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
             &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],

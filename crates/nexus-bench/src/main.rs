@@ -1,5 +1,5 @@
 //! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
-//! `cargo xtask bench knn|fts|hybrid|state` (`bench index` is this package's other binary,
+//! `cargo xtask bench knn|fts|hybrid|state|artifacts` (`bench index` is this package's other binary,
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
@@ -7,6 +7,8 @@
 //! * `bench-fts` — full-text search over synthetic code chunks.
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
 //! * `bench-state` — project state: load (and a naive load), checkpoint, restore, STATE.md.
+//! * `bench-artifacts` — the artifact store: put/get MB/s (a large log, many small files) and
+//!   compression next to `zstd -3`.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -15,6 +17,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_artifacts;
 mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
@@ -42,6 +45,8 @@ enum Command {
     BenchHybrid(bench_hybrid::Args),
     /// Project state: load (against a naive load), checkpoint, restore, STATE.md export/import.
     BenchState(bench_state::Args),
+    /// Artifact store: put/get throughput (a large log, many small files) and compression ratio.
+    BenchArtifacts(bench_artifacts::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,5 +56,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchFts(args) => bench_fts::run(args),
         Command::BenchHybrid(args) => bench_hybrid::run(args),
         Command::BenchState(args) => bench_state::run(args),
+        Command::BenchArtifacts(args) => bench_artifacts::run(args),
     }
 }

@@ -19,13 +19,15 @@
 //!                           create PROJECT --reason TEXT, list PROJECT, diff A [B], restore ID
 //!   resume PROJECT          the latest continue point of each unfinished task
 //!   tasks PROJECT [--status S]  the project's tasks as a table
+//!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
+//!                           list --project P [--kind K] [--json]
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
 //! nexus-embed's rule picks the embedder: `NEXUS_EMBEDDER`, else `openai` when
 //! `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set, else the offline `local` one.
 //!
-//! search, stats, health, state show/export, checkpoint list/diff, resume and tasks only read: they open the file read-only and, when it does not
+//! search, stats, health, state show/export, checkpoint list/diff, resume, tasks and artifact get/list only read: they open the file read-only and, when it does not
 //! exist, say so and exit with status 2. Other errors are one line on stderr and status 1;
 //! usage errors are clap's, status 2. A closed stdout (`nexus search x | head -1`) ends the
 //! command quietly with status 0.
@@ -97,6 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint(command) => commands::checkpoint::run(db, command).await,
         Command::Resume(args) => commands::resume::run(db, args).await,
         Command::Tasks(args) => commands::tasks::run(db, args).await,
+        Command::Artifact(command) => commands::artifact::run(db, command).await,
     }
 }
 
