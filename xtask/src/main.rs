@@ -5,9 +5,8 @@
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
-//! * `bench knn|fts|hybrid|embed|state|transcripts [ARGS]` — benchmarks (run `nexus-bench
-//!   bench-knn|bench-fts|bench-hybrid|bench-embed|bench-state|bench-transcripts`); each prints a
-//!   table, then one JSON line.
+//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts [ARGS]` — benchmarks (run
+//!   `nexus-bench bench-<name>`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
 //!   `nexus-bench-index`, a binary of its own for its counting global allocator).
 //! * `crash --kills N [--seed S]` — the crash suite: SIGKILL a process doing mixed writes N
@@ -74,6 +73,8 @@ enum Bench {
     /// The local neural embedder on SciFact (docs/s, one query's p50) against the same model
     /// in Python (sentence-transformers, installed into a venv under the target dir).
     Embed(PassThrough),
+    /// Artifact store: put/get MB/s for a large log and many small files, compression vs `zstd -3`.
+    Artifacts(PassThrough),
     /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
     Index(PassThrough),
 }
@@ -123,6 +124,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::State(pass)) => tool("bench-state", &pass.args),
         Command::Bench(Bench::Transcripts(pass)) => tool("bench-transcripts", &pass.args),
         Command::Bench(Bench::Embed(pass)) => tool("bench-embed", &pass.args),
+        Command::Bench(Bench::Artifacts(pass)) => tool("bench-artifacts", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
             &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],

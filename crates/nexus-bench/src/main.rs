@@ -1,5 +1,5 @@
 //! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
-//! `cargo xtask bench knn|fts|hybrid|state|transcripts` (`bench index` is this package's other binary,
+//! `cargo xtask bench knn|fts|hybrid|embed|state|transcripts|artifacts` (`bench index` is this package's other binary,
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
@@ -10,6 +10,8 @@
 //! * `bench-transcripts` — transcript append rate, page reads at both ends, streaming memory.
 //! * `bench-embed` — the local neural embedder's speed on SciFact, against the same model in
 //!   Python (sentence-transformers) in the same run.
+//! * `bench-artifacts` — the artifact store: put/get MB/s (a large log, many small files) and
+//!   compression next to `zstd -3`.
 //!
 //! Each prints what it measured and, last, one JSON line. They link the workspace crates, so
 //! they live outside `xtask` itself: `cargo xtask prepare` must build even when `.sqlx/` lacks a
@@ -18,6 +20,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_artifacts;
 mod bench_embed;
 mod bench_fts;
 mod bench_hybrid;
@@ -51,6 +54,8 @@ enum Command {
     BenchTranscripts(bench_transcripts::Args),
     /// Neural embedder speed (documents/s, one query's latency) against a Python reference.
     BenchEmbed(bench_embed::Args),
+    /// Artifact store: put/get throughput (a large log, many small files) and compression ratio.
+    BenchArtifacts(bench_artifacts::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,5 +67,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchState(args) => bench_state::run(args),
         Command::BenchTranscripts(args) => bench_transcripts::run(args),
         Command::BenchEmbed(args) => bench_embed::run(args),
+        Command::BenchArtifacts(args) => bench_artifacts::run(args),
     }
 }

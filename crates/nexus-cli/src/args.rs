@@ -52,6 +52,9 @@ pub enum Command {
     Usage(UsageArgs),
     /// Remove history beyond the given limits (oldest first), in every project.
     Cleanup(CleanupArgs),
+    /// Artifacts (logs, diffs, bundles, files) kept beside the database: put, get, list.
+    #[command(subcommand)]
+    Artifact(ArtifactCommand),
 }
 
 /// `nexus usage`.
@@ -362,4 +365,50 @@ impl ModeArg {
             Self::Vector => "vector",
         }
     }
+}
+
+/// `nexus artifact …`.
+#[derive(Debug, Subcommand)]
+pub enum ArtifactCommand {
+    /// Store a file as an artifact of a project (compressed when it pays, stored once per
+    /// project and kind).
+    Put {
+        /// The file.
+        file: PathBuf,
+        /// The project (name or id).
+        #[arg(long)]
+        project: String,
+        /// What it is: log, diff, bundle, file or other.
+        #[arg(long)]
+        kind: nexus_db::artifacts::ArtifactKind,
+        /// The name to record (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The MIME type (default: from the file's extension).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Print the artifact (with its `id` and `sha256`) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an artifact's original bytes to a file, or to stdout.
+    Get {
+        /// The artifact's id.
+        id: String,
+        /// The file to write (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// A project's artifacts, oldest first.
+    List {
+        /// The project (name or id).
+        #[arg(long)]
+        project: String,
+        /// Only artifacts of this kind.
+        #[arg(long)]
+        kind: Option<nexus_db::artifacts::ArtifactKind>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -22,6 +22,8 @@
 //!   transcript import FILE.jsonl --project P [--agent A] | show ID [--after N] [--limit N] [--follow]
 //!   usage [--project P]     rows and bytes per project and kind, tables and indexes
 //!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
+//!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
+//!                           list --project P [--kind K] [--json]
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -30,7 +32,7 @@
 //! (all-MiniLM-L6-v2) when its model files are installed, else `hashing`, with one line on
 //! stderr saying how to get the model.
 //!
-//! search, stats, health, state show/export, checkpoint list/diff, resume and tasks only read: they open the file read-only and, when it does not
+//! search, stats, health, state show/export, checkpoint list/diff, resume, tasks and artifact get/list only read: they open the file read-only and, when it does not
 //! exist, say so and exit with status 2. Other errors are one line on stderr and status 1;
 //! usage errors are clap's, status 2. A closed stdout (`nexus search x | head -1`) ends the
 //! command quietly with status 0.
@@ -105,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Transcript(command) => commands::transcript::run(db, command).await,
         Command::Usage(args) => commands::usage::run(db, args).await,
         Command::Cleanup(args) => commands::cleanup::run(db, args).await,
+        Command::Artifact(command) => commands::artifact::run(db, command).await,
     }
 }
 

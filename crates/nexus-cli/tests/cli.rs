@@ -577,3 +577,51 @@ fn transcript_search_with_filters() -> TestResult {
     assert_eq!(String::from_utf8_lossy(&empty.stderr).trim(), "nexus: empty query");
     Ok(())
 }
+
+#[test]
+fn artifact_put_get_and_list() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("a.db");
+    let root = tree(dir.path())?;
+    let indexed = nexus(&db, &["index", &root.to_string_lossy(), "--project", "shop"])?;
+    assert!(indexed.status.success(), "{}", String::from_utf8_lossy(&indexed.stderr));
+    let log = dir.path().join("build.log");
+    let text = "compiling shop v0.1.0\nwarning: unused variable\n".repeat(2000);
+    fs::write(&log, &text)?;
+
+    let put = nexus(
+        &db,
+        &["artifact", "put", &log.to_string_lossy(), "--project", "shop", "--kind", "log", "--json"],
+    )?;
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&put.stdout)?;
+    let id = value["id"].as_str().ok_or("id")?.to_owned();
+    assert_eq!(value["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(value["compression"], "zstd");
+    assert!(dir.path().join("a.db.artifacts").is_dir());
+
+    let got = nexus(&db, &["artifact", "get", &id])?;
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    assert_eq!(got.stdout, text.as_bytes());
+    let copy = dir.path().join("copy.log");
+    assert!(nexus(&db, &["artifact", "get", &id, "-o", &copy.to_string_lossy()])?.status.success());
+    assert_eq!(fs::read_to_string(&copy)?, text);
+
+    let listed = stdout(&nexus(&db, &["artifact", "list", "--project", "shop"])?);
+    assert!(listed.contains(&id) && listed.contains("build.log"), "{listed}");
+    let rows: serde_json::Value =
+        serde_json::from_slice(&nexus(&db, &["artifact", "list", "--project", "shop", "--json"])?.stdout)?;
+    assert_eq!(rows.as_array().map(Vec::len), Some(1));
+
+    let bad = nexus(
+        &db,
+        &["artifact", "put", &log.to_string_lossy(), "--project", "shop", "--kind", "log", "--name", "../x"],
+    )?;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("invalid artifact name"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    Ok(())
+}

@@ -19,7 +19,7 @@ macro_rules! allow_list {
 
 /// The tables of the Nexus schema (the migrations), sorted by name, with their count.
 const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
-    "agents", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes", "features",
+    "agents", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes", "features",
     "indexed_files", "metrics", "projects", "requirements", "sessions", "sub_features", "tasks",
     "transcript_entries", "transcripts", "vector_collections", "vector_keys",
 );

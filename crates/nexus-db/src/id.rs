@@ -176,6 +176,8 @@ typed_id! {
     CodeChunkId => "code_chunks";
     /// Id of a transcript.
     TranscriptId => "transcripts";
+    /// Id of an artifact (a file in the artifact store).
+    ArtifactId => "artifacts";
 }
 
 /// A fresh, time-ordered id as text (UUIDv7, hyphenated lowercase); the typed ids'

@@ -50,13 +50,13 @@ pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt,
 pub use extension::configure_sqlite;
 pub use health::Health;
 pub use id::{
-    AgentId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId, MetricId, ProjectId,
-    RequirementId, SessionId, SubFeatureId, TaskId, TranscriptId, new_id,
+    AgentId, ArtifactId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId, MetricId,
+    ProjectId, RequirementId, SessionId, SubFeatureId, TaskId, TranscriptId, new_id,
 };
 pub use interrupt::{InterruptGuard, interruptible};
 pub use models::{
-    Page, SourceKind, agents, checkpoints, code_chunks, continue_points, episodes, features, indexed_files,
-    metrics, projects, requirements, retention, sessions, sub_features, tasks, transcripts,
+    Page, SourceKind, agents, artifacts, checkpoints, code_chunks, continue_points, episodes, features,
+    indexed_files, metrics, projects, requirements, retention, sessions, sub_features, tasks, transcripts,
 };
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;

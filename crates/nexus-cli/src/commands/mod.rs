@@ -4,6 +4,7 @@
 //! Modules here depend on `crate::args` and `crate::output`, never on each other except
 //! through [`open`] (and `demo`, which reuses `index`).
 
+pub mod artifact;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod demo;

@@ -10,6 +10,7 @@
 mod macros;
 
 pub mod agents;
+pub mod artifacts;
 pub mod checkpoints;
 pub mod code_chunks;
 pub mod continue_points;
