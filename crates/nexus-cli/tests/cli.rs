@@ -517,8 +517,18 @@ fn usage_and_cleanup() -> TestResult {
                 .success()
         );
     }
+    let build_log = dir.path().join("build.log");
+    fs::write(&build_log, "compiling nexus\n".repeat(2_000))?;
+    let put =
+        nexus(&db, &["artifact", "put", &build_log.to_string_lossy(), "--project", "shop", "--kind", "log"])?;
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
     let usage: serde_json::Value =
         serde_json::from_slice(&nexus(&db, &["usage", "--project", "shop", "--json"])?.stdout)?;
+    assert_eq!(usage["artifacts"][0]["bytes"], 32_000, "{usage}");
+    assert!(
+        usage["artifacts"][0]["stored_bytes"].as_i64().is_some_and(|n| n < 32_000),
+        "compressed: {usage}"
+    );
     let kinds = usage["kinds"].as_array().ok_or("kinds")?;
     assert!(
         kinds.iter().any(|k| k["kind"] == "transcripts" && k["rows"] == 3 && k["bytes"] == 15),

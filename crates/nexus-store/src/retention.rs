@@ -1,9 +1,11 @@
 //! [`Store::cleanup`] and [`Store::usage`]: retention of history by kind (transcripts,
 //! checkpoints, metrics, episodes) by age, count and size per project, and what each kind of
-//! each project takes, next to what the database's tables and indexes take.
+//! each project takes (artifacts: original and stored bytes), next to what the database's
+//! tables and indexes take.
 
 use std::collections::BTreeMap;
 
+use nexus_db::artifacts::{self, ArtifactUsage};
 use nexus_db::projects::{self, ProjectFilter};
 use nexus_db::retention::{self, HistoryKind, KindUsage, Limits};
 use nexus_db::{Db, ProjectId, TableCounts};
@@ -68,6 +70,8 @@ pub struct CleanupProgress {
 pub struct Usage {
     /// Rows and bytes per project and kind.
     pub kinds: Vec<KindUsage>,
+    /// Artifacts per project and kind: bytes as stored in and on disk.
+    pub artifacts: Vec<ArtifactUsage>,
     /// Rows per table, bytes of the full-text indexes and vector tables, the file's size.
     pub database: TableCounts,
 }
@@ -137,6 +141,7 @@ pub async fn cleanup(
 /// indexes and file size.
 pub async fn usage(db: &Db, project: Option<&ProjectId>) -> Result<Usage> {
     let kinds = retention::usage(db.reader(), project).await?;
+    let artifacts = artifacts::usage(db.reader(), project).await?;
     let database = db.table_counts().await?;
-    Ok(Usage { kinds, database })
+    Ok(Usage { kinds, artifacts, database })
 }

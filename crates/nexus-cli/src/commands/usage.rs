@@ -24,6 +24,16 @@ pub async fn run(db_path: &Path, args: &UsageArgs) -> anyhow::Result<()> {
     for k in &usage.kinds {
         out!("{:<38} {:<12} {:>10} {:>10}", k.project_id, k.kind, k.rows, bytes(k.bytes))?;
     }
+    for a in &usage.artifacts {
+        out!(
+            "{:<38} {:<12} {:>10} {:>10}  ({} on disk)",
+            a.project_id,
+            format!("artifact:{}", a.kind),
+            a.rows,
+            bytes(a.bytes),
+            bytes(a.stored_bytes)
+        )?;
+    }
     out!("\ndatabase file: {}", bytes(usage.database.database_bytes))?;
     for f in &usage.database.fts {
         out!("  full-text {:<28} {:>10} documents {:>10}", f.index, f.documents, bytes(f.bytes))?;

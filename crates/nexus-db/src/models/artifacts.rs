@@ -259,4 +259,38 @@ pub async fn delete_project<'e>(
         .in_table(TABLE)
 }
 
+/// Artifacts of one kind in one project: how many, their original bytes and the bytes their
+/// files take on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactUsage {
+    /// The project.
+    pub project_id: ProjectId,
+    /// The kind.
+    pub kind: ArtifactKind,
+    /// Artifacts.
+    pub rows: i64,
+    /// Their original (logical) size.
+    pub bytes: i64,
+    /// What their files take (compressed where it paid).
+    pub stored_bytes: i64,
+}
+
+/// Artifacts per project (or only `project`) and kind, by project then kind.
+pub async fn usage<'e>(
+    ex: impl SqliteExecutor<'e>,
+    project: Option<&ProjectId>,
+) -> Result<Vec<ArtifactUsage>> {
+    sqlx::query_as!(
+        ArtifactUsage,
+        r#"SELECT project_id AS "project_id!: ProjectId", kind AS "kind!: ArtifactKind", count(*) AS "rows!: i64",
+                  coalesce(sum(size), 0) AS "bytes!: i64", coalesce(sum(stored_size), 0) AS "stored_bytes!: i64"
+           FROM artifacts WHERE ?1 IS NULL OR project_id = ?1
+           GROUP BY project_id, kind ORDER BY project_id, kind"#,
+        project
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
 delete_by_id!("artifacts", ArtifactId);
