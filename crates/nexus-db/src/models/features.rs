@@ -263,23 +263,6 @@ pub async fn put<'e>(ex: impl SqliteExecutor<'e>, feature: &Feature) -> Result<(
     super::put_applied(TABLE, done.rows_affected())
 }
 
-/// Deletes the project's features whose ids are not in `keep` (their sub-features go with
-/// them; their tasks are detached); returns how many were deleted.
-pub async fn delete_absent<'e>(
-    ex: impl SqliteExecutor<'e>,
-    project_id: &ProjectId,
-    keep: &[FeatureId],
-) -> Result<u64> {
-    let keep = sqlx::types::Json(keep);
-    let done = sqlx::query!(
-        "DELETE FROM features WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
-        project_id,
-        keep
-    )
-    .execute(ex)
-    .await
-    .in_table(TABLE)?;
-    Ok(done.rows_affected())
-}
+delete_absent_in_project!("features", FeatureId);
 
 delete_by_id!("features", FeatureId);

@@ -1,7 +1,8 @@
 //! Macros shared by the table modules: `text_enum!` declares a Rust enum stored as a
 //! `CHECK`ed TEXT column (mapped through `sqlx::Type`, serialised the same way with serde,
 //! listed in `ALL`, convertible to and from `&str`); `get_by_id!`, `get_many_by_id!` and
-//! `delete_by_id!` define a table's `get`, `get_many` and `delete`.
+//! `delete_by_id!` define a table's `get`, `get_many` and `delete`; `delete_absent_in_project!`
+//! its `delete_absent`.
 
 /// Declares a TEXT-backed enum; the variant strings must match the `CHECK (... IN (...))` constraint of the column in the migrations.
 macro_rules! text_enum {
@@ -87,6 +88,32 @@ macro_rules! get_many_by_id {
                 .fetch_all(ex)
                 .await
                 .in_table($table)
+        }
+    };
+}
+
+/// Defines `pub async fn delete_absent(ex, project_id, keep)` for a table with a `project_id`
+/// column: deletes the project's rows whose ids are not in `keep` (used to make a project's
+/// rows exactly a saved state's).
+macro_rules! delete_absent_in_project {
+    ($table:literal, $id:ty) => {
+        #[doc = concat!("Deletes the project's `", $table, "` rows whose ids are not in `keep` (what cascades from them goes too); returns how many were deleted.")]
+        pub async fn delete_absent<'e>(
+            ex: impl sqlx::SqliteExecutor<'e>,
+            project_id: &crate::ProjectId,
+            keep: &[$id],
+        ) -> crate::Result<u64> {
+            use crate::error::ResultExt as _;
+            let keep = sqlx::types::Json(keep);
+            let done = sqlx::query!(
+                "DELETE FROM " + $table + " WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+                project_id,
+                keep
+            )
+            .execute(ex)
+            .await
+            .in_table($table)?;
+            Ok(done.rows_affected())
         }
     };
 }

@@ -553,22 +553,6 @@ pub async fn put<'e>(ex: impl SqliteExecutor<'e>, task: &Task) -> Result<()> {
     super::put_applied(TABLE, done.rows_affected())
 }
 
-/// Deletes the project's tasks whose ids are not in `keep`; returns how many were deleted.
-pub async fn delete_absent<'e>(
-    ex: impl SqliteExecutor<'e>,
-    project_id: &ProjectId,
-    keep: &[TaskId],
-) -> Result<u64> {
-    let keep = sqlx::types::Json(keep);
-    let done = sqlx::query!(
-        "DELETE FROM tasks WHERE project_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
-        project_id,
-        keep
-    )
-    .execute(ex)
-    .await
-    .in_table(TABLE)?;
-    Ok(done.rows_affected())
-}
+delete_absent_in_project!("tasks", TaskId);
 
 delete_by_id!("tasks", TaskId);
