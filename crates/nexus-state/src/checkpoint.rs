@@ -109,7 +109,7 @@ pub struct Restored {
 pub async fn restore(db: &Db, checkpoint: &CheckpointId) -> Result<Restored> {
     let row = checkpoints::get(db.reader(), checkpoint).await?;
     let captured = captured_state(&row)?;
-    let planning = Planning::of(&captured);
+    let planning = Planning::from_state(captured);
     validate_planning(&planning)?;
     let project = row.project_id.clone();
     let root = nexus_db::projects::get(db.reader(), &project)
@@ -124,7 +124,7 @@ pub async fn restore(db: &Db, checkpoint: &CheckpointId) -> Result<Restored> {
         name: None,
     };
     let (safety, before) = capture(&mut tx, &project, request, git).await?;
-    write_planning(&mut tx, &planning, Some(&Planning::of(&before))).await?;
+    write_planning(&mut tx, &planning, Some(&Planning::from_state(before))).await?;
     tx.commit().await.map_err(DbError::from)?;
     info!(project = %project, checkpoint = %checkpoint, safety = %safety.id, "checkpoint restored");
     Ok(Restored { safety, state: load(db, &project).await? })

@@ -42,7 +42,11 @@ pub enum SaveMode {
 ///
 /// Returns the state as stored (with its new revision), ready for the next save.
 pub async fn save(db: &Db, state: &ProjectState, mode: SaveMode) -> Result<ProjectState> {
-    validate(state)?;
+    if state.version != STATE_VERSION {
+        return Err(StateError::UnsupportedVersion { found: state.version, supported: STATE_VERSION });
+    }
+    let planning = Planning::of(state);
+    validate_planning(&planning)?;
     let mut tx = db.begin().await?;
     let project_id = &state.project.id;
     let current = Planning::read(&mut tx, project_id).await?;
@@ -58,7 +62,7 @@ pub async fn save(db: &Db, state: &ProjectState, mode: SaveMode) -> Result<Proje
             });
         }
     }
-    write_planning(&mut tx, &Planning::of(state), current.as_ref()).await?;
+    write_planning(&mut tx, &planning, current.as_ref()).await?;
     for agent in &state.agents {
         agents::put(&mut *tx, agent).await?;
     }
@@ -145,16 +149,8 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Checks that `state` is of this version and holds together: every row of its project, no
-/// id twice, every reference to a feature, sub-feature or task one the state holds.
-pub(crate) fn validate(state: &ProjectState) -> Result<()> {
-    if state.version != STATE_VERSION {
-        return Err(StateError::UnsupportedVersion { found: state.version, supported: STATE_VERSION });
-    }
-    validate_planning(&Planning::of(state))
-}
-
-/// [`validate`] for the planning rows alone.
+/// Checks that planning rows hold together: every row of its project, no id twice, every
+/// reference to a feature, sub-feature or task one the rows hold.
 pub(crate) fn validate_planning(planning: &Planning) -> Result<()> {
     let project = &planning.project.id;
     let invalid = |reason: String| StateError::invalid(project, reason);

@@ -212,6 +212,12 @@ impl Planning {
         }
     }
 
+    /// The planning part of a state it takes apart (no copy).
+    pub(crate) fn from_state(state: ProjectState) -> Self {
+        let ProjectState { project, features, tasks, requirements, .. } = state;
+        Self { project, features, tasks, requirements }
+    }
+
     /// The digest that identifies these rows: SHA-256 of their JSON form, in hex.
     pub(crate) fn revision(&self) -> String {
         let mut hasher = Sha256::new();
