@@ -20,6 +20,7 @@ pub const fn index_name(kind: SourceKind) -> &'static str {
         SourceKind::CodeChunk => "code_chunks_fts",
         SourceKind::Requirement => "requirements_fts",
         SourceKind::Task => "tasks_fts",
+        SourceKind::TranscriptEntry => "transcript_entries_fts",
     }
 }
 
@@ -32,6 +33,7 @@ macro_rules! per_index {
             SourceKind::CodeChunk => $run!("code_chunks_fts", "code_chunks"),
             SourceKind::Requirement => $run!("requirements_fts", "requirements"),
             SourceKind::Task => $run!("tasks_fts", "tasks"),
+            SourceKind::TranscriptEntry => $run!("transcript_entries_fts", "transcript_entries"),
         }
     };
 }

@@ -194,8 +194,7 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     // every match (`topk`); the statement below ranks the other wanted indexes in full and
     // merges both.
     let mut pruned: Vec<Pruned> = Vec::new();
-    let mut wants = [SourceKind::Episode, SourceKind::CodeChunk, SourceKind::Requirement, SourceKind::Task]
-        .map(|kind| (kind, query.wants(kind)));
+    let mut wants = INDEXES.map(|kind| (kind, query.wants(kind)));
     for (kind, wanted) in &mut wants {
         if !*wanted {
             continue;
@@ -246,17 +245,26 @@ pub async fn snippets<'e>(
         snippet: Some(query.snippet.clone().unwrap_or_default()),
         ..query.clone()
     };
-    ranked_hits(&mut conn, &query, (&prose, &code), [false; 4], &given).await
+    ranked_hits(&mut conn, &query, (&prose, &code), [false; INDEXES.len()], &given).await
 }
 
+/// Every index, in the order of [`ranked_hits`]' flags.
+const INDEXES: [SourceKind; 5] = [
+    SourceKind::Episode,
+    SourceKind::CodeChunk,
+    SourceKind::Requirement,
+    SourceKind::Task,
+    SourceKind::TranscriptEntry,
+];
+
 /// The search statement: the rows of `given` (already ranked, with their `bm25()`) and the
-/// full ranking of each index whose flag in `wants` (episodes, code chunks, requirements,
-/// tasks) is set, merged, paged by the query's limit and offset, with snippets.
+/// full ranking of each index whose flag in `wants` (in [`INDEXES`] order) is set, merged,
+/// paged by the query's limit and offset, with snippets.
 async fn ranked_hits(
     conn: &mut SqliteConnection,
     query: &FtsQuery,
     (prose, code): (&MatchExpression, &MatchExpression),
-    [episodes, code_chunks, requirements, tasks]: [bool; 4],
+    [episodes, code_chunks, requirements, tasks, transcript_entries]: [bool; INDEXES.len()],
     given: &[Pruned],
 ) -> Result<Vec<FtsHit>> {
     let w = &query.weights;
@@ -292,6 +300,11 @@ async fn ranked_hits(
                FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
                WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
                UNION ALL
+               SELECT 'transcript_entry', x.transcript_id || '#' || x.seq, x.id, bm25(transcript_entries_fts, ?29)
+               FROM transcript_entries_fts CROSS JOIN transcript_entries AS x ON x.id = transcript_entries_fts.rowid
+               WHERE ?28 AND transcript_entries_fts MATCH ?1
+                     AND (?2 IS NULL OR x.transcript_id IN (SELECT id FROM transcripts WHERE project_id = ?2))
+               UNION ALL
                SELECT value ->> 'kind', value ->> 'id', value ->> 'rowid', value ->> 'rank'
                FROM json_each(?27)
                ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
@@ -304,6 +317,8 @@ async fn ranked_hits(
                        FROM code_chunks WHERE rowid = hits.source_rowid)
                    WHEN 'requirement' THEN (SELECT octet_length(description) + coalesce(octet_length(user_stories), 0)
                        FROM requirements WHERE rowid = hits.source_rowid)
+                   WHEN 'transcript_entry' THEN (SELECT octet_length(content)
+                       FROM transcript_entries WHERE rowid = hits.source_rowid)
                    ELSE (SELECT octet_length(name) + coalesce(octet_length(description), 0)
                        FROM tasks WHERE rowid = hits.source_rowid)
                END > ?26 END
@@ -318,6 +333,9 @@ async fn ranked_hits(
                           FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = sized.source_rowid)
                       WHEN 'requirement' THEN (SELECT snippet(requirements_fts, -1, ?19, ?20, ?21, ?22)
                           FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = sized.source_rowid)
+                      WHEN 'transcript_entry' THEN (SELECT snippet(transcript_entries_fts, -1, ?19, ?20, ?21, ?22)
+                          FROM transcript_entries_fts
+                          WHERE transcript_entries_fts MATCH ?1 AND rowid = sized.source_rowid)
                       ELSE (SELECT snippet(tasks_fts, -1, ?19, ?20, ?21, ?22)
                           FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = sized.source_rowid)
                   END, '') END AS "snippet?: String",
@@ -325,6 +343,7 @@ async fn ranked_hits(
                       WHEN 'episode' THEN (SELECT content FROM episodes WHERE rowid = sized.source_rowid)
                       WHEN 'code_chunk' THEN (SELECT content FROM code_chunks WHERE rowid = sized.source_rowid)
                       WHEN 'requirement' THEN (SELECT description FROM requirements WHERE rowid = sized.source_rowid)
+                      WHEN 'transcript_entry' THEN (SELECT content FROM transcript_entries WHERE rowid = sized.source_rowid)
                       ELSE (SELECT name FROM tasks WHERE rowid = sized.source_rowid)
                   END END AS "large_first?: String",
                   CASE WHEN large THEN CASE kind
@@ -360,6 +379,8 @@ async fn ranked_hits(
         episode_types,
         FULL_ROW_BYTES,
         Json(given),
+        transcript_entries,
+        w.transcript_content,
     )
     .fetch_all(&mut *conn)
     .await

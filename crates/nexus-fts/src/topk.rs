@@ -336,9 +336,9 @@ async fn scored(
     expr: &str,
     limit: Option<i64>,
 ) -> Result<Vec<(i64, String, f64)>> {
-    let (table, base, weights, filters) = sql_parts(target);
+    let SqlParts { table, base, weights, id, filters } = sql_parts(target);
     let sql = format!(
-        "SELECT {table}.rowid, s.id, bm25({table}, {weights}) FROM {table} CROSS JOIN {base} AS s \
+        "SELECT {table}.rowid, {id}, bm25({table}, {weights}) FROM {table} CROSS JOIN {base} AS s \
          ON s.rowid = {table}.rowid WHERE {table} MATCH ?1 AND {filters} LIMIT ?4"
     );
     bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(expr), target)
@@ -356,10 +356,10 @@ async fn sorted_then_filtered(
     conn: &mut SqliteConnection,
     target: &Target<'_>,
 ) -> Result<Option<Vec<Ranked>>> {
-    let (table, base, weights, filters) = sql_parts(target);
+    let SqlParts { table, base, weights, id, filters } = sql_parts(target);
     let depth = sorted_depth(target.k);
     let sql = format!(
-        "SELECT top.rowid, s.id, top.r, coalesce({filters}, 0) FROM (SELECT rowid, bm25({table}, {weights}) AS r \
+        "SELECT top.rowid, {id}, top.r, coalesce({filters}, 0) FROM (SELECT rowid, bm25({table}, {weights}) AS r \
          FROM {table} WHERE {table} MATCH ?1 ORDER BY r LIMIT ?4) AS top \
          LEFT JOIN {base} AS s ON s.rowid = top.rowid"
     );
@@ -390,16 +390,38 @@ fn sorted_depth(k: usize) -> i64 {
     i64::try_from(k.saturating_mul(2).saturating_add(20)).unwrap_or(i64::MAX)
 }
 
-/// The index, its base table (alias `s`), the `bm25()` weight arguments, and the filters on
-/// `s` (binding `?2` project and `?3` episode types), for `target`.
-fn sql_parts(target: &Target<'_>) -> (&'static str, &'static str, String, &'static str) {
+/// The SQL pieces of `target`'s statements (see [`SqlParts`]).
+fn sql_parts(target: &Target<'_>) -> SqlParts {
     let weights = target.weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
-    let filters = if target.kind == SourceKind::Episode {
-        "((?2 IS NULL OR s.project_id = ?2) AND (?3 IS NULL OR s.type IN (SELECT value FROM json_each(?3))))"
-    } else {
-        "((?2 IS NULL OR s.project_id = ?2) AND ?3 IS NULL)"
+    let (id, filters) = match target.kind {
+        SourceKind::Episode => (
+            "s.id",
+            "((?2 IS NULL OR s.project_id = ?2) AND (?3 IS NULL OR s.type IN (SELECT value FROM json_each(?3))))",
+        ),
+        SourceKind::TranscriptEntry => (
+            "s.transcript_id || '#' || s.seq",
+            "((?2 IS NULL OR s.transcript_id IN (SELECT id FROM transcripts WHERE project_id = ?2)) AND ?3 IS NULL)",
+        ),
+        SourceKind::CodeChunk | SourceKind::Requirement | SourceKind::Task => {
+            ("s.id", "((?2 IS NULL OR s.project_id = ?2) AND ?3 IS NULL)")
+        }
     };
-    (index_name(target.kind), target.kind.table(), weights, filters)
+    SqlParts { table: index_name(target.kind), base: target.kind.table(), weights, id, filters }
+}
+
+/// What the statements of one target interpolate: only names from [`index_name`] and
+/// [`SourceKind::table`], formatted weights, and the fixed expressions below.
+struct SqlParts {
+    /// The FTS5 index.
+    table: &'static str,
+    /// Its base table (alias `s`).
+    base: &'static str,
+    /// The `bm25()` weight arguments.
+    weights: String,
+    /// The row's TEXT id, from `s`.
+    id: &'static str,
+    /// The filters on `s` (binding `?2` project and `?3` episode types).
+    filters: &'static str,
 }
 
 /// Binds `?2` and `?3` of [`sql_parts`]' filters.

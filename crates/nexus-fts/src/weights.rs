@@ -35,6 +35,14 @@ pub struct FieldWeights {
     pub task_name: f64,
     /// `tasks.description` (default 1).
     pub task_description: f64,
+    /// `transcript_entries.content` (default 1).
+    #[serde(default = "one")]
+    pub transcript_content: f64,
+}
+
+/// Serde's default for weights added after a form was first written.
+const fn one() -> f64 {
+    1.0
 }
 
 impl Default for FieldWeights {
@@ -50,6 +58,7 @@ impl Default for FieldWeights {
             requirement_user_stories: 1.0,
             task_name: 3.0,
             task_description: 1.0,
+            transcript_content: 1.0,
         }
     }
 }
@@ -64,6 +73,7 @@ impl FieldWeights {
             }
             SourceKind::Requirement => vec![self.requirement_description, self.requirement_user_stories],
             SourceKind::Task => vec![self.task_name, self.task_description],
+            SourceKind::TranscriptEntry => vec![self.transcript_content],
         }
     }
 
@@ -83,6 +93,7 @@ impl FieldWeights {
             ("requirement.user_stories", self.requirement_user_stories),
             ("task.name", self.task_name),
             ("task.description", self.task_description),
+            ("transcript_entry.content", self.transcript_content),
         ];
         match fields.into_iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
             Some((field, value)) => Err(FtsError::InvalidWeight { field, value }),

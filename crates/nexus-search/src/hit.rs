@@ -1,8 +1,9 @@
 //! [`Hit`]: a search result hydrated with its typed source row, and how rows are loaded.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use nexus_db::{SourceKind, code_chunks, episodes, requirements, tasks};
+use nexus_db::{SourceKind, code_chunks, episodes, requirements, tasks, transcripts};
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
@@ -21,16 +22,19 @@ pub enum Source {
     Requirement(requirements::Requirement),
     /// A task.
     Task(tasks::Task),
+    /// An entry of an agent's transcript (keyword leg only: entries have no vectors).
+    TranscriptEntry(transcripts::Entry),
 }
 
 impl Source {
-    /// The row's id.
-    pub fn id(&self) -> &str {
+    /// The row's id (for a transcript entry, its `transcripts::entry_key`).
+    pub fn id(&self) -> Cow<'_, str> {
         match self {
-            Self::Episode(row) => &row.id,
-            Self::CodeChunk(row) => &row.id,
-            Self::Requirement(row) => &row.id,
-            Self::Task(row) => &row.id,
+            Self::Episode(row) => Cow::Borrowed(&row.id),
+            Self::CodeChunk(row) => Cow::Borrowed(&row.id),
+            Self::Requirement(row) => Cow::Borrowed(&row.id),
+            Self::Task(row) => Cow::Borrowed(&row.id),
+            Self::TranscriptEntry(row) => Cow::Owned(transcripts::entry_key(&row.transcript_id, row.seq)),
         }
     }
 
@@ -41,6 +45,7 @@ impl Source {
             Self::CodeChunk(_) => SourceKind::CodeChunk,
             Self::Requirement(_) => SourceKind::Requirement,
             Self::Task(_) => SourceKind::Task,
+            Self::TranscriptEntry(_) => SourceKind::TranscriptEntry,
         }
     }
 }
@@ -87,9 +92,14 @@ pub(crate) async fn load_sources(
             SourceKind::Task => {
                 tasks::get_many(&mut *conn, &typed(&ids)).await?.into_iter().map(Source::Task).collect()
             }
+            SourceKind::TranscriptEntry => transcripts::get_entries(&mut *conn, &ids)
+                .await?
+                .into_iter()
+                .map(Source::TranscriptEntry)
+                .collect(),
         };
         for source in sources {
-            rows.insert(HitKey { kind: source.kind(), id: source.id().to_owned() }, source);
+            rows.insert(HitKey { kind: source.kind(), id: source.id().into_owned() }, source);
         }
     }
     Ok(rows)

@@ -65,6 +65,13 @@ pub enum VectorError {
         /// The row's id.
         id: String,
     },
+    /// Rows of this kind are searched by keywords only and have no vectors (transcript entries:
+    /// there are too many, and the keyword index finds them).
+    #[error("{kind} rows have no vectors; search them with the keyword leg")]
+    NotEmbeddable {
+        /// The row's kind.
+        kind: SourceKind,
+    },
     /// A KNN query with impossible parameters (k = 0, a negative maximum distance, …).
     #[error("collection {collection:?}: invalid query: {reason}")]
     InvalidQuery {

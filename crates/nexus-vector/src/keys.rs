@@ -17,6 +17,9 @@ pub(crate) async fn source_project(
     kind: SourceKind,
     id: &str,
 ) -> Result<String> {
+    if !kind.has_vectors() {
+        return Err(VectorError::NotEmbeddable { kind });
+    }
     let project = match kind {
         SourceKind::Episode => {
             sqlx::query_scalar!("SELECT project_id FROM episodes WHERE id = ?", id).fetch_optional(conn).await
@@ -34,6 +37,7 @@ pub(crate) async fn source_project(
         SourceKind::Task => {
             sqlx::query_scalar!("SELECT project_id FROM tasks WHERE id = ?", id).fetch_optional(conn).await
         }
+        SourceKind::TranscriptEntry => Ok(None),
     };
     project.in_table(kind.table())?.ok_or_else(|| VectorError::SourceNotFound { kind, id: id.to_owned() })
 }

@@ -253,7 +253,9 @@ enum KindFilter {
 }
 
 fn kind_filter(kinds: &[SourceKind]) -> KindFilter {
-    let excluded: Vec<SourceKind> = SourceKind::ALL.iter().copied().filter(|k| !kinds.contains(k)).collect();
+    // Only kinds that have vectors can be excluded: the others are never in a collection.
+    let excluded: Vec<SourceKind> =
+        SourceKind::ALL.iter().copied().filter(|k| k.has_vectors() && !kinds.contains(k)).collect();
     match (kinds, excluded.len()) {
         ([], _) | (_, 0) => KindFilter::All,
         ([only, rest @ ..], _) if rest.iter().all(|k| k == only) => KindFilter::Only(*only),
@@ -274,5 +276,11 @@ mod tests {
         assert_eq!(kind_filter(&[Episode, Episode]), KindFilter::Only(Episode));
         assert_eq!(kind_filter(&[Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement, Task]));
         assert_eq!(kind_filter(&[Task, Episode, CodeChunk]), KindFilter::AllBut(vec![Requirement]));
+        // Transcript entries have no vectors: asking for them alone matches nothing.
+        assert_eq!(kind_filter(&[TranscriptEntry]), KindFilter::Only(TranscriptEntry));
+        assert_eq!(
+            kind_filter(&[Episode, TranscriptEntry]),
+            KindFilter::AllBut(vec![CodeChunk, Requirement, Task])
+        );
     }
 }

@@ -61,7 +61,7 @@ pub async fn run_queries(
         let ranked = found
             .hits
             .into_iter()
-            .map(|h| Ranked { doc_id: h.source.id().to_owned(), score: h.score })
+            .map(|h| Ranked { doc_id: h.source.id().into_owned(), score: h.score })
             .collect();
         results.insert(qid.clone(), ranked);
     }

@@ -34,6 +34,7 @@ pub fn location(hit: &Hit) -> String {
         Source::Episode(e) => format!("episode {} ({})", e.id, e.episode_type),
         Source::Requirement(r) => format!("requirement {}", r.id),
         Source::Task(t) => format!("task {} ({})", t.id, t.name),
+        Source::TranscriptEntry(e) => format!("transcript {} #{} ({})", e.transcript_id, e.seq, e.role),
     }
 }
 
@@ -44,6 +45,7 @@ fn preview(hit: &Hit) -> String {
         Source::Episode(e) => e.summary.as_ref().unwrap_or(&e.content),
         Source::Requirement(r) => &r.description,
         Source::Task(t) => t.description.as_ref().unwrap_or(&t.name),
+        Source::TranscriptEntry(e) => &e.content,
     };
     text.lines().filter(|l| !l.trim().is_empty()).take(2).collect::<Vec<_>>().join(" ⏎ ")
 }

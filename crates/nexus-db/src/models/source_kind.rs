@@ -14,6 +14,9 @@ text_enum! {
         Requirement = "requirement",
         /// A row of `tasks`.
         Task = "task",
+        /// A row of `transcript_entries`; its id is `{transcript_id}#{seq}`
+        /// (see `transcripts::entry_key`).
+        TranscriptEntry = "transcript_entry",
     }
 }
 
@@ -25,7 +28,14 @@ impl SourceKind {
             Self::CodeChunk => "code_chunks",
             Self::Requirement => "requirements",
             Self::Task => "tasks",
+            Self::TranscriptEntry => "transcript_entries",
         }
+    }
+
+    /// Whether rows of this kind can have vectors. Transcript entries cannot: there are too
+    /// many of them and the keyword index finds them.
+    pub const fn has_vectors(self) -> bool {
+        !matches!(self, Self::TranscriptEntry)
     }
 }
 

@@ -299,6 +299,40 @@ pub async fn tail<'e>(ex: impl SqliteExecutor<'e>, transcript: &TranscriptId, n:
     Ok(entries)
 }
 
+/// The id search gives an entry (`SourceKind::TranscriptEntry`): `{transcript_id}#{seq}`.
+///
+/// ```
+/// use nexus_db::{TranscriptId, transcripts};
+/// let key = transcripts::entry_key(&TranscriptId::from("tr-1"), 7);
+/// assert_eq!(key, "tr-1#7");
+/// assert_eq!(transcripts::parse_entry_key(&key), Some((TranscriptId::from("tr-1"), 7)));
+/// assert_eq!(transcripts::parse_entry_key("tr-1"), None);
+/// ```
+pub fn entry_key(transcript: &TranscriptId, seq: i64) -> String {
+    format!("{transcript}#{seq}")
+}
+
+/// The transcript and sequence number of an [`entry_key`], or `None` when `key` is not one.
+pub fn parse_entry_key(key: &str) -> Option<(TranscriptId, i64)> {
+    let (transcript, seq) = key.rsplit_once('#')?;
+    Some((TranscriptId::from(transcript), seq.parse().ok()?))
+}
+
+/// The entries named by `keys` ([`entry_key`]s), in no particular order; keys that name no
+/// entry (or are not entry keys) are left out.
+pub async fn get_entries<'e>(ex: impl SqliteExecutor<'e>, keys: &[String]) -> Result<Vec<Entry>> {
+    let pairs: Vec<(TranscriptId, i64)> = keys.iter().filter_map(|key| parse_entry_key(key)).collect();
+    query_entries!(
+        "SELECT",
+        "FROM json_each(?) AS k CROSS JOIN transcript_entries
+         ON transcript_id = k.value ->> 0 AND seq = k.value ->> 1",
+        Json(pairs),
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(ENTRIES)
+}
+
 /// Which entries [`search`] considers; unset fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntryFilter {

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
+use common::{TempDb, TestResult, chunk, episode, project, requirement, task, transcript};
 use nexus_db::SourceKind;
 use nexus_fts::{FtsError, FtsQuery, search};
 
@@ -35,6 +35,8 @@ async fn integrity_check_detects_drift_and_rebuild_repairs_it() -> TestResult {
 async fn every_index_rebuilds_optimizes_and_reports_stats() -> TestResult {
     let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
+    let notes: Vec<String> = (0..20).map(|i| format!("lantern entry {i}")).collect();
+    transcript(&db, &p, &notes.iter().map(String::as_str).collect::<Vec<_>>()).await?;
     for i in 0..20 {
         let text = format!("lantern note {i}");
         episode(&db, &p, &text, Some("lanterns")).await?;
@@ -43,7 +45,7 @@ async fn every_index_rebuilds_optimizes_and_reports_stats() -> TestResult {
         chunk(&db, &p, &format!("src/lantern{i}.rs"), "fn lightLantern() {}", &["lightLantern"]).await?;
     }
     let before = search(db.reader(), &FtsQuery::new("lantern").limit(100)).await?;
-    assert_eq!(before.len(), 80);
+    assert_eq!(before.len(), 100);
     for kind in SourceKind::ALL {
         nexus_fts::rebuild(db.writer(), *kind).await?;
         nexus_fts::optimize(db.writer(), *kind).await?;

@@ -7,8 +7,8 @@ use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{TempDb, TestResult, chunk, episode, project, requirement, task};
-use nexus_db::{Db, SourceKind, episodes, projects, requirements, tasks};
+use common::{TempDb, TestResult, chunk, episode, project, requirement, task, transcript};
+use nexus_db::{Db, SourceKind, episodes, projects, requirements, tasks, transcripts};
 use nexus_fts::{FtsQuery, search};
 
 /// Ids of the rows of `kind` that `word` finds.
@@ -29,6 +29,9 @@ async fn expected(db: &Db, kind: SourceKind, word: &str) -> TestResult<BTreeSet<
             "SELECT id FROM requirements WHERE description LIKE ?1 OR user_stories LIKE ?1"
         }
         SourceKind::Task => "SELECT id FROM tasks WHERE name LIKE ?1 OR description LIKE ?1",
+        SourceKind::TranscriptEntry => {
+            "SELECT transcript_id || '#' || seq FROM transcript_entries WHERE content LIKE ?1"
+        }
     };
     let ids: Vec<String> = sqlx::query_scalar(sql).bind(pattern).fetch_all(db.reader()).await?;
     Ok(ids.into_iter().collect())
@@ -63,6 +66,7 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
     let r2 = requirement(&db, &p, "Axolotl tanks", &[]).await?;
     let c1 = chunk(&db, &p, "src/narwhal.rs", "fn swim() { zebrafinch() }", &["swim"]).await?;
     let c2 = chunk(&db, &p, "src/okapi.rs", "fn graze() {}", &["PangolinWalker"]).await?;
+    let t = transcript(&db, &p, &["I fed the okapi", "the quokka is asleep"]).await?;
     assert_in_sync(&db, MARKERS).await?;
 
     // Updates of indexed columns move the markers.
@@ -99,6 +103,7 @@ async fn inserts_updates_and_deletes_keep_every_index_in_sync() -> TestResult {
     tasks::delete(db.writer(), &t2.id).await?;
     requirements::delete(db.writer(), &r2.id).await?;
     nexus_db::code_chunks::delete(db.writer(), &c2.id).await?;
+    transcripts::delete(db.writer(), &t.id).await?;
     assert_in_sync(&db, MARKERS).await?;
     assert!(found(&db, SourceKind::Episode, "axolotl").await?.is_empty());
     assert_eq!(found(&db, SourceKind::CodeChunk, "axolotl").await?, BTreeSet::from([c1.id.to_string()]));
@@ -114,8 +119,9 @@ async fn deleting_a_project_removes_its_rows_from_every_index() -> TestResult {
         task(&db, p, "zebrafinch task", Some("okapi")).await?;
         requirement(&db, p, "zebrafinch requirement", &["okapi story"]).await?;
         chunk(&db, p, "src/zebrafinch.rs", "fn okapi() {}", &["ZebraFinch"]).await?;
+        transcript(&db, p, &["zebrafinch and okapi"]).await?;
     }
-    projects::delete(db.writer(), &doomed).await?; // ON DELETE CASCADE to all four tables
+    projects::delete(db.writer(), &doomed).await?; // ON DELETE CASCADE to every table
 
     assert_in_sync(&db, &["zebrafinch", "okapi"]).await?;
     for kind in SourceKind::ALL {
@@ -123,13 +129,16 @@ async fn deleting_a_project_removes_its_rows_from_every_index() -> TestResult {
         assert_eq!((stats.indexed_rows, stats.source_rows), (1, 1), "{kind}");
         let hits = search(db.reader(), &FtsQuery::new("zebrafinch").kinds([*kind])).await?;
         assert_eq!(hits.len(), 1, "{kind}");
-        let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT project_id FROM {} WHERE id = ?",
-            kind.table()
-        )))
-        .bind(&hits[0].id)
-        .fetch_one(db.reader())
-        .await?;
+        let owner_of = match kind {
+            SourceKind::TranscriptEntry => "SELECT t.project_id FROM transcript_entries AS e \
+                 JOIN transcripts AS t ON t.id = e.transcript_id WHERE e.transcript_id || '#' || e.seq = ?"
+                .to_owned(),
+            _ => format!("SELECT project_id FROM {} WHERE id = ?", kind.table()),
+        };
+        let owner: String = sqlx::query_scalar(sqlx::AssertSqlSafe(owner_of))
+            .bind(&hits[0].id)
+            .fetch_one(db.reader())
+            .await?;
         assert_eq!(owner, kept);
     }
     Ok(())

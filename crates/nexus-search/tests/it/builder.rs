@@ -191,13 +191,13 @@ async fn cursor_pages_neither_repeat_nor_skip() -> TestResult {
             page = page.after(c)?;
         }
         let results = page.execute().await?;
-        paged.extend(results.hits.iter().map(|h| h.source.id().to_owned()));
+        paged.extend(results.hits.iter().map(|h| h.source.id().into_owned()));
         match results.next {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
-    let all: Vec<String> = everything.hits.iter().map(|h| h.source.id().to_owned()).collect();
+    let all: Vec<String> = everything.hits.iter().map(|h| h.source.id().into_owned()).collect();
     assert_eq!(paged, all);
     assert_eq!(
         all.len(),
@@ -293,5 +293,56 @@ async fn cancelled_searches_leave_the_only_reader_free() -> TestResult {
     }
     assert!(started.elapsed() < Duration::from_secs(2), "the reader was stuck: {:?}", started.elapsed());
     db.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn transcript_entries_are_found_by_the_keyword_leg_and_fused_with_the_rest() -> TestResult {
+    use nexus_db::transcripts::{self, NewEntry, NewTranscript, Role};
+    let f = fixture().await?;
+    let mine = transcripts::create(f.db.writer(), NewTranscript::new(f.project.clone())).await?;
+    let entries = [
+        NewEntry::new(Role::User, "Please restore the checkpoint from Tuesday"),
+        NewEntry::new(Role::Assistant, "Listing the snapshots first"),
+    ];
+    transcripts::append(f.db.writer(), &mine.id, &entries).await?;
+    let theirs = transcripts::create(f.db.writer(), NewTranscript::new(f.other_project.clone())).await?;
+    transcripts::append(f.db.writer(), &theirs.id, &[NewEntry::new(Role::User, "restore the checkpoint")])
+        .await?;
+
+    // Hybrid over every kind: the entry comes from the keyword leg, beside episodes and code.
+    let results = search(&f.db)
+        .text("restore checkpoint")
+        .embed_with(&f.embedder)
+        .collection(&f.memory)
+        .project(&f.project)
+        .limit(50)
+        .explain(true)
+        .execute()
+        .await?;
+    let entry = results
+        .hits
+        .iter()
+        .find(|h| matches!(h.source, Source::TranscriptEntry(_)))
+        .ok_or("no transcript entry among the hits")?;
+    let Source::TranscriptEntry(row) = &entry.source else { unreachable!() };
+    assert_eq!((&row.transcript_id, row.seq, row.role), (&mine.id, 1, Role::User));
+    assert_eq!(entry.source.id(), transcripts::entry_key(&mine.id, 1));
+    assert!(entry.snippet.as_deref().is_some_and(|s| s.contains("<mark>")), "{:?}", entry.snippet);
+    let explain = entry.explain.ok_or("no explain")?;
+    assert!(explain.fts.is_some() && explain.vector.is_none());
+    assert!(results.hits.iter().any(|h| matches!(h.source, Source::Episode(_))));
+    let entries = results.hits.iter().filter(|h| matches!(h.source, Source::TranscriptEntry(_))).count();
+    assert_eq!(entries, 1, "the other project's transcript is filtered out");
+
+    // Only transcript entries, keyword mode.
+    let only = search(&f.db)
+        .text("snapshots")
+        .kinds([SourceKind::TranscriptEntry])
+        .mode(Mode::FtsOnly)
+        .execute()
+        .await?;
+    assert_eq!(only.hits.len(), 1);
+    assert_eq!(only.hits[0].source.id(), transcripts::entry_key(&mine.id, 2));
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: a database file in a temp dir (`nexus-testkit`)
 //! and row builders.
 
-use nexus_db::{Db, DbError, ProjectId, code_chunks, episodes, requirements, tasks};
+use nexus_db::{Db, DbError, ProjectId, code_chunks, episodes, requirements, tasks, transcripts};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -69,4 +69,17 @@ pub async fn chunk(
     symbols: &[&str],
 ) -> Result<code_chunks::CodeChunk, DbError> {
     code_chunks::create(db.writer(), new_chunk(project, file, content, symbols)).await
+}
+
+/// A new transcript in `project` holding one entry per text.
+pub async fn transcript(
+    db: &Db,
+    project: &ProjectId,
+    texts: &[&str],
+) -> Result<transcripts::Transcript, DbError> {
+    let t = transcripts::create(db.writer(), transcripts::NewTranscript::new(project.clone())).await?;
+    let entries: Vec<_> =
+        texts.iter().map(|text| transcripts::NewEntry::new(transcripts::Role::Assistant, *text)).collect();
+    transcripts::append(db.writer(), &t.id, &entries).await?;
+    Ok(t)
 }

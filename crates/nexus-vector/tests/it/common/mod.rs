@@ -4,7 +4,7 @@
 use nexus_db::{
     ProjectId, SourceKind, code_chunks, episodes,
     episodes::{EpisodeType, NewEpisode},
-    requirements, tasks,
+    requirements, tasks, transcripts,
 };
 use sqlx::SqliteConnection;
 
@@ -54,6 +54,12 @@ pub async fn source_row(
         .id
         .into(),
         SourceKind::Task => tasks::create(conn, tasks::NewTask::new(project, "a task")).await?.id.into(),
+        SourceKind::TranscriptEntry => {
+            let t = transcripts::create(&mut *conn, transcripts::NewTranscript::new(project.clone())).await?;
+            let entry = transcripts::NewEntry::new(transcripts::Role::User, "an entry");
+            transcripts::append(&mut *conn, &t.id, &[entry]).await?;
+            transcripts::entry_key(&t.id, 1)
+        }
     })
 }
 
