@@ -420,6 +420,19 @@ impl ArtifactStore {
         remove_file_if_present(&self.path_of(&artifact)?).await
     }
 
+    /// Deletes these artifacts: the rows in one statement, then their files (a crash in between
+    /// leaves unreferenced files for `repair`). Ids that name no artifact are skipped; returns
+    /// the rows deleted.
+    pub async fn delete_many(&self, ids: &[ArtifactId]) -> Result<Vec<Artifact>> {
+        // Exclusive: a `put` of identical content must not be handed a row deleted here.
+        let _exclusive = self.gate.write().await;
+        let deleted = artifacts::delete_many(self.db.writer(), ids).await?;
+        for artifact in &deleted {
+            remove_file_if_present(&self.path_of(artifact)?).await?;
+        }
+        Ok(deleted)
+    }
+
     /// Deletes every artifact of a project: the rows, then the project's directory. Returns
     /// how many rows were deleted. (Deleting the project itself cascades to the rows; its
     /// directory is then unreferenced and `repair` removes it.)

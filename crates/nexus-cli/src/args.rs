@@ -102,6 +102,8 @@ pub enum HistoryKindArg {
     Metrics,
     /// Episodes.
     Episodes,
+    /// Artifacts and their files.
+    Artifacts,
 }
 
 /// `nexus transcript …`.

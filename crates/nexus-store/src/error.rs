@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A full-text index failed.
     #[error(transparent)]
     Fts(#[from] nexus_fts::FtsError),
+    /// The artifact store failed (cleanup of artifacts removes their files).
+    #[error(transparent)]
+    Artifact(#[from] nexus_artifacts::ArtifactError),
     /// A search failed.
     #[error(transparent)]
     Search(#[from] nexus_search::SearchError),

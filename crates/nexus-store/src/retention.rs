@@ -1,14 +1,16 @@
 //! [`Store::cleanup`] and [`Store::usage`]: retention of history by kind (transcripts,
-//! checkpoints, metrics, episodes) by age, count and size per project, and what each kind of
+//! checkpoints, metrics, episodes, artifacts with their files) by age, count and size per project, and what each kind of
 //! each project takes (artifacts: original and stored bytes), next to what the database's
 //! tables and indexes take.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use nexus_artifacts::ArtifactStore;
 use nexus_db::artifacts::{self, ArtifactUsage};
 use nexus_db::projects::{self, ProjectFilter};
 use nexus_db::retention::{self, HistoryKind, KindUsage, Limits};
-use nexus_db::{Db, ProjectId, TableCounts};
+use nexus_db::{ArtifactId, Db, ProjectId, TableCounts};
 use serde::Serialize;
 use tracing::info;
 
@@ -24,12 +26,21 @@ const BATCH: usize = 500;
 pub struct CleanupPolicy {
     /// The limits per kind.
     pub rules: BTreeMap<HistoryKind, Limits>,
+    /// Where the artifact files are (default `<database file>.artifacts/`, as
+    /// [`ArtifactStore::open`]); used only by an artifacts rule.
+    pub artifact_root: Option<PathBuf>,
 }
 
 impl CleanupPolicy {
     /// The policy with `limits` for `kind` added.
     pub fn keep(mut self, kind: HistoryKind, limits: Limits) -> Self {
         self.rules.insert(kind, limits);
+        self
+    }
+
+    /// The policy with the artifact files under `root`.
+    pub fn artifact_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.artifact_root = Some(root.into());
         self
     }
 }
@@ -95,7 +106,9 @@ impl Store {
 
 /// Applies `policy` to every project: finds the rows each rule removes (oldest first) and,
 /// unless `dry_run`, deletes them in transactions of 500 rows, calling `progress` after each.
-/// Manual checkpoints are never removed. Returns what was (or would be) removed.
+/// Manual checkpoints are never removed; an artifact's file goes right after its row (a crash
+/// in between leaves an unreferenced file that the artifact store's `repair` removes). Returns
+/// what was (or would be) removed.
 pub async fn cleanup(
     db: &Db,
     policy: &CleanupPolicy,
@@ -115,12 +128,20 @@ pub async fn cleanup(
     let mut state = CleanupProgress { done: 0, total: plan.iter().map(|(_, _, c)| c.len() as u64).sum() };
     progress(&state);
     let mut report = CleanupReport { dry_run, removed: Vec::new() };
+    let artifact_files = if !dry_run && plan.iter().any(|(_, kind, _)| *kind == HistoryKind::Artifacts) {
+        Some(ArtifactStore::open(db, policy.artifact_root.clone()).await?)
+    } else {
+        None
+    };
     for (project_id, kind, candidates) in plan {
         let mut removed = Removed { project_id, kind, rows: 0, bytes: 0 };
         for batch in candidates.chunks(BATCH) {
             let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
             removed.rows += if dry_run {
                 ids.len() as u64
+            } else if let (HistoryKind::Artifacts, Some(files)) = (kind, &artifact_files) {
+                let ids: Vec<ArtifactId> = ids.iter().map(|id| ArtifactId::from(id.as_str())).collect();
+                files.delete_many(&ids).await?.len() as u64
             } else {
                 let mut tx = db.begin().await?;
                 let deleted = retention::delete(&mut *tx, kind, &ids).await?;

@@ -63,5 +63,6 @@ fn kind(arg: HistoryKindArg) -> HistoryKind {
         HistoryKindArg::Checkpoints => HistoryKind::Checkpoints,
         HistoryKindArg::Metrics => HistoryKind::Metrics,
         HistoryKindArg::Episodes => HistoryKind::Episodes,
+        HistoryKindArg::Artifacts => HistoryKind::Artifacts,
     }
 }

@@ -259,6 +259,18 @@ pub async fn delete_project<'e>(
         .in_table(TABLE)
 }
 
+/// Deletes the artifact rows with these ids and returns them (their files are the caller's).
+pub async fn delete_many<'e>(ex: impl SqliteExecutor<'e>, ids: &[ArtifactId]) -> Result<Vec<Artifact>> {
+    query_artifacts!(
+        "DELETE FROM artifacts WHERE id IN (SELECT value FROM json_each(?)) RETURNING",
+        "",
+        sqlx::types::Json(ids)
+    )
+    .fetch_all(ex)
+    .await
+    .in_table(TABLE)
+}
+
 /// Artifacts of one kind in one project: how many, their original bytes and the bytes their
 /// files take on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! each kind holds per project ([`usage`]).
 //!
 //! Kinds are the tables that grow with work: transcripts (with their entries), checkpoints
-//! (manual ones are never candidates), metrics and episodes. The SQL of each kind is fixed at
+//! (manual ones are never candidates), metrics, episodes and artifacts (whose files the
+//! artifact store removes: nexus-store's cleanup deletes them through nexus-artifacts). The SQL of each kind is fixed at
 //! compile time; a kind is chosen by a Rust enum, never by text.
 
 use std::time::Duration;
@@ -25,6 +26,9 @@ text_enum! {
         Metrics = "metrics",
         /// `episodes` (bytes: the content).
         Episodes = "episodes",
+        /// `artifacts` (bytes: what their files take on disk). [`delete`] removes only the
+        /// rows; `nexus_artifacts::ArtifactStore::delete_many` removes the files too.
+        Artifacts = "artifacts",
     }
 }
 
@@ -159,6 +163,11 @@ pub async fn candidates<'e>(
             .fetch_all(ex)
             .await
         }
+        HistoryKind::Artifacts => {
+            candidates_query!("artifacts", "created_at", "stored_size", "1", project, cutoff, count, bytes)
+                .fetch_all(ex)
+                .await
+        }
     };
     rows.in_table(kind.as_str())
 }
@@ -192,6 +201,11 @@ pub async fn delete<'e>(ex: impl SqliteExecutor<'e>, kind: HistoryKind, ids: &[S
                 .execute(ex)
                 .await
         }
+        HistoryKind::Artifacts => {
+            sqlx::query!("DELETE FROM artifacts WHERE id IN (SELECT value FROM json_each(?))", ids)
+                .execute(ex)
+                .await
+        }
     };
     Ok(done.in_table(kind.as_str())?.rows_affected())
 }
@@ -209,7 +223,8 @@ pub async fn usage<'e>(ex: impl SqliteExecutor<'e>, project: Option<&ProjectId>)
                FROM transcripts AS t
              UNION ALL SELECT project_id, 'checkpoints', coalesce(length(CAST(state AS BLOB)), 0) FROM checkpoints
              UNION ALL SELECT project_id, 'metrics', coalesce(length(CAST(metadata AS BLOB)), 0) FROM metrics
-             UNION ALL SELECT project_id, 'episodes', length(CAST(content AS BLOB)) FROM episodes)
+             UNION ALL SELECT project_id, 'episodes', length(CAST(content AS BLOB)) FROM episodes
+             UNION ALL SELECT project_id, 'artifacts', stored_size FROM artifacts)
            WHERE ?1 IS NULL OR project_id = ?1
            GROUP BY project_id, kind ORDER BY project_id, kind"#,
         project

@@ -81,3 +81,55 @@ async fn cleanup_keeps_what_each_rule_allows() -> TestResult {
     store.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn cleanup_of_artifacts_removes_their_rows_and_files() -> TestResult {
+    use nexus_artifacts::{ArtifactStore, PutOptions};
+    use nexus_db::artifacts::ArtifactKind;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(dir.path().join("store.db")).await?;
+    let db = store.db();
+    let project = projects::create(db.writer(), NewProject::new("shop", "/shop")).await?.id;
+    let files = ArtifactStore::open(db, None).await?;
+    let mut puts = Vec::new();
+    for i in 0..4u8 {
+        let content = vec![i; 10_000 + usize::from(i)]; // distinct, so nothing is deduplicated
+        let put = files
+            .put(
+                &project,
+                ArtifactKind::Log,
+                &format!("run-{i}.log"),
+                "text/plain",
+                &content[..],
+                PutOptions::default(),
+            )
+            .await?;
+        puts.push(put.artifact);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let paths: Vec<_> = puts.iter().map(|a| files.path_of(a)).collect::<Result<_, _>>()?;
+    assert!(paths.iter().all(|p| p.exists()));
+
+    let policy = CleanupPolicy::default()
+        .keep(HistoryKind::Artifacts, Limits { max_count: Some(1), ..Limits::default() });
+    let dry = store.cleanup(&policy, true, |_| {}).await?;
+    assert!(paths.iter().all(|p| p.exists()), "a dry run removes no file");
+    let done = store.cleanup(&policy, false, |_| {}).await?;
+    assert_eq!(done.removed, dry.removed);
+    assert_eq!(
+        done.removed.iter().map(|r| (r.kind, r.rows)).collect::<Vec<_>>(),
+        [(HistoryKind::Artifacts, 3)]
+    );
+    let stored: i64 = puts[..3].iter().map(|a| a.stored_size).sum();
+    assert_eq!(done.removed[0].bytes, stored, "bytes count what the files took");
+    // The three oldest are gone, rows and files; the newest stays, and checks clean.
+    assert_eq!(paths.iter().map(|p| p.exists()).collect::<Vec<_>>(), [false, false, false, true]);
+    let left = files.list(&project, None, nexus_db::Page::default()).await?;
+    assert_eq!(left.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), [puts[3].id.clone()]);
+    assert!(files.check().await?.is_clean());
+    let usage = store.usage(Some(&project)).await?;
+    let artifacts = usage.kinds.iter().find(|k| k.kind == HistoryKind::Artifacts).ok_or("usage")?;
+    assert_eq!((artifacts.rows, artifacts.bytes), (1, puts[3].stored_size));
+    store.close().await?;
+    Ok(())
+}
