@@ -219,11 +219,7 @@ fn rows(node: Node<'_>) -> (usize, usize) {
 fn first_sentence(doc: &str) -> Option<String> {
     let paragraph: Vec<&str> = doc.lines().take_while(|l| !l.trim().is_empty()).collect();
     let paragraph = paragraph.join(" ");
-    let mut end = paragraph.len();
-    for (i, _) in paragraph.match_indices(". ") {
-        end = i + 1;
-        break;
-    }
+    let end = paragraph.find(". ").map_or(paragraph.len(), |i| i + 1);
     let sentence: String = paragraph[..end].chars().filter(|c| !matches!(c, '`' | '[' | ']' | '*')).collect();
     let sentence = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
     let words = sentence.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
