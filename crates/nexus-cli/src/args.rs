@@ -308,6 +308,9 @@ pub struct SearchArgs {
     /// Print one JSON object with a `hits` array.
     #[arg(long)]
     pub json: bool,
+    /// Search the indexed code only (code chunks), with the fusion tuned for code.
+    #[arg(long)]
+    pub code: bool,
     /// The embedder for the query text.
     #[command(flatten)]
     pub embedder: EmbedderArgs,

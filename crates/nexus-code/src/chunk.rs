@@ -52,6 +52,10 @@ impl Chunk {
     /// [`MAX_EMBEDDING_BYTES`]. What comes first survives an embedder's input limit.
     pub fn embedding_text(&self) -> String {
         let mut text = String::with_capacity(MAX_EMBEDDING_BYTES.min(self.content.len() + 256));
+        if let Some(symbol) = self.symbols.first() {
+            text.push_str(&words(symbol));
+            text.push('\n');
+        }
         text.push_str(&self.file);
         text.push('\n');
         for part in [&self.context, &self.signature].into_iter().flatten() {
@@ -65,6 +69,32 @@ impl Chunk {
         }
         text
     }
+}
+
+/// An identifier as words, for the embedder: `HybridSearch::execute_all` → `hybrid search
+/// execute all`, `parseHTTPHeader` → `parse http header`.
+fn words(identifier: &str) -> String {
+    let mut out = String::with_capacity(identifier.len() + 8);
+    let chars: Vec<char> = identifier.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !out.ends_with(' ') && !out.is_empty() {
+                out.push(' ');
+            }
+            continue;
+        }
+        let previous = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let hump = c.is_uppercase()
+            && previous.is_some_and(|p| {
+                p.is_lowercase() || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if hump && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.trim_end().to_owned()
 }
 
 /// Splits `file` into chunks with the default [`ChunkOptions`].

@@ -8,7 +8,7 @@
 //!    vectors cached in `--embed-cache` so a second run embeds only what changed).
 //! 3. Shuffle the queries with `--seed`, split them in two halves (`--split train` to tune,
 //!    `test` to report), keep `--queries` of the split, and run each through the real search
-//!    (`Store::search`, the CLI's defaults) in fts, vector and hybrid mode.
+//!    (`Store::search_code`, what `nexus search --code` runs) in fts, vector and hybrid mode.
 //! 4. Score: a hit is *right* when it is in the answer's file and overlaps its lines, *strictly
 //!    right* when it also overlaps no other function. Success@1, Success@10, MRR@10 (first
 //!    right hit) and strict Success@1, per mode; the last line is one JSON object.
@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nexus_embed::{Embedder, EmbedderConfig, EmbedderKind};
-use nexus_search::Mode;
 use nexus_search::Source;
+use nexus_search::{Fusion, Mode, Weights};
 use nexus_store::Store;
 use nexus_store::db::Db;
 use nexus_store::db::code_chunks::CodeChunk;
@@ -80,6 +80,12 @@ pub struct Args {
     /// Keep computed vectors in this Nexus database, so later runs embed only new texts.
     #[arg(long)]
     embed_cache: Option<PathBuf>,
+    /// Weight of the vector leg in hybrid mode [default: the store's code-search fusion].
+    #[arg(long)]
+    w_vector: Option<f64>,
+    /// RRF rank constant in hybrid mode [default: the store's].
+    #[arg(long)]
+    rrf_k: Option<f64>,
     /// Print each query of the hybrid run with the rank of its answer.
     #[arg(long)]
     verbose: bool,
@@ -166,7 +172,9 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
     println!("mode\tS@1\tS@10\tMRR@10\tstrict S@1\tstrict S@10\tp50 ms");
     for (name, mode) in [("fts", Mode::FtsOnly), ("vector", Mode::VectorOnly), ("hybrid", Mode::Hybrid)] {
         let verbose = args.verbose && mode == Mode::Hybrid;
-        let (scores, latencies) = run_mode(&store, &project.id, mode, &queries, &functions, verbose).await?;
+        let fusion = fusion(&args, embedder.model());
+        let (scores, latencies) =
+            run_mode(&store, &project.id, mode, fusion, &queries, &functions, verbose).await?;
         let p50 = percentile_ms(&latencies, 0.5);
         println!(
             "{name}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{p50:.1}",
@@ -199,11 +207,23 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The store's code-search fusion for `model`, with `--w-vector` and `--rrf-k` applied.
+fn fusion(args: &Args, model: &str) -> Fusion {
+    match nexus_store::code_fusion(model) {
+        Fusion::Rrf { k, weights } => Fusion::Rrf {
+            k: args.rrf_k.unwrap_or(k),
+            weights: Weights { vector: args.w_vector.unwrap_or(weights.vector), ..weights },
+        },
+        other => other,
+    }
+}
+
 /// Runs every query in `mode`; the mean scores and each query's latency.
 async fn run_mode(
     store: &Store,
     project: &nexus_store::db::ProjectId,
     mode: Mode,
+    fusion: Fusion,
     queries: &[Query],
     functions: &Functions,
     verbose: bool,
@@ -213,10 +233,11 @@ async fn run_mode(
     for query in queries {
         let started = Instant::now();
         let results = store
-            .search()
+            .search_code()
             .text(query.text.as_str())
             .limit(10)
             .mode(mode)
+            .fusion(fusion)
             .project(project.clone())
             .execute()
             .await;

@@ -124,17 +124,20 @@ fn large_impls_are_split_into_methods() {
     assert!(chunks[3].content.starts_with("    /// Method 0.\n    pub fn method_0"));
     assert_eq!(chunks[3].context.as_deref(), Some("impl Store"));
     assert_eq!(chunks[3].signature.as_deref(), Some("pub fn method_0(&self) -> usize"));
-    assert!(
-        chunks[3]
-            .embedding_text()
-            .starts_with("src/store.rs\nimpl Store\npub fn method_0(&self) -> usize\n    /// Method 0.")
-    );
+    assert!(chunks[3].embedding_text().starts_with(
+        "store method 0\nsrc/store.rs\nimpl Store\npub fn method_0(&self) -> usize\n    /// Method 0."
+    ));
     let methods: Vec<_> = outline.iter().filter(|o| o.2 == Method).collect();
     assert_eq!(methods.len(), 12);
     // The closing brace joins the last method; the small Display impl stays whole.
     let last = &outline[outline.len() - 1];
     assert_eq!(last.2, Impl);
     assert_eq!(chunks[chunks.len() - 1].context, None);
+    let display = &chunks[chunks.len() - 1];
+    assert!(display.embedding_text().starts_with("store\nsrc/store.rs\nimpl fmt::Display for Store\n"));
+    let camel =
+        nexus_code::chunk_file(&nexus_code::SourceFile::new("a.ts", "function parseHTTPHeader() {}\n"));
+    assert!(camel[0].embedding_text().starts_with("parse http header\na.ts\nfunction parseHTTPHeader()\n"));
     assert_eq!(last.3, ["Store", "Store::fmt"]);
     assert!(chunks[chunks.len() - 2].content.ends_with("        0\n    }\n\n}\n\n"));
 }
