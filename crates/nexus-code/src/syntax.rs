@@ -3,11 +3,15 @@
 //! The top-level nodes of the tree become segments: each definition (see
 //! [`grammar`](super::grammar)) with the comments, doc comments, attributes and decorators
 //! right above it (no blank line between), and the lines between definitions as blocks.
-//! Nodes sharing a line are kept together. A container (impl, trait, class, module) that is
-//! over the size limits is segmented the same way, one level down: its members become
-//! segments of their own (`Type::method`, kind method), its other lines (header, fields,
-//! closing brace) segments of the container's kind and name. A smaller container is one
-//! segment whose symbols are its name and its members' names.
+//! Nodes sharing a line are kept together. A container (impl, trait, class, module) with two
+//! or more members, or over the size limits, is segmented the same way one level down: its
+//! members become segments of their own (`Type::method`, kind method), a short header
+//! (`impl Foo {`) joins the first member, its other lines (a longer header, fields, the
+//! closing brace) are segments of the container's kind and name; every member carries the
+//! containers' headers as context. A container with one member is one segment whose symbols
+//! are its name and its member's. Definitions record their signature (header up to the body)
+//! and the lines where their body's statements end (where a long one may be cut); test code
+//! (`#[test]`, `mod tests`, `def test_…`, `func TestX`) gets kind test.
 //!
 //! Parsers are created once per thread and language.
 
