@@ -294,7 +294,7 @@ fn mark_file_kind(mut segments: Vec<Segment>, file: &SourceFile) -> Vec<Segment>
 }
 
 /// Whether `path` is a test file: under a `tests`, `test` or `__tests__` directory, or named
-/// like one (`*_test.go`, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`, …).
+/// like one (`tests.rs`, `*_test.go`, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`, …).
 fn is_test_path(path: &str) -> bool {
     let mut parts = path.split('/').rev();
     let name = parts.next().unwrap_or_default();
@@ -302,7 +302,8 @@ fn is_test_path(path: &str) -> bool {
         return true;
     }
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    stem.ends_with("_test")
+    matches!(stem, "tests" | "test")
+        || stem.ends_with("_test")
         || stem.starts_with("test_")
         || stem == "conftest"
         || stem.ends_with(".test")

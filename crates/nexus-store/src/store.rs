@@ -158,10 +158,16 @@ impl Store {
             .fusion(default_fusion(self.embedder.model()))
     }
 
-    /// A search over the indexed code only (code chunks), with [`code_fusion`]: the store's
-    /// collection and embedder, like [`Store::search`].
+    /// A search over the indexed code only (code chunks), with [`code_fusion`], and test and
+    /// generated code ranked lower (their fused score times [`CODE_TEST_WEIGHT`]; filter them
+    /// in with `.chunk_types(["test"])`): the store's collection and embedder, like
+    /// [`Store::search`].
     pub fn search_code(&self) -> Search<'_> {
-        self.search().kinds([SourceKind::CodeChunk]).fusion(code_fusion(self.embedder.model()))
+        self.search()
+            .kinds([SourceKind::CodeChunk])
+            .fusion(code_fusion(self.embedder.model()))
+            .chunk_type_weight("test", CODE_TEST_WEIGHT)
+            .chunk_type_weight("generated", CODE_TEST_WEIGHT)
     }
 
     /// Closes the database cleanly: the embedder's queued cache writes are written first (see
@@ -201,6 +207,9 @@ pub fn code_fusion(model: &str) -> Fusion {
         _ => Fusion::Rrf { k: CODE_RRF_K, weights: Weights { fts: 1.0, vector: CODE_VECTOR_WEIGHT } },
     }
 }
+
+/// What [`Store::search_code`] multiplies the fused score of test and generated code by.
+pub const CODE_TEST_WEIGHT: f64 = 0.5;
 
 /// RRF rank constant of [`code_fusion`].
 pub const CODE_RRF_K: f64 = 10.0;

@@ -201,6 +201,7 @@ fn test_and_generated_code_is_recognised() {
         |path: &str, src: &str| outline(&chunks(path, src)).into_iter().map(|o| o.2).collect::<Vec<_>>();
     assert_eq!(kinds("src/lib.rs", src), [Function, Test, Test]);
     assert_eq!(kinds("tests/it/add.rs", src), [Test, Test, Test]);
+    assert_eq!(kinds("src/tests.rs", src), [Test, Test, Test]);
     assert_eq!(kinds("pkg/add_test.go", "package add\n\nfunc TestAdd(t *testing.T) {}\n"), [Test, Test]);
     assert_eq!(
         kinds("add.go", "package add\n\nfunc TestAdd(t *testing.T) {}\n\nfunc Testify() {}\n"),
