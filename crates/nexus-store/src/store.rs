@@ -158,16 +158,18 @@ impl Store {
             .fusion(default_fusion(self.embedder.model()))
     }
 
-    /// A search over the indexed code only (code chunks), with [`code_fusion`], and test and
-    /// generated code ranked lower (their fused score times [`CODE_TEST_WEIGHT`]; filter them
-    /// in with `.chunk_types(["test"])`): the store's collection and embedder, like
-    /// [`Store::search`].
+    /// A search over the indexed code only (code chunks), with [`code_fusion`], test and
+    /// generated code ranked lower (their fused score times [`CODE_TEST_WEIGHT`]; find them
+    /// with `.chunk_types(["test"])`) and so are `block`s — imports, module docs, top-level
+    /// statements — ([`CODE_BLOCK_WEIGHT`]), so a question about behaviour finds the
+    /// definition: the store's collection and embedder, like [`Store::search`].
     pub fn search_code(&self) -> Search<'_> {
         self.search()
             .kinds([SourceKind::CodeChunk])
             .fusion(code_fusion(self.embedder.model()))
             .chunk_type_weight("test", CODE_TEST_WEIGHT)
             .chunk_type_weight("generated", CODE_TEST_WEIGHT)
+            .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
     }
 
     /// Closes the database cleanly: the embedder's queued cache writes are written first (see
@@ -210,6 +212,9 @@ pub fn code_fusion(model: &str) -> Fusion {
 
 /// What [`Store::search_code`] multiplies the fused score of test and generated code by.
 pub const CODE_TEST_WEIGHT: f64 = 0.5;
+
+/// What [`Store::search_code`] multiplies the fused score of `block` chunks by.
+pub const CODE_BLOCK_WEIGHT: f64 = 0.5;
 
 /// RRF rank constant of [`code_fusion`].
 pub const CODE_RRF_K: f64 = 10.0;

@@ -308,7 +308,9 @@ async fn chunk_types_are_weighted_and_filtered() -> TestResult {
             file: "tests/checkpoint.rs".into(),
             start_line: 1,
             end_line: 3,
-            content: "#[test]\nfn restore_checkpoint_restores() { restore_checkpoint(\"checkpoint\").unwrap(); }".into(),
+            content:
+                "#[test]\nfn restore_checkpoint_restores() { restore_checkpoint(\"checkpoint\").unwrap(); }"
+                    .into(),
             symbols: vec!["restore_checkpoint_restores".into()],
             chunk_type: "test".into(),
             language: "rust".into(),
