@@ -5,6 +5,8 @@
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
+//! * `eval-code [ARGS]` — code search quality on crates of the local cargo registry (runs
+//!   `nexus-bench eval-code`).
 //! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts [ARGS]` — benchmarks (run
 //!   `nexus-bench bench-<name>`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
@@ -49,6 +51,9 @@ enum Command {
     },
     /// Retrieval quality on a BEIR-layout dataset: TREC run file, then metrics as one JSON line.
     Eval(PassThrough),
+    /// Code search quality (CodeSearchNet-style, crates of the local cargo registry): Success@1,
+    /// Success@10, MRR@10 and strict Success@1 per mode, then one JSON line.
+    EvalCode(PassThrough),
     /// Run a benchmark (always an optimised build); prints a table, then one JSON line.
     #[command(subcommand)]
     Bench(Bench),
@@ -118,6 +123,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { check } => prepare::run(check),
         Command::Eval(pass) => tool("eval", &pass.args),
+        Command::EvalCode(pass) => tool("eval-code", &pass.args),
         Command::Bench(Bench::Knn(pass)) => tool("bench-knn", &pass.args),
         Command::Bench(Bench::Fts(pass)) => tool("bench-fts", &pass.args),
         Command::Bench(Bench::Hybrid(pass)) => tool("bench-hybrid", &pass.args),

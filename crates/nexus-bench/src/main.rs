@@ -3,6 +3,7 @@
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
+//! * `eval-code` — code search quality (CodeSearchNet-style) on crates of the local cargo registry.
 //! * `bench-knn` — vector KNN (nexus-vector) against an app-layer scan and a memory-bound scan.
 //! * `bench-fts` — full-text search over synthetic code chunks.
 //! * `bench-hybrid` — hybrid search, each leg alone and fused, over synthetic rows with vectors.
@@ -28,6 +29,7 @@ mod bench_knn;
 mod bench_state;
 mod bench_transcripts;
 mod eval;
+mod eval_code;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +44,8 @@ struct Cli {
 enum Command {
     /// Retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
     Eval(eval::EvalArgs),
+    /// Code search quality on crates of the local cargo registry (CodeSearchNet-style).
+    EvalCode(eval_code::Args),
     /// KNN benchmark: sqlite-vec collections against an app-layer scan and a memory-bound scan.
     BenchKnn(bench_knn::Args),
     /// Full-text search latency over synthetic code chunks.
@@ -61,6 +65,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Eval(args) => eval::run(args),
+        Command::EvalCode(args) => eval_code::run(args),
         Command::BenchKnn(args) => bench_knn::run(args),
         Command::BenchFts(args) => bench_fts::run(args),
         Command::BenchHybrid(args) => bench_hybrid::run(args),

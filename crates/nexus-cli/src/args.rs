@@ -310,6 +310,14 @@ pub struct SearchArgs {
     /// Print one JSON object with a `hits` array.
     #[arg(long)]
     pub json: bool,
+    /// Search the indexed code only (code chunks), with the fusion tuned for code; test and
+    /// generated code rank lower.
+    #[arg(long)]
+    pub code: bool,
+    /// Only code chunks of this kind (function, method, struct, test, generated, …); implies
+    /// --code. Repeatable.
+    #[arg(long = "kind", value_name = "KIND")]
+    pub chunk_kinds: Vec<String>,
     /// The embedder for the query text.
     #[command(flatten)]
     pub embedder: EmbedderArgs,

@@ -32,6 +32,69 @@ pub struct Chunk {
     pub complexity: Option<u32>,
     /// SHA-256 of `content` (see [`content_hash`]).
     pub hash: String,
+    /// The header lines of the definitions around the chunk, outermost first, one per line:
+    /// `impl<T> Display for Wrapper<T>`, `class Cart(Base):`, `mod tests`. `None` at the top
+    /// level of a file.
+    pub context: Option<String>,
+    /// The header of the definition the chunk holds, up to its body (`pub fn total(&self) ->
+    /// u64`, `def total(self, tax=0):`), whitespace collapsed; every window of a long function
+    /// carries it. `None` for blocks and sections.
+    pub signature: Option<String>,
+}
+
+/// Longest text [`Chunk::embedding_text`] returns, in bytes (all-MiniLM-L6-v2 reads 256
+/// tokens, about 1,000 bytes of code; the rest would only cost tokenizing).
+pub const MAX_EMBEDDING_BYTES: usize = 2048;
+
+impl Chunk {
+    /// The text to embed for this chunk, chosen for retrieval: the file path, the context
+    /// lines, the signature, then the content (its doc comment, then the body), cut at
+    /// [`MAX_EMBEDDING_BYTES`]. What comes first survives an embedder's input limit.
+    pub fn embedding_text(&self) -> String {
+        let mut text = String::with_capacity(MAX_EMBEDDING_BYTES.min(self.content.len() + 256));
+        if let Some(symbol) = self.symbols.first() {
+            text.push_str(&words(symbol));
+            text.push('\n');
+        }
+        text.push_str(&self.file);
+        text.push('\n');
+        for part in [&self.context, &self.signature].into_iter().flatten() {
+            text.push_str(part);
+            text.push('\n');
+        }
+        text.push_str(&self.content);
+        if text.len() > MAX_EMBEDDING_BYTES {
+            let cut = (0..=MAX_EMBEDDING_BYTES).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            text.truncate(cut);
+        }
+        text
+    }
+}
+
+/// An identifier as words, for the embedder: `HybridSearch::execute_all` → `hybrid search
+/// execute all`, `parseHTTPHeader` → `parse http header`.
+fn words(identifier: &str) -> String {
+    let mut out = String::with_capacity(identifier.len() + 8);
+    let chars: Vec<char> = identifier.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !out.ends_with(' ') && !out.is_empty() {
+                out.push(' ');
+            }
+            continue;
+        }
+        let previous = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let hump = c.is_uppercase()
+            && previous.is_some_and(|p| {
+                p.is_lowercase() || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if hump && !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.trim_end().to_owned()
 }
 
 /// Splits `file` into chunks with the default [`ChunkOptions`].
@@ -93,6 +156,7 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
         s.filler || is_blank(&lines, s)
     });
     let segments = group_small(segments, &lines, options);
+    let segments = mark_file_kind(segments, file);
     let windows = segments.into_iter().flat_map(|s| split_oversize(s, &lines, limits)).collect();
     let segments = merge_into_neighbours(windows, &lines, |s| is_blank(&lines, s));
     let complexity = branches.map(|per_line| {
@@ -117,6 +181,8 @@ pub fn chunk_file_with(file: &SourceFile, options: &ChunkOptions) -> Vec<Chunk> 
                 kind: s.kind,
                 language: file.language,
                 complexity: complexity.as_ref().map(|p| (p[s.last + 1] - p[s.first]).saturating_add(1)),
+                context: s.context,
+                signature: s.signature,
             }
         })
         .collect()
@@ -208,6 +274,53 @@ fn group_small(segments: Vec<Segment>, lines: &Lines<'_>, options: &ChunkOptions
     out
 }
 
+/// Every segment of a test file becomes [`ChunkKind::Test`], of a generated file
+/// [`ChunkKind::Generated`] (Markdown and text files aside).
+fn mark_file_kind(mut segments: Vec<Segment>, file: &SourceFile) -> Vec<Segment> {
+    if !file.language.has_grammar() {
+        return segments;
+    }
+    let kind = if is_test_path(&file.path) {
+        ChunkKind::Test
+    } else if is_generated(&file.content) {
+        ChunkKind::Generated
+    } else {
+        return segments;
+    };
+    for segment in &mut segments {
+        segment.kind = kind;
+    }
+    segments
+}
+
+/// Whether `path` is a test file: under a `tests`, `test` or `__tests__` directory, or named
+/// like one (`tests.rs`, `*_test.go`, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`, …).
+fn is_test_path(path: &str) -> bool {
+    let mut parts = path.split('/').rev();
+    let name = parts.next().unwrap_or_default();
+    if parts.any(|dir| matches!(dir, "tests" | "test" | "__tests__")) {
+        return true;
+    }
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    matches!(stem, "tests" | "test")
+        || stem.ends_with("_test")
+        || stem.starts_with("test_")
+        || stem == "conftest"
+        || stem.ends_with(".test")
+        || stem.ends_with(".spec")
+}
+
+/// Whether a file's first lines say it is generated.
+fn is_generated(content: &str) -> bool {
+    content.lines().take(8).any(|line| {
+        let lower = line.to_ascii_lowercase();
+        lower.contains("@generated")
+            || (lower.contains("generated") && lower.contains("do not edit"))
+            || lower.contains("automatically generated")
+            || lower.contains("auto-generated")
+    })
+}
+
 /// `segment` itself when it is within the limits, else its windows.
 fn split_oversize(segment: Segment, lines: &Lines<'_>, options: &ChunkOptions) -> Vec<Segment> {
     let (max_lines, max_bytes) = (options.max_lines.max(1), options.max_bytes.max(1));
@@ -227,10 +340,12 @@ fn split_oversize(segment: Segment, lines: &Lines<'_>, options: &ChunkOptions) -
             last -= 1;
         }
         if last < segment.last {
-            // End after a blank line in the last half of the window, if there is one.
+            // End after a statement of the body in the last half of the window, else after a
+            // blank line there, if there is one.
             let floor = first + (last - first) / 2;
-            if let Some(blank) = (floor..=last).rev().find(|&l| lines.is_blank(l)) {
-                last = blank;
+            let statement = segment.cuts.iter().rev().copied().find(|&c| c >= floor && c <= last);
+            if let Some(end) = statement.or_else(|| (floor..=last).rev().find(|&l| lines.is_blank(l))) {
+                last = end;
             }
         }
         out.push(Segment { first, last, ..segment.clone() });

@@ -40,6 +40,8 @@ pub(crate) struct Grammar {
     pub(crate) attaches: fn(Node<'_>) -> bool,
     /// Whether a node is a branch, given its parent's kind.
     pub(crate) is_branch: fn(&str, &str) -> bool,
+    /// Whether a definition of this kind and (unqualified) name is test code.
+    pub(crate) test_name: fn(ChunkKind, &str) -> bool,
 }
 
 /// The rules for `language`, if it is parsed.
@@ -61,6 +63,7 @@ const RUST: Grammar = Grammar {
     classify: rust_def,
     attaches: rust_attaches,
     is_branch: rust_branch,
+    test_name: |kind, name| kind == ChunkKind::Module && matches!(name, "tests" | "test"),
 };
 const PYTHON: Grammar = Grammar {
     language: || tree_sitter_python::LANGUAGE.into(),
@@ -68,6 +71,10 @@ const PYTHON: Grammar = Grammar {
     classify: python_def,
     attaches: |node| node.kind() == "comment",
     is_branch: python_branch,
+    test_name: |kind, name| match kind {
+        ChunkKind::Class => name.starts_with("Test"),
+        _ => name.starts_with("test_"),
+    },
 };
 const TYPESCRIPT: Grammar =
     Grammar { language: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), ..JAVASCRIPT };
@@ -78,6 +85,7 @@ const JAVASCRIPT: Grammar = Grammar {
     classify: js_def,
     attaches: |node| matches!(node.kind(), "comment" | "decorator"),
     is_branch: js_branch,
+    test_name: |_, _| false,
 };
 const GO: Grammar = Grammar {
     language: || tree_sitter_go::LANGUAGE.into(),
@@ -85,6 +93,13 @@ const GO: Grammar = Grammar {
     classify: go_def,
     attaches: |node| node.kind() == "comment",
     is_branch: go_branch,
+    test_name: |kind, name| {
+        kind == ChunkKind::Function
+            && ["Test", "Benchmark", "Fuzz"].iter().any(|p| {
+                name.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| !c.is_lowercase()))
+            })
+    },
 };
 
 /// The source text of a node, whitespace runs collapsed to one space.

@@ -41,7 +41,7 @@
 //!
 //! | language | chunks |
 //! |---|---|
-//! | Rust, Python, TypeScript, TSX, JavaScript, Go | one per top-level definition (function, struct, enum, trait, impl, class, interface, type, module, const, macro) with the doc comments, attributes and decorators above it; the lines between definitions (imports, statements) as `block`s; a container over the size limit (impl, trait, class, module) split into one chunk per member (`Type::method`) |
+//! | Rust, Python, TypeScript, TSX, JavaScript, Go | one per top-level definition (function, struct, enum, trait, impl, class, interface, type, module, const, macro) with the doc comments, attributes and decorators above it; the lines between definitions (imports, statements) as `block`s; a container (impl, trait, class, module) with two or more members split into one chunk per member (`Type::method`), each carrying the container's header as context; test and generated code as kinds of their own |
 //! | Markdown | one per heading, up to the next heading |
 //! | anything else | windows of up to 60 lines, without overlap |
 //!

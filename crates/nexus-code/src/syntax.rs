@@ -3,11 +3,15 @@
 //! The top-level nodes of the tree become segments: each definition (see
 //! [`grammar`](super::grammar)) with the comments, doc comments, attributes and decorators
 //! right above it (no blank line between), and the lines between definitions as blocks.
-//! Nodes sharing a line are kept together. A container (impl, trait, class, module) that is
-//! over the size limits is segmented the same way, one level down: its members become
-//! segments of their own (`Type::method`, kind method), its other lines (header, fields,
-//! closing brace) segments of the container's kind and name. A smaller container is one
-//! segment whose symbols are its name and its members' names.
+//! Nodes sharing a line are kept together. A container (impl, trait, class, module) with two
+//! or more members, or over the size limits, is segmented the same way one level down: its
+//! members become segments of their own (`Type::method`, kind method), a short header
+//! (`impl Foo {`) joins the first member, its other lines (a longer header, fields, the
+//! closing brace) are segments of the container's kind and name; every member carries the
+//! containers' headers as context. A container with one member is one segment whose symbols
+//! are its name and its member's. Definitions record their signature (header up to the body)
+//! and the lines where their body's statements end (where a long one may be cut); test code
+//! (`#[test]`, `mod tests`, `def test_…`, `func TestX`) gets kind test.
 //!
 //! Parsers are created once per thread and language.
 
@@ -76,19 +80,32 @@ struct Scope {
     in_type: bool,
     /// Kind of the lines that are not members.
     gap_kind: ChunkKind,
+    /// The header lines of the containers around, outermost first.
+    context: Vec<String>,
+    /// Whether this is test code (a test module, a test class).
+    in_test: bool,
 }
 
 impl Scope {
     fn top() -> Self {
-        Self { prefix: None, in_type: false, gap_kind: ChunkKind::Block }
+        Self { prefix: None, in_type: false, gap_kind: ChunkKind::Block, context: Vec::new(), in_test: false }
+    }
+
+    fn context(&self) -> Option<String> {
+        (!self.context.is_empty()).then(|| self.context.join("\n"))
     }
 }
+
+/// Longest header kept as a signature or context line, in bytes.
+const MAX_HEADER: usize = 240;
 
 /// A child node (or several sharing lines) and the lines it covers.
 struct Item<'t> {
     first: usize,
     last: usize,
     def: Option<Def<'t>>,
+    /// The definition's own node (its first line is where its header starts).
+    node: Node<'t>,
     /// A comment or attribute that joins the definition after it.
     attaches: bool,
 }
@@ -111,10 +128,21 @@ impl Segmenter<'_> {
             if start > item.last {
                 continue;
             }
+            let node = item.node;
+            // A container's own header (`impl … {`, `class Cart:`) joins its first member.
+            let header = start > next
+                && scope.prefix.is_some()
+                && next == first
+                && (next..start).filter(|&l| !self.lines.is_blank(l)).count() <= 2;
+            if header {
+                self.definition(def, node, next, item.last, scope, depth);
+                next = item.last + 1;
+                continue;
+            }
             if start > next {
                 self.gap(next, start - 1, scope);
             }
-            self.definition(def, start, item.last, scope, depth);
+            self.definition(def, node, start, item.last, scope, depth);
             next = item.last + 1;
         }
         if next <= last {
@@ -144,11 +172,16 @@ impl Segmenter<'_> {
                             merged.names.extend(def.names);
                             merged.body = None;
                         }
-                        (slot @ None, def) => *slot = def,
+                        (slot @ None, def) => {
+                            if def.is_some() {
+                                previous.node = node;
+                            }
+                            *slot = def;
+                        }
                         (Some(_), None) => {}
                     }
                 }
-                _ => items.push(Item { first: node_first, last: node_last, def, attaches }),
+                _ => items.push(Item { first: node_first, last: node_last, def, node, attaches }),
             }
         }
         for index in 0..items.len() {
@@ -179,7 +212,11 @@ impl Segmenter<'_> {
     fn gap(&mut self, first: usize, last: usize, scope: &Scope) {
         let filler = !self.lines.span(first, last).chars().any(char::is_alphanumeric);
         let symbols = scope.prefix.iter().cloned().collect();
-        self.out.push(Segment { first, last, kind: scope.gap_kind, symbols, filler });
+        let kind = if scope.in_test { ChunkKind::Test } else { scope.gap_kind };
+        let mut segment = Segment::new(first, last, kind, symbols);
+        segment.filler = filler;
+        segment.context = scope.context();
+        self.out.push(segment);
     }
 
     fn qualify(&self, scope: &Scope, name: String) -> String {
@@ -189,11 +226,30 @@ impl Segmenter<'_> {
         }
     }
 
-    fn definition(&mut self, def: Def<'_>, first: usize, last: usize, scope: &Scope, depth: usize) {
-        let kind =
-            if scope.in_type && def.kind == ChunkKind::Function { ChunkKind::Method } else { def.kind };
+    fn definition(
+        &mut self,
+        def: Def<'_>,
+        node: Node<'_>,
+        first: usize,
+        last: usize,
+        scope: &Scope,
+        depth: usize,
+    ) {
+        let (header, body) = self.header(node);
+        let own_first = self.rows(node).0;
+        let attributes = if own_first > first { self.lines.span(first, own_first - 1) } else { "" };
+        let test = scope.in_test
+            || is_test_attribute(attributes)
+            || def.names.first().is_some_and(|n| (self.grammar.test_name)(def.kind, n));
+        let kind = match def.kind {
+            _ if test && def.body.is_none() => ChunkKind::Test,
+            ChunkKind::Function if scope.in_type => ChunkKind::Method,
+            kind => kind,
+        };
         let mut symbols: Vec<String> = def.names.into_iter().map(|n| self.qualify(scope, n)).collect();
         if let Some(body) = def.body {
+            let mut context = scope.context.clone();
+            context.push(header.clone());
             let members = Scope {
                 prefix: symbols.first().cloned(),
                 in_type: matches!(
@@ -201,22 +257,72 @@ impl Segmenter<'_> {
                     ChunkKind::Impl | ChunkKind::Trait | ChunkKind::Class | ChunkKind::Interface
                 ),
                 gap_kind: kind,
+                context,
+                in_test: test,
             };
             let oversize = last - first + 1 > self.options.max_lines
                 || self.lines.bytes(first, last) > self.options.max_bytes;
-            if oversize && depth < MAX_NESTING {
+            let mut cursor = body.walk();
+            let defs: Vec<Def<'_>> = body
+                .named_children(&mut cursor)
+                .filter_map(|m| (self.grammar.classify)(m, self.src))
+                .collect();
+            // One chunk per member as soon as there are two: a hit should be one function.
+            if (oversize || defs.len() >= 2) && depth < MAX_NESTING {
                 self.children(body, first, last, &members, depth + 1);
                 return;
             }
-            let mut cursor = body.walk();
-            for member in body.named_children(&mut cursor) {
-                if let Some(def) = (self.grammar.classify)(member, self.src) {
-                    symbols.extend(def.names.into_iter().map(|n| self.qualify(&members, n)));
-                }
-            }
+            symbols.extend(defs.into_iter().flat_map(|d| d.names).map(|n| self.qualify(&members, n)));
         }
-        self.out.push(Segment::new(first, last, kind, symbols));
+        let kind = if test { ChunkKind::Test } else { kind };
+        let mut segment = Segment::new(first, last, kind, symbols);
+        segment.context = scope.context();
+        segment.signature = Some(header);
+        if let Some(body) = body {
+            let mut cursor = body.walk();
+            segment.cuts = body.named_children(&mut cursor).map(|s| self.rows(s).1).collect();
+        }
+        self.out.push(segment);
     }
+
+    /// A definition's header — its text up to its body (`pub fn add(a: i32) -> i32`,
+    /// `impl<T> Display for Wrapper<T>`, `class Cart(Base):`), whitespace collapsed, at most
+    /// [`MAX_HEADER`] bytes — and its function body, if it has one.
+    fn header<'t>(&self, node: Node<'t>) -> (String, Option<Node<'t>>) {
+        let mut body = node.child_by_field_name("body");
+        for field in ["declaration", "definition", "value"] {
+            if body.is_some() {
+                break;
+            }
+            body = node.child_by_field_name(field).and_then(|inner| inner.child_by_field_name("body"));
+        }
+        if body.is_none() && matches!(node.kind(), "lexical_declaration" | "variable_declaration") {
+            body = node
+                .named_child(0)
+                .and_then(|d| d.child_by_field_name("value"))
+                .and_then(|v| v.child_by_field_name("body"));
+        }
+        let end = body.map_or(node.end_byte(), |b| b.start_byte());
+        let raw = self.src.get(node.start_byte()..end).unwrap_or_default();
+        let mut header = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if header.len() > MAX_HEADER {
+            let cut = (0..=MAX_HEADER).rev().find(|&i| header.is_char_boundary(i)).unwrap_or(0);
+            header.truncate(cut);
+        }
+        let header = header.trim_end_matches(['{', ' ']).to_owned();
+        // Only blocks of statements are places to cut a long function at.
+        let body = body.filter(|b| matches!(b.kind(), "block" | "statement_block"));
+        (header, body)
+    }
+}
+
+/// Whether attribute lines mark a test (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`, …).
+fn is_test_attribute(attributes: &str) -> bool {
+    attributes.lines().any(|l| {
+        let l = l.trim();
+        l.starts_with("#[")
+            && (l.contains("test]") || l.contains("test(") || l.contains("(test)") || l == "#[bench]")
+    })
 }
 
 /// How many branch nodes start on each line.

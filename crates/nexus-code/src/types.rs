@@ -33,6 +33,13 @@ pub enum ChunkKind {
     Macro,
     /// A Markdown section (a heading and the text up to the next heading).
     Section,
+    /// Test code: a test function (`#[test]`, `def test_…`, `func TestX`), anything in a
+    /// test module (`mod tests`, `#[cfg(test)]`) or in a test file (`tests/`, `*_test.go`,
+    /// `test_*.py`, `*.test.ts`, `*.spec.js`, …). Search ranks it below the code it tests.
+    Test,
+    /// Generated code: every chunk of a file whose first lines say so (`Code generated …
+    /// DO NOT EDIT`, `@generated`, `automatically generated`). Ranked like test code.
+    Generated,
     /// Anything else: imports, top-level statements, line windows of other languages.
     Block,
 }
@@ -54,6 +61,8 @@ impl ChunkKind {
             Self::Const => "const",
             Self::Macro => "macro",
             Self::Section => "section",
+            Self::Test => "test",
+            Self::Generated => "generated",
             Self::Block => "block",
         }
     }
@@ -102,11 +111,19 @@ pub(crate) struct Segment {
     pub(crate) symbols: Vec<String>,
     /// Nothing worth a chunk of its own: merged into a neighbour.
     pub(crate) filler: bool,
+    /// The header lines of the containers around it, outermost first (see
+    /// [`Chunk::context`](super::Chunk::context)).
+    pub(crate) context: Option<String>,
+    /// The definition's own header (see [`Chunk::signature`](super::Chunk::signature)).
+    pub(crate) signature: Option<String>,
+    /// Lines after which a long definition may be cut (ends of its body's statements),
+    /// ascending.
+    pub(crate) cuts: Vec<usize>,
 }
 
 impl Segment {
-    /// A segment that is not filler.
+    /// A segment that is not filler, without context or signature.
     pub(crate) fn new(first: usize, last: usize, kind: ChunkKind, symbols: Vec<String>) -> Self {
-        Self { first, last, kind, symbols, filler: false }
+        Self { first, last, kind, symbols, filler: false, context: None, signature: None, cuts: Vec::new() }
     }
 }

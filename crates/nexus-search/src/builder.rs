@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use nexus_db::episodes::EpisodeType;
-use nexus_db::{Db, InterruptGuard, ProjectId, SourceKind};
+use nexus_db::{Db, InterruptGuard, ProjectId, SourceKind, code_chunks};
 use nexus_embed::Embedder;
 use nexus_fts::{FtsError, FtsHit, FtsQuery, MatchMode};
 use nexus_vector::{Collection, KnnQuery, Neighbor};
@@ -63,6 +63,8 @@ pub fn search(db: &Db) -> Search<'_> {
         max_distance: None,
         min_score: None,
         after: None,
+        chunk_weights: Vec::new(),
+        chunk_types: Vec::new(),
     }
 }
 
@@ -91,6 +93,8 @@ pub struct Search<'a> {
     max_distance: Option<f32>,
     min_score: Option<f64>,
     after: Option<Cursor>,
+    chunk_weights: Vec<(String, f64)>,
+    chunk_types: Vec<String>,
 }
 
 /// A page of results.
@@ -209,6 +213,22 @@ impl<'a> Search<'a> {
         self
     }
 
+    /// Multiplies the fused score of code chunks of this `chunk_type` by `factor` (finite,
+    /// `>= 0`), before paging: `("test", 0.5)` ranks test code below the code it tests without
+    /// hiding it. May be called once per type.
+    pub fn chunk_type_weight(mut self, chunk_type: impl Into<String>, factor: f64) -> Self {
+        self.chunk_weights.push((chunk_type.into(), factor));
+        self
+    }
+
+    /// Only code chunks of these `chunk_type`s (`function`, `method`, `test`, …), chosen among
+    /// the legs' candidates (other kinds of rows are left out too). Empty (the default): no
+    /// filter.
+    pub fn chunk_types(mut self, types: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.chunk_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Fused hits scoring below this are dropped.
     pub fn min_score(mut self, score: f64) -> Self {
         self.min_score = Some(score);
@@ -236,6 +256,14 @@ impl<'a> Search<'a> {
             && !score.is_finite()
         {
             return invalid("min_score", format!("must be finite, not {score}"));
+        }
+        if let Some((chunk_type, factor)) =
+            self.chunk_weights.iter().find(|(_, f)| !(f.is_finite() && *f >= 0.0))
+        {
+            return invalid(
+                "chunk_type_weight",
+                format!("{chunk_type}: must be finite and >= 0, not {factor}"),
+            );
         }
         Ok(())
     }
@@ -293,7 +321,10 @@ impl<'a> Search<'a> {
             self.vector_leg(collection.zip(vector.as_deref()), depth)
         )?;
         let fts_len = fts_hits.len();
-        let fused = self.fuse_legs(&fts_hits, &neighbors);
+        let mut fused = self.fuse_legs(&fts_hits, &neighbors);
+        if !self.chunk_weights.is_empty() || !self.chunk_types.is_empty() {
+            self.by_chunk_type(&mut fused).await?;
+        }
         let (page, next) = self.page(&fused, depth);
         let hits = self.hydrate(page, fts_hits, text, depth).await?;
         Ok(SearchResults { hits, next, fts_candidates: fts_len, vector_candidates: neighbors.len() })
@@ -376,6 +407,40 @@ impl<'a> Search<'a> {
             fused.retain(|f| f.score >= min);
         }
         fused
+    }
+
+    /// Applies the chunk-type weights and filter to `fused` (reading the candidates' chunk
+    /// types), then restores the fused order.
+    async fn by_chunk_type(&self, fused: &mut Vec<Fused>) -> Result<()> {
+        let ids: Vec<nexus_db::CodeChunkId> = fused
+            .iter()
+            .filter(|f| f.key.kind == SourceKind::CodeChunk)
+            .map(|f| nexus_db::CodeChunkId::from(f.key.id.as_str()))
+            .collect();
+        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+        let types: HashMap<String, String> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            code_chunks::get_many(&mut *reader, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.chunk_type))
+                .collect()
+        };
+        reader.release();
+        let chunk_type =
+            |f: &Fused| (f.key.kind == SourceKind::CodeChunk).then(|| types.get(&f.key.id)).flatten();
+        if !self.chunk_types.is_empty() {
+            fused.retain(|f| chunk_type(f).is_some_and(|t| self.chunk_types.contains(t)));
+        }
+        for f in fused.iter_mut() {
+            let Some(t) = chunk_type(f) else { continue };
+            if let Some((_, factor)) = self.chunk_weights.iter().find(|(name, _)| name == t) {
+                f.score *= factor;
+            }
+        }
+        fused.sort_by(crate::fusion::compare);
+        Ok(())
     }
 
     /// The page of `fused` after the cursor (from the start without one), and the cursor of

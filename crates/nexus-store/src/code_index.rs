@@ -320,8 +320,11 @@ impl Store {
         state: &mut IndexProgress,
     ) -> Result<()> {
         let chunked = chunk_blocking(batch).await?;
-        let texts: Vec<&str> =
-            chunked.iter().flat_map(|(_, chunks)| chunks.iter().map(|c| c.content.as_str())).collect();
+        // What is embedded is chosen for retrieval (path, context, signature, then the
+        // content), not the stored content alone: see `Chunk::embedding_text`.
+        let owned: Vec<String> =
+            chunked.iter().flat_map(|(_, chunks)| chunks.iter().map(Chunk::embedding_text)).collect();
+        let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
         // Embed before taking the write lock: readers and other writers are not held up.
         let vectors = self.embedder().embed(&texts).await?;
         if vectors.len() != texts.len() {

@@ -44,4 +44,7 @@ pub use nexus_search as search;
 pub use nexus_state as state;
 pub use retention::{CleanupPolicy, CleanupProgress, CleanupReport, Removed, Usage, cleanup, usage};
 pub use stats::{StoreStats, TableCount};
-pub use store::{HASHING_VECTOR_WEIGHT, Store, StoreBuilder, default_fusion};
+pub use store::{
+    CODE_BLOCK_WEIGHT, CODE_RRF_K, CODE_TEST_WEIGHT, CODE_VECTOR_WEIGHT, HASHING_VECTOR_WEIGHT, Store,
+    StoreBuilder, code_fusion, default_fusion,
+};

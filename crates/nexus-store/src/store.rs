@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use nexus_db::{Db, DbOptions};
+use nexus_db::{Db, DbOptions, SourceKind};
 use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
 use nexus_search::{Fusion, Search, Weights};
 use nexus_vector::{Collection, CollectionSpec};
@@ -158,6 +158,20 @@ impl Store {
             .fusion(default_fusion(self.embedder.model()))
     }
 
+    /// A search over the indexed code only (code chunks), with [`code_fusion`], test and
+    /// generated code ranked lower (their fused score times [`CODE_TEST_WEIGHT`]; find them
+    /// with `.chunk_types(["test"])`) and so are `block`s — imports, module docs, top-level
+    /// statements — ([`CODE_BLOCK_WEIGHT`]), so a question about behaviour finds the
+    /// definition: the store's collection and embedder, like [`Store::search`].
+    pub fn search_code(&self) -> Search<'_> {
+        self.search()
+            .kinds([SourceKind::CodeChunk])
+            .fusion(code_fusion(self.embedder.model()))
+            .chunk_type_weight("test", CODE_TEST_WEIGHT)
+            .chunk_type_weight("generated", CODE_TEST_WEIGHT)
+            .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
+    }
+
     /// Closes the database cleanly: the embedder's queued cache writes are written first (see
     /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is
     /// checkpointed into the main file.
@@ -184,3 +198,26 @@ pub fn default_fusion(model: &str) -> Fusion {
         _ => Fusion::default(),
     }
 }
+
+/// The fusion [`Store::search_code`] uses with an embedder of `model`: RRF with k = 10 and the
+/// vector leg at weight 2 for a neural embedder, whose vectors find the function a question
+/// describes more often than its words do (chosen on the train half of `cargo xtask
+/// eval-code`, see `docs/code-index.md`); with the hashing embedder, [`default_fusion`].
+pub fn code_fusion(model: &str) -> Fusion {
+    match model {
+        LOCAL_MODEL => default_fusion(model),
+        _ => Fusion::Rrf { k: CODE_RRF_K, weights: Weights { fts: 1.0, vector: CODE_VECTOR_WEIGHT } },
+    }
+}
+
+/// What [`Store::search_code`] multiplies the fused score of test and generated code by.
+pub const CODE_TEST_WEIGHT: f64 = 0.5;
+
+/// What [`Store::search_code`] multiplies the fused score of `block` chunks by.
+pub const CODE_BLOCK_WEIGHT: f64 = 0.5;
+
+/// RRF rank constant of [`code_fusion`].
+pub const CODE_RRF_K: f64 = 10.0;
+
+/// Weight of the vector leg in [`code_fusion`] (the keyword leg weighs 1).
+pub const CODE_VECTOR_WEIGHT: f64 = 2.0;

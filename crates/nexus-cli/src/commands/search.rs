@@ -25,8 +25,10 @@ pub async fn run(db: &Path, args: &SearchArgs) -> anyhow::Result<()> {
         ModeArg::Vector => (Mode::VectorOnly, Scale::Distance),
     };
     let store = open_store(db, args.embedder, Access::ReadOnly).await?;
-    let mut search = store
-        .search()
+    let search = if args.code || !args.chunk_kinds.is_empty() { store.search_code() } else { store.search() };
+    let search =
+        if args.chunk_kinds.is_empty() { search } else { search.chunk_types(args.chunk_kinds.iter()) };
+    let mut search = search
         .text(args.query.as_str())
         .limit(args.limit)
         .mode(mode)

@@ -63,7 +63,10 @@ fn typescript_declarations() {
             (4, 9, Interface, vec!["Hit"]),
             (10, 11, Type, vec!["Mode"]),
             (12, 16, Enum, vec!["Fusion"]),
-            (17, 34, Class, vec!["SearchService", "SearchService.constructor", "SearchService.search"]),
+            // A class's header with its fields, then one chunk per method.
+            (17, 23, Class, vec!["SearchService"]),
+            (24, 25, Method, vec!["SearchService.constructor"]),
+            (26, 34, Method, vec!["SearchService.search"]),
             (35, 36, Function, vec!["normalize"]),
             (37, 40, Function, vec!["rank"]),
             (41, 44, Module, vec!["Internal"]),
@@ -73,7 +76,7 @@ fn typescript_declarations() {
     // The JSDoc comment and the decorator belong to the class.
     assert!(chunks[4].content.starts_with("/**\n * Runs searches.\n */\n@Injectable()\nexport class"));
     // `if`, `||`, `??`.
-    assert_eq!(find(&chunks, "SearchService").complexity, Some(4));
+    assert_eq!(find(&chunks, "SearchService.search").complexity, Some(4));
     assert_eq!(find(&chunks, "rank").complexity, Some(2));
 }
 
@@ -131,7 +134,10 @@ export default class {
             (1, 3, Block, vec![]),
             (4, 8, Function, vec!["add"]),
             (9, 10, Function, vec!["mul", "div"]),
-            (11, 23, Class, vec!["Cart", "Cart.onClick", "Cart.size", "Cart.empty"]),
+            // `class Cart {` joins its first method.
+            (11, 14, Method, vec!["Cart.onClick"]),
+            (15, 18, Method, vec!["Cart.size"]),
+            (19, 23, Method, vec!["Cart.empty"]),
             (24, 29, Function, vec!["module.exports"]),
             (30, 32, Class, vec!["default", "default.run"]),
         ]

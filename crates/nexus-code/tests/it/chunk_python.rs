@@ -49,7 +49,8 @@ fn classes_functions_decorators_and_comments() {
         [
             (1, 7, Block, vec![]),
             (8, 15, Class, vec!["Item"]),
-            (16, 24, Class, vec!["Cart", "Cart.__init__", "Cart.total"]),
+            (16, 19, Method, vec!["Cart.__init__"]),
+            (20, 24, Method, vec!["Cart.total"]),
             (25, 33, Function, vec!["tax"]),
             (34, 35, Block, vec![]),
         ]
@@ -59,7 +60,9 @@ fn classes_functions_decorators_and_comments() {
     // `if`, `elif`: 1 + 2.
     assert_eq!(find(&chunks, "tax").complexity, Some(3));
     // The comprehension's `if` and the `or`.
-    assert_eq!(find(&chunks, "Cart").complexity, Some(3));
+    assert_eq!(find(&chunks, "Cart.total").complexity, Some(3));
+    assert_eq!(chunks[3].context.as_deref(), Some("class Cart:"));
+    assert_eq!(chunks[3].signature.as_deref(), Some("@property def total(self):"));
 }
 
 #[test]

@@ -346,3 +346,56 @@ async fn transcript_entries_are_found_by_the_keyword_leg_and_fused_with_the_rest
     assert_eq!(only.hits[0].source.id(), transcripts::entry_key(&mine.id, 2));
     Ok(())
 }
+
+#[tokio::test]
+async fn chunk_types_are_weighted_and_filtered() -> TestResult {
+    let f = fixture().await?;
+    // A test chunk that matches the query better than the function it tests.
+    let chunk = code_chunks::create(
+        f.db.writer(),
+        code_chunks::NewCodeChunk {
+            id: None,
+            project_id: f.project.clone(),
+            file: "tests/checkpoint.rs".into(),
+            start_line: 1,
+            end_line: 3,
+            content:
+                "#[test]\nfn restore_checkpoint_restores() { restore_checkpoint(\"checkpoint\").unwrap(); }"
+                    .into(),
+            symbols: vec!["restore_checkpoint_restores".into()],
+            chunk_type: "test".into(),
+            language: "rust".into(),
+            complexity: Some(1),
+            hash: "t".into(),
+        },
+    )
+    .await?;
+    let vector = f.embedder.embed_one(&chunk.content).await?;
+    let mut tx = f.db.begin().await?;
+    f.memory.upsert(&mut tx, Item::new(SourceKind::CodeChunk, &chunk.id, &vector)).await?;
+    tx.commit().await?;
+    let base = || {
+        search(&f.db)
+            .text("restore checkpoint")
+            .collection(&f.memory)
+            .embed_with(&f.embedder)
+            .kinds([SourceKind::CodeChunk])
+            .project(f.project.clone())
+    };
+    let types = |hits: &[nexus_search::Hit]| -> Vec<String> {
+        hits.iter()
+            .filter_map(|h| match &h.source {
+                Source::CodeChunk(c) => Some(c.chunk_type.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(types(&base().execute().await?.hits), ["test", "function"]);
+    let demoted = base().chunk_type_weight("test", 0.25).execute().await?;
+    assert_eq!(types(&demoted.hits), ["function", "test"], "ranked lower, not hidden");
+    let only = base().chunk_types(["test"]).execute().await?;
+    assert_eq!(types(&only.hits), ["test"]);
+    let bad = base().chunk_type_weight("test", -1.0).execute().await;
+    assert!(matches!(bad, Err(SearchError::InvalidOption { option: "chunk_type_weight", .. })));
+    Ok(())
+}
