@@ -153,8 +153,19 @@ async fn process(state: AppState, item: Knowledge, failure: Option<String>) {
     if let Err(reason) = &outcome {
         tracing::warn!(knowledge = %item.id, %reason, "knowledge item failed");
     }
-    if let Err(error) = knowledge::finish(state.store.db().writer(), &item.id, outcome).await {
-        tracing::error!(knowledge = %item.id, %error, "cannot record the knowledge item's status");
+    match knowledge::finish(state.store.db().writer(), &item.id, outcome).await {
+        Ok(_) => {}
+        // Deleted while it was processed: drop the chunks just written.
+        Err(nexus_db::DbError::NotFound { .. }) => {
+            if let Ok(project) = users::knowledge_project(state.store.db().reader(), &item.user_id).await
+                && let Err(error) = state.store.remove_document(&project, &item.chunk_path()).await
+            {
+                tracing::error!(knowledge = %item.id, %error, "cannot remove a deleted item's chunks");
+            }
+        }
+        Err(error) => {
+            tracing::error!(knowledge = %item.id, %error, "cannot record the knowledge item's status")
+        }
     }
 }
 
