@@ -7,7 +7,7 @@
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
 //! * `eval-code [ARGS]` — code search quality on crates of the local cargo registry (runs
 //!   `nexus-bench eval-code`).
-//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts [ARGS]` — benchmarks (run
+//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts|serve [ARGS]` — benchmarks (run
 //!   `nexus-bench bench-<name>`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
 //!   `nexus-bench-index`, a binary of its own for its counting global allocator).
@@ -80,6 +80,9 @@ enum Bench {
     Embed(PassThrough),
     /// Artifact store: put/get MB/s for a large log and many small files, compression vs `zstd -3`.
     Artifacts(PassThrough),
+    /// The HTTP API (`nexus serve`) under load: 64 connections, req/s and p50/p99 for recall,
+    /// search, knowledge create and a mixed workload; every acknowledged write checked after.
+    Serve(PassThrough),
     /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
     Index(PassThrough),
 }
@@ -131,6 +134,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Transcripts(pass)) => tool("bench-transcripts", &pass.args),
         Command::Bench(Bench::Embed(pass)) => tool("bench-embed", &pass.args),
         Command::Bench(Bench::Artifacts(pass)) => tool("bench-artifacts", &pass.args),
+        Command::Bench(Bench::Serve(pass)) => tool("bench-serve", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
             &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],

@@ -1,5 +1,5 @@
 //! `nexus-bench`: the evaluation and benchmark programs behind `cargo xtask eval` and
-//! `cargo xtask bench knn|fts|hybrid|embed|state|transcripts|artifacts` (`bench index` is this package's other binary,
+//! `cargo xtask bench knn|fts|hybrid|embed|state|transcripts|artifacts|serve` (`bench index` is this package's other binary,
 //! `nexus-bench-index`, which needs a global allocator of its own).
 //!
 //! * `eval` — retrieval quality of a search mode on a BEIR-layout dataset (TREC run + metrics).
@@ -11,6 +11,8 @@
 //! * `bench-transcripts` — transcript append rate, page reads at both ends, streaming memory.
 //! * `bench-embed` — the local neural embedder's speed on SciFact, against the same model in
 //!   Python (sentence-transformers) in the same run.
+//! * `bench-serve` — the HTTP API (nexus-server) under 64 concurrent connections: req/s and
+//!   p50/p99 for recall, search, knowledge create and a mixed workload; lost writes.
 //! * `bench-artifacts` — the artifact store: put/get MB/s (a large log, many small files) and
 //!   compression next to `zstd -3`.
 //!
@@ -26,6 +28,7 @@ mod bench_embed;
 mod bench_fts;
 mod bench_hybrid;
 mod bench_knn;
+mod bench_serve;
 mod bench_state;
 mod bench_transcripts;
 mod eval;
@@ -60,6 +63,8 @@ enum Command {
     BenchEmbed(bench_embed::Args),
     /// Artifact store: put/get throughput (a large log, many small files) and compression ratio.
     BenchArtifacts(bench_artifacts::Args),
+    /// The HTTP API under load: recall, search, knowledge create and a mixed workload.
+    BenchServe(bench_serve::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,5 +78,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchTranscripts(args) => bench_transcripts::run(args),
         Command::BenchEmbed(args) => bench_embed::run(args),
         Command::BenchArtifacts(args) => bench_artifacts::run(args),
+        Command::BenchServe(args) => bench_serve::run(args),
     }
 }

@@ -55,6 +55,72 @@ pub enum Command {
     /// Artifacts (logs, diffs, bundles, files) kept beside the database: put, get, list.
     #[command(subcommand)]
     Artifact(ArtifactCommand),
+    /// Serve the HTTP API (`/v1`, bearer keys; see docs/server.md) until ctrl-c or SIGTERM.
+    Serve(ServeArgs),
+    /// Users of the HTTP API and their keys: create, key add|revoke|list.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `nexus serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    pub addr: String,
+    /// Largest request body in bytes (larger ones get 413).
+    #[arg(long, default_value_t = 8 << 20)]
+    pub body_limit: usize,
+    /// The embedder.
+    #[command(flatten)]
+    pub embedder: EmbedderArgs,
+}
+
+/// `nexus user`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their first API key (shown once).
+    Create {
+        /// The user's email.
+        email: String,
+        /// Print `{"user_id", "key"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A user's API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `nexus user key`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create another key for a user and print it (shown once).
+    Add {
+        /// The user's email.
+        email: String,
+        /// A label for the key.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print `{"user_id", "key_id", "key"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of a user's keys.
+    Revoke {
+        /// The user's email.
+        email: String,
+        /// The key's id (from `nexus user key list`).
+        key_id: String,
+    },
+    /// List a user's keys (ids, prefixes, last use; never the keys).
+    List {
+        /// The user's email.
+        email: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `nexus usage`.

@@ -24,6 +24,9 @@
 //!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
 //!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
 //!                           list --project P [--kind K] [--json]
+//!   serve [--addr HOST:PORT] [--body-limit BYTES]  the HTTP API (default 127.0.0.1:7700)
+//!   user create EMAIL [--json] | key add EMAIL [--name N] [--json] | key revoke EMAIL KEY_ID
+//!        | key list EMAIL [--json]   users of the HTTP API and their keys
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -108,6 +111,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Usage(args) => commands::usage::run(db, args).await,
         Command::Cleanup(args) => commands::cleanup::run(db, args).await,
         Command::Artifact(command) => commands::artifact::run(db, command).await,
+        Command::Serve(args) => commands::serve::run(db, args).await,
+        Command::User(command) => commands::user::run(db, command).await,
     }
 }
 

@@ -19,14 +19,16 @@ macro_rules! allow_list {
 
 /// The tables of the Nexus schema (the migrations), sorted by name, with their count.
 const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
-    "agents", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes", "features",
-    "indexed_files", "metrics", "projects", "requirements", "sessions", "sub_features", "tasks",
-    "transcript_entries", "transcripts", "vector_collections", "vector_keys",
+    "agents", "api_keys", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes",
+    "features", "history", "indexed_files", "knowledge_items", "metrics", "project_owners", "projects",
+    "requirements", "research_sessions", "sessions", "sub_features", "tasks", "transcript_entries", "transcripts",
+    "users", "vector_collections", "vector_keys",
 );
 
 /// The FTS5 indexes (migration `0003_fts.sql`) with the count of their documents.
 const FTS_INDEXES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
-    "code_chunks_fts_docsize", "episodes_fts_docsize", "requirements_fts_docsize", "tasks_fts_docsize",
+    "code_chunks_fts_docsize", "episodes_fts_docsize", "history_fts_docsize", "requirements_fts_docsize",
+    "tasks_fts_docsize",
 );
 
 /// Bytes of the pages of a table (bound) and of the tables whose names match a `LIKE` pattern

@@ -71,6 +71,19 @@ pub enum DbError {
         /// The status that was asked for.
         to: &'static str,
     },
+    /// An update named a version of the row that is no longer current (optimistic
+    /// concurrency): nothing was changed.
+    #[error("{table}: row {id:?} is at version {current}, the update was for version {expected}")]
+    VersionConflict {
+        /// The table of the row.
+        table: &'static str,
+        /// The row's id.
+        id: String,
+        /// The version the update named.
+        expected: i64,
+        /// The row's current version.
+        current: i64,
+    },
     /// A value read from a table could not be decoded into its Rust type.
     #[error("{table}: invalid stored value: {source}")]
     Decode {

@@ -178,6 +178,16 @@ typed_id! {
     TranscriptId => "transcripts";
     /// Id of an artifact (a file in the artifact store).
     ArtifactId => "artifacts";
+    /// Id of a user of the HTTP API.
+    UserId => "users";
+    /// Id of an API key (not the key: the key itself is never stored).
+    ApiKeyId => "api_keys";
+    /// Id of a knowledge item.
+    KnowledgeId => "knowledge_items";
+    /// Id of a research session.
+    ResearchSessionId => "research_sessions";
+    /// Id of a history entry.
+    HistoryId => "history";
 }
 
 /// A fresh, time-ordered id as text (UUIDv7, hyphenated lowercase); the typed ids'

@@ -50,13 +50,15 @@ pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt,
 pub use extension::configure_sqlite;
 pub use health::Health;
 pub use id::{
-    AgentId, ArtifactId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId, MetricId,
-    ProjectId, RequirementId, SessionId, SubFeatureId, TaskId, TranscriptId, new_id,
+    AgentId, ApiKeyId, ArtifactId, CheckpointId, CodeChunkId, ContinuePointId, EpisodeId, FeatureId,
+    HistoryId, KnowledgeId, MetricId, ProjectId, RequirementId, ResearchSessionId, SessionId, SubFeatureId,
+    TaskId, TranscriptId, UserId, new_id,
 };
 pub use interrupt::{InterruptGuard, interruptible};
 pub use models::{
-    Page, SourceKind, agents, artifacts, checkpoints, code_chunks, continue_points, episodes, features,
-    indexed_files, metrics, projects, requirements, retention, sessions, sub_features, tasks, transcripts,
+    Cursor, MAX_PAGE, Page, Paged, SourceKind, agents, api_keys, artifacts, checkpoints, code_chunks,
+    continue_points, episodes, features, history, indexed_files, knowledge, metrics, projects, requirements,
+    research_sessions, retention, sessions, sub_features, tasks, transcripts, users,
 };
 pub use options::{DbOptions, Location, Synchronous};
 pub use sqlx::types::Json;

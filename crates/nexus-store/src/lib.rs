@@ -27,6 +27,7 @@
 //! ```
 
 mod code_index;
+mod documents;
 mod error;
 mod memory;
 mod retention;

@@ -10,22 +10,27 @@
 mod macros;
 
 pub mod agents;
+pub mod api_keys;
 pub mod artifacts;
 pub mod checkpoints;
 pub mod code_chunks;
 pub mod continue_points;
 pub mod episodes;
 pub mod features;
+pub mod history;
 pub mod indexed_files;
+pub mod knowledge;
 pub mod metrics;
 pub mod projects;
 pub mod requirements;
+pub mod research_sessions;
 pub mod retention;
 pub mod sessions;
 mod source_kind;
 pub mod sub_features;
 pub mod tasks;
 pub mod transcripts;
+pub mod users;
 
 pub use source_kind::SourceKind;
 
@@ -107,5 +112,56 @@ impl Page {
 
     pub(crate) fn sql_offset(self) -> i64 {
         i64::from(self.offset)
+    }
+}
+
+/// Rows per page of a keyset-paginated list when the caller gives no limit, and the most it may
+/// ask for.
+pub const MAX_PAGE: u32 = 1000;
+
+/// A keyset page of a user's rows, newest first: the rows after `after` (an id of the previous
+/// page's last row), at most `limit` (capped at [`MAX_PAGE`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Continue after this id (the last row of the previous page); `None`: from the newest.
+    pub after: Option<String>,
+    /// Rows per page (0 or more than [`MAX_PAGE`]: [`MAX_PAGE`]).
+    pub limit: u32,
+}
+
+impl Cursor {
+    /// The first `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+
+    /// The SQL `LIMIT`: one more than the page, to tell whether another page follows.
+    pub(crate) fn sql_limit(&self) -> i64 {
+        i64::from(self.page_len()) + 1
+    }
+
+    /// Rows per page.
+    pub(crate) fn page_len(&self) -> u32 {
+        if self.limit == 0 || self.limit > MAX_PAGE { MAX_PAGE } else { self.limit }
+    }
+}
+
+/// One keyset page: the rows and, when more follow, the id to pass as the next [`Cursor::after`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Paged<T> {
+    /// The rows, newest first.
+    pub items: Vec<T>,
+    /// The cursor of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Splits the `limit + 1` rows a query fetched into a page and its next cursor.
+    pub(crate) fn from_rows(mut rows: Vec<T>, cursor: &Cursor, id: impl Fn(&T) -> String) -> Self {
+        let len = cursor.page_len() as usize;
+        let more = rows.len() > len;
+        rows.truncate(len);
+        let next_cursor = if more { rows.last().map(id) } else { None };
+        Self { items: rows, next_cursor }
     }
 }

@@ -1,0 +1,309 @@
+//! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N]`: the HTTP API
+//! under load.
+//!
+//! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
+//!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
+//! 2. Baseline, in the same run: `Store::recall` called directly (no HTTP), one at a time.
+//! 3. The load generator (reqwest, in this process): `--connections` concurrent keep-alive
+//!    connections, each sending its next request when the last one is answered, for
+//!    `--seconds` per workload: recall (`GET /v1/memory`), search (`GET /v1/search`),
+//!    knowledge create (`POST /v1/knowledge`), and a mixed workload (70 % recall, 10 % search,
+//!    10 % remember, 10 % knowledge create).
+//! 4. Graceful shutdown, then the file is reopened: every acknowledged write (2xx with an id)
+//!    must be there (`lost_writes`), and `PRAGMA integrity_check` must say ok.
+//!
+//! Requests/s and p50/p99 per workload; the last line is one JSON object with the figures.
+//! Load generator and server share the machine's cores.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use nexus_db::episodes::{EpisodeType, NewEpisode};
+use nexus_db::projects::{self, NewProject};
+use nexus_db::{Db, DbOptions, api_keys, users};
+use nexus_embed::LocalEmbedder;
+use nexus_server::ServerConfig;
+use nexus_store::{RecallOptions, Store};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::eval::percentile_ms;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds per workload.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Episodes in the project recall searches.
+    #[arg(long, default_value_t = 10_000)]
+    episodes: usize,
+}
+
+/// A request of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Recall,
+    Search,
+    Remember,
+    Knowledge,
+}
+
+/// What one workload measured.
+#[derive(Debug, Default)]
+struct Outcome {
+    latencies: Vec<Duration>,
+    errors: u64,
+    /// Ids of acknowledged writes: (table, id).
+    acked: Vec<(&'static str, String)>,
+    elapsed: Duration,
+}
+
+impl Outcome {
+    fn rps(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+const WORDS: [&str; 16] = [
+    "cart",
+    "totals",
+    "cents",
+    "checkout",
+    "retry",
+    "agent",
+    "decision",
+    "schema",
+    "migration",
+    "index",
+    "search",
+    "vector",
+    "token",
+    "budget",
+    "review",
+    "deploy",
+];
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+fn sentence(rng: &mut fastrand::Rng, words: usize) -> String {
+    (0..words).map(|_| WORDS[rng.usize(..WORDS.len())]).collect::<Vec<_>>().join(" ")
+}
+
+async fn bench(args: Args) -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let scratch = tempfile::tempdir()?;
+    let path = scratch.path().join("serve.db");
+    let store = Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).open().await?;
+    let user = users::create(store.db().writer(), "bench@example.com").await?;
+    let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
+    let project = projects::create(store.db().writer(), NewProject::new("bench", "api://bench")).await?;
+    users::own_project(store.db().writer(), &user.id, &project.id).await?;
+    let mut rng = fastrand::Rng::with_seed(0x5e7e);
+    let seeded = Instant::now();
+    for _ in 0..args.episodes {
+        let text = sentence(&mut rng, 12);
+        store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text)).await?;
+    }
+    println!("seeded {} episodes in {:.1} s", args.episodes, seeded.elapsed().as_secs_f64());
+
+    // Baseline: recall without HTTP, one at a time.
+    let mut direct = Vec::new();
+    for _ in 0..300 {
+        let query = sentence(&mut rng, 3);
+        let started = Instant::now();
+        store.recall(&project.id, &query, &RecallOptions::default()).await?;
+        direct.push(started.elapsed());
+    }
+    let direct_p50 = percentile_ms(&direct, 0.50);
+    let direct_p99 = percentile_ms(&direct, 0.99);
+    println!("direct recall (no HTTP): p50 {direct_p50:.2} ms, p99 {direct_p99:.2} ms");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(nexus_server::serve(store.clone(), listener, ServerConfig::default(), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let target = Target { client, base, key, project: project.id.to_string() };
+
+    let duration = Duration::from_secs(args.seconds);
+    let mut outcomes = Vec::new();
+    for (name, mix) in [
+        ("recall", &[Op::Recall][..]),
+        ("search", &[Op::Search][..]),
+        ("knowledge", &[Op::Knowledge][..]),
+        (
+            "mixed",
+            &[
+                Op::Recall,
+                Op::Recall,
+                Op::Recall,
+                Op::Recall,
+                Op::Recall,
+                Op::Recall,
+                Op::Recall,
+                Op::Search,
+                Op::Remember,
+                Op::Knowledge,
+            ][..],
+        ),
+    ] {
+        let outcome = load(&target, mix, args.connections, duration).await;
+        println!(
+            "{name:<10} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+            outcome.rps(),
+            percentile_ms(&outcome.latencies, 0.50),
+            percentile_ms(&outcome.latencies, 0.99),
+            outcome.errors
+        );
+        outcomes.push((name, outcome));
+    }
+
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    drop(store);
+
+    // Every acknowledged write must be in the file; the file must be intact.
+    let db = Db::open_with(DbOptions::file(&path).read_only(true)).await?;
+    let mut lost = 0u64;
+    let mut acked = 0u64;
+    for (_, outcome) in &outcomes {
+        for (table, id) in &outcome.acked {
+            acked += 1;
+            let found: Option<i64> = match *table {
+                "episodes" => sqlx::query_scalar("SELECT 1 FROM episodes WHERE id = ?"),
+                _ => sqlx::query_scalar("SELECT 1 FROM knowledge_items WHERE id = ?"),
+            }
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
+            lost += u64::from(found.is_none());
+        }
+    }
+    let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(db.reader()).await?;
+    let integrity = integrity.join("; ");
+    db.close().await?;
+    println!("acknowledged writes {acked}, lost {lost}, integrity_check {integrity}");
+
+    let errors: u64 = outcomes.iter().map(|(_, o)| o.errors).sum();
+    let get = |name: &str| outcomes.iter().find(|(n, _)| *n == name).map(|(_, o)| o);
+    let mut report = json!({
+        "bench": "serve",
+        "connections": args.connections,
+        "seconds_per_workload": args.seconds,
+        "episodes": args.episodes,
+        "direct_recall_p50_ms": direct_p50,
+        "direct_recall_p99_ms": direct_p99,
+        "errors": errors,
+        "acknowledged_writes": acked,
+        "lost_writes": lost,
+        "integrity_check": integrity,
+    });
+    for name in ["recall", "search", "knowledge", "mixed"] {
+        if let Some(o) = get(name) {
+            report[format!("{name}_rps")] = json!((o.rps() * 10.0).round() / 10.0);
+            report[format!("{name}_p50_ms")] = json!(percentile_ms(&o.latencies, 0.50));
+            report[format!("{name}_p99_ms")] = json!(percentile_ms(&o.latencies, 0.99));
+        }
+    }
+    if let Some(o) = get("recall") {
+        report["recall_p50_vs_direct"] = json!(percentile_ms(&o.latencies, 0.50) / direct_p50.max(1e-9));
+    }
+    println!("{report}");
+    Ok(())
+}
+
+/// Where and as whom the load generator sends.
+#[derive(Clone)]
+struct Target {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    project: String,
+}
+
+/// Runs `connections` closed-loop clients over `mix` (round robin from a random start) for
+/// `duration`.
+async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duration) -> Outcome {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(connections);
+    for worker in 0..connections {
+        let target = target.clone();
+        let mix = mix.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(worker as u64);
+            let mut outcome = Outcome::default();
+            let mut i = rng.usize(..mix.len());
+            while Instant::now() < deadline {
+                let op = mix[i % mix.len()];
+                i += 1;
+                let sent = Instant::now();
+                match send(&target, op, &mut rng).await {
+                    Ok(write) => {
+                        outcome.latencies.push(sent.elapsed());
+                        if let Some(write) = write {
+                            outcome.acked.push(write);
+                        }
+                    }
+                    Err(_) => outcome.errors += 1,
+                }
+            }
+            outcome
+        }));
+    }
+    let mut total = Outcome::default();
+    for task in tasks {
+        match task.await {
+            Ok(o) => {
+                total.latencies.extend(o.latencies);
+                total.errors += o.errors;
+                total.acked.extend(o.acked);
+            }
+            Err(_) => total.errors += 1,
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+/// Sends one request; a write answers with the table and id it acknowledged.
+async fn send(
+    target: &Target,
+    op: Op,
+    rng: &mut fastrand::Rng,
+) -> anyhow::Result<Option<(&'static str, String)>> {
+    let Target { client, base, key, project } = target;
+    let request = match op {
+        Op::Recall => client
+            .get(format!("{base}/v1/memory"))
+            .query(&[("project", project.as_str()), ("q", sentence(rng, 3).as_str())]),
+        Op::Search => client
+            .get(format!("{base}/v1/search"))
+            .query(&[("project", project.as_str()), ("q", sentence(rng, 3).as_str())]),
+        Op::Remember => client
+            .post(format!("{base}/v1/memory"))
+            .json(&json!({"project": project, "type": "decision", "content": sentence(rng, 12)})),
+        Op::Knowledge => client
+            .post(format!("{base}/v1/knowledge"))
+            .json(&json!({"kind": "text", "title": sentence(rng, 2), "content": sentence(rng, 60)})),
+    };
+    let response = request.bearer_auth(key).send().await?;
+    anyhow::ensure!(response.status().is_success(), "status {}", response.status());
+    let body: serde_json::Value = response.json().await?;
+    let table = match op {
+        Op::Remember => "episodes",
+        Op::Knowledge => "knowledge_items",
+        Op::Recall | Op::Search => return Ok(None),
+    };
+    let id = body["id"].as_str().context("no id in a write's answer")?.to_owned();
+    Ok(Some((table, id)))
+}

@@ -1,0 +1,144 @@
+//! `api_keys`: a user's bearer keys for the HTTP API. A key is 256 random bits shown once
+//! (`nxk_` + 64 hex digits); only its SHA-256 is stored, with the first characters as a prefix
+//! for display. Keys are revocable and record when they were last used.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteExecutor;
+
+use crate::error::{Result, ResultExt, ReturningExt};
+use crate::{ApiKeyId, DbError, Timestamp, UserId, hex, sha256_hex};
+
+const TABLE: &str = "api_keys";
+
+/// What every key starts with.
+pub const KEY_PREFIX: &str = "nxk_";
+
+/// Characters of a key kept as its display prefix (`nxk_` and 8 hex digits).
+const DISPLAY_PREFIX: usize = 12;
+
+/// How stale `last_used_at` may be before a use writes it again (one write a minute per key,
+/// not one per request).
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+/// A row of `api_keys` (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Primary key.
+    pub id: ApiKeyId,
+    /// The user it authenticates.
+    pub user_id: UserId,
+    /// The key's first characters, to recognise it.
+    pub prefix: String,
+    /// A label.
+    pub name: Option<String>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last authenticated a request (to the minute).
+    pub last_used_at: Option<Timestamp>,
+    /// When it was revoked (a revoked key authenticates nothing).
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A freshly created key: the row and the secret, which exists nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedKey {
+    /// The stored row.
+    pub row: ApiKey,
+    /// The bearer key (`nxk_…`), shown once.
+    pub key: String,
+}
+
+/// Expands to `query_as!(ApiKey, $head + <every column> + $tail, args..)`.
+macro_rules! query_keys {
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            ApiKey,
+            $head + r#" id AS "id: ApiKeyId", user_id AS "user_id: UserId", prefix, name AS "name?",
+                      created_at AS "created_at: Timestamp", last_used_at AS "last_used_at?: Timestamp",
+                      revoked_at AS "revoked_at?: Timestamp" "#
+                + $tail $(+ $more)*
+            $(, $arg)*
+        )
+    };
+}
+
+/// Creates a key for `user` from 256 bits of the operating system's randomness.
+pub async fn create<'e>(
+    ex: impl SqliteExecutor<'e>,
+    user: &UserId,
+    name: Option<&str>,
+) -> Result<CreatedKey> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| DbError::InvalidValue {
+        table: TABLE,
+        column: "key_hash",
+        reason: format!("no randomness from the operating system: {e}"),
+    })?;
+    let key = format!("{KEY_PREFIX}{}", hex(&secret));
+    let hash = sha256_hex(key.as_bytes());
+    let prefix = key.get(..DISPLAY_PREFIX).unwrap_or(KEY_PREFIX).to_owned();
+    let id = ApiKeyId::generate();
+    let now = Timestamp::now();
+    let row = query_keys!(
+        "INSERT INTO api_keys (id, user_id, key_hash, prefix, name, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING",
+        "",
+        id,
+        user,
+        hash,
+        prefix,
+        name,
+        now,
+    )
+    .fetch_all(ex)
+    .await
+    .returned_row(TABLE, &id)?;
+    Ok(CreatedKey { row, key })
+}
+
+/// The live (not revoked) key whose secret is `key`, or `None`. Compares hashes only.
+pub async fn find_live<'e>(ex: impl SqliteExecutor<'e>, key: &str) -> Result<Option<ApiKey>> {
+    let hash = sha256_hex(key.as_bytes());
+    query_keys!("SELECT", "FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", hash)
+        .fetch_optional(ex)
+        .await
+        .in_table(TABLE)
+}
+
+/// True when `key.last_used_at` is stale enough that [`touch`] should record this use.
+pub fn needs_touch(key: &ApiKey, now: Timestamp) -> bool {
+    key.last_used_at.is_none_or(|t| now.as_millis() - t.as_millis() >= LAST_USED_GRANULARITY_MS)
+}
+
+/// Records that the key was used now.
+pub async fn touch<'e>(ex: impl SqliteExecutor<'e>, id: &ApiKeyId) -> Result<()> {
+    let now = Timestamp::now();
+    sqlx::query!("UPDATE api_keys SET last_used_at = ? WHERE id = ?", now, id)
+        .execute(ex)
+        .await
+        .in_table(TABLE)?;
+    Ok(())
+}
+
+/// The user's keys, oldest first (revoked ones included).
+pub async fn list<'e>(ex: impl SqliteExecutor<'e>, user: &UserId) -> Result<Vec<ApiKey>> {
+    query_keys!("SELECT", "FROM api_keys WHERE user_id = ? ORDER BY id", user)
+        .fetch_all(ex)
+        .await
+        .in_table(TABLE)
+}
+
+/// Revokes the user's key `id` (already revoked: unchanged); `NotFound` when the user has no
+/// such key.
+pub async fn revoke<'e>(ex: impl SqliteExecutor<'e>, user: &UserId, id: &ApiKeyId) -> Result<ApiKey> {
+    let now = Timestamp::now();
+    query_keys!(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND user_id = ? RETURNING",
+        "",
+        now,
+        id,
+        user
+    )
+    .fetch_all(ex)
+    .await
+    .returned_row(TABLE, id)
+}

@@ -1,0 +1,65 @@
+//! The handlers of `/v1`, one module per resource, and what they share: the list envelope
+//! ([`ListPage`]) and the owner check of projects ([`owned_project`]).
+
+pub mod history;
+pub mod knowledge;
+pub mod me;
+pub mod memory;
+pub mod projects;
+pub mod research;
+pub mod search;
+
+use nexus_db::projects::Project;
+use nexus_db::{Paged, ProjectId, UserId, projects as project_rows, users};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{Result, ServerError};
+
+/// One page of a list: the items (newest first) and the cursor of the next page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListPage {
+    /// The items of this page.
+    pub items: Vec<serde_json::Value>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl ListPage {
+    /// The page of `paged`'s rows as JSON.
+    pub fn of<T: Serialize>(paged: Paged<T>) -> Result<Self> {
+        let items = paged.items.iter().map(json).collect::<Result<Vec<_>>>()?;
+        Ok(Self { items, next_cursor: paged.next_cursor })
+    }
+}
+
+/// A row as a JSON value.
+pub fn json<T: Serialize>(row: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(row).map_err(|e| ServerError::Export(e.to_string()))
+}
+
+/// The project `id` when `user` owns it; otherwise (another user's, or none) not found.
+pub async fn owned_project(state: &AppState, user: &UserId, id: &ProjectId) -> Result<Project> {
+    let reader = state.store.db().reader();
+    if !users::owns_project(reader, user, id).await? {
+        return Err(ServerError::NotFound { what: "project" });
+    }
+    Ok(project_rows::get(reader, id).await?)
+}
+
+/// Runs the future `make` builds on a blocking thread of the runtime (`block_on` there). For
+/// the store's futures the compiler cannot prove `Send` (hybrid search and the task workflow
+/// hold references across awaits inside higher-ranked bounds), which a handler's future must
+/// be; the closure only moves owned values across threads.
+pub async fn off_thread<T, F, Fut>(make: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(make()))
+        .await
+        .map_err(|e| ServerError::Io { context: "a blocking task", source: std::io::Error::other(e) })?
+}

@@ -1,0 +1,66 @@
+//! `/v1/search`: hybrid search (keywords and vectors, fused) over one of the caller's
+//! projects, or over their knowledge when no project is named.
+
+use axum::extract::{Extension, State};
+use nexus_db::{ProjectId, users};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{ListPage, json, owned_project};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{Problem, Result, ServerError};
+use crate::extract::Params;
+
+/// A search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The query.
+    pub q: String,
+    /// A project the caller owns (default: the caller's knowledge).
+    pub project: Option<String>,
+    /// Hits per page (1–100, default 10).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// Hybrid search, best first; each item is `{score, source: {kind, row}, snippet}`.
+#[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams), security(("bearer" = [])),
+    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn search(
+    State(state): State<AppState>,
+    Extension(Caller(user)): Extension<Caller>,
+    Params(params): Params<SearchParams>,
+) -> Result<axum::Json<ListPage>> {
+    let project = match params.project {
+        Some(id) => {
+            let id = ProjectId::from(id);
+            owned_project(&state, &user, &id).await?;
+            id
+        }
+        None => users::knowledge_project(state.store.db().reader(), &user).await?,
+    };
+    let limit = params.limit.unwrap_or(10);
+    if limit == 0 || limit > 100 {
+        return Err(ServerError::BadRequest("limit must be 1 to 100".to_owned()));
+    }
+    if params.q.trim().is_empty() {
+        return Err(ServerError::BadRequest("q must not be empty".to_owned()));
+    }
+    let page = super::off_thread(move || async move {
+        let mut search = state.store.search().text(params.q).project(project).limit(limit);
+        if let Some(cursor) = &params.cursor {
+            search = search.after(cursor)?;
+        }
+        let results = search.execute().await?;
+        let items = results.hits.iter().map(json).collect::<Result<Vec<_>>>()?;
+        Ok(ListPage { items, next_cursor: results.next })
+    })
+    .await?;
+    Ok(axum::Json(page))
+}
