@@ -5,7 +5,7 @@
 //! * `prepare --check` — the same into a scratch directory, failing if `.sqlx/` differs.
 //! * `eval --dataset DIR --mode fts|vector|hybrid --out RUN.trec` — retrieval quality on a
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
-//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts [ARGS]` — benchmarks (run
+//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts|archive [ARGS]` — benchmarks (run
 //!   `nexus-bench bench-<name>`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
 //!   `nexus-bench-index`, a binary of its own for its counting global allocator).
@@ -75,6 +75,8 @@ enum Bench {
     Embed(PassThrough),
     /// Artifact store: put/get MB/s for a large log and many small files, compression vs `zstd -3`.
     Artifacts(PassThrough),
+    /// Archives: export and import of a project with code chunks, vectors and artifacts.
+    Archive(PassThrough),
     /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
     Index(PassThrough),
 }
@@ -125,6 +127,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Transcripts(pass)) => tool("bench-transcripts", &pass.args),
         Command::Bench(Bench::Embed(pass)) => tool("bench-embed", &pass.args),
         Command::Bench(Bench::Artifacts(pass)) => tool("bench-artifacts", &pass.args),
+        Command::Bench(Bench::Archive(pass)) => tool("bench-archive", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
             &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],

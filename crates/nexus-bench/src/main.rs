@@ -20,6 +20,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_archive;
 mod bench_artifacts;
 mod bench_embed;
 mod bench_fts;
@@ -56,6 +57,8 @@ enum Command {
     BenchEmbed(bench_embed::Args),
     /// Artifact store: put/get throughput (a large log, many small files) and compression ratio.
     BenchArtifacts(bench_artifacts::Args),
+    /// Archives: export and import of a project with code chunks, vectors and artifacts.
+    BenchArchive(bench_archive::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -68,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchTranscripts(args) => bench_transcripts::run(args),
         Command::BenchEmbed(args) => bench_embed::run(args),
         Command::BenchArtifacts(args) => bench_artifacts::run(args),
+        Command::BenchArchive(args) => bench_archive::run(args),
     }
 }

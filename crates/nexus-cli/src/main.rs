@@ -24,6 +24,10 @@
 //!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
 //!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
 //!                           list --project P [--kind K] [--json]
+//!   export PROJECT -o FILE.nexus | --all -o FILE.nexus | PROJECT --format json|md|csv [--table T]...
+//!   import FILE.nexus [--on-conflict fail|skip|replace|copy]
+//!   backup PATH             a checked copy of the live database (and PATH.artifacts)
+//!   check [--repair]        integrity, foreign keys, FTS, vectors, artifacts; exit 1 on problems
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -108,6 +112,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Usage(args) => commands::usage::run(db, args).await,
         Command::Cleanup(args) => commands::cleanup::run(db, args).await,
         Command::Artifact(command) => commands::artifact::run(db, command).await,
+        Command::Export(args) => commands::export::run(db, args).await,
+        Command::Import(args) => commands::import::run(db, args).await,
+        Command::Backup(args) => commands::backup::run(db, args).await,
+        Command::Check(args) => commands::check::run(db, args).await,
     }
 }
 
