@@ -7,7 +7,7 @@
 //!   BEIR-layout dataset (runs `nexus-bench eval`).
 //! * `eval-code [ARGS]` — code search quality on crates of the local cargo registry (runs
 //!   `nexus-bench eval-code`).
-//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts|serve [ARGS]` — benchmarks (run
+//! * `bench knn|fts|hybrid|embed|state|transcripts|artifacts|serve|archive [ARGS]` — benchmarks (run
 //!   `nexus-bench bench-<name>`); each prints a table, then one JSON line.
 //! * `bench index [ARGS]` — memory and speed of indexing a synthetic tree (runs
 //!   `nexus-bench-index`, a binary of its own for its counting global allocator).
@@ -83,6 +83,8 @@ enum Bench {
     /// The HTTP API (`nexus serve`) under load: 64 connections, req/s and p50/p99 for recall,
     /// search, knowledge create and a mixed workload; every acknowledged write checked after.
     Serve(PassThrough),
+    /// Archives: export and import of a project with code chunks, vectors and artifacts.
+    Archive(PassThrough),
     /// Indexing a synthetic source tree (`Store::index_dir`): time, peak heap and peak RSS.
     Index(PassThrough),
 }
@@ -135,6 +137,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(Bench::Embed(pass)) => tool("bench-embed", &pass.args),
         Command::Bench(Bench::Artifacts(pass)) => tool("bench-artifacts", &pass.args),
         Command::Bench(Bench::Serve(pass)) => tool("bench-serve", &pass.args),
+        Command::Bench(Bench::Archive(pass)) => tool("bench-archive", &pass.args),
         // Its own binary: it counts allocations with a global allocator of its own.
         Command::Bench(Bench::Index(pass)) => cargo(
             &["run", "--quiet", "--release", "-p", "nexus-bench", "--bin", "nexus-bench-index"],

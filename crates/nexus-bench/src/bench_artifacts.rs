@@ -210,7 +210,7 @@ fn word(rng: &mut fastrand::Rng) -> String {
 
 /// An `AsyncRead` of `remaining` bytes of a plausible build log: timestamps, levels, crate
 /// names, paths and numbers from a seeded generator.
-struct LogGenerator {
+pub(crate) struct LogGenerator {
     remaining: u64,
     rng: fastrand::Rng,
     line: Vec<u8>,
@@ -219,7 +219,7 @@ struct LogGenerator {
 }
 
 impl LogGenerator {
-    fn new(bytes: u64, seed: u64) -> Self {
+    pub(crate) fn new(bytes: u64, seed: u64) -> Self {
         Self { remaining: bytes, rng: fastrand::Rng::with_seed(seed), line: Vec::new(), at: 0, n: 0 }
     }
 

@@ -23,6 +23,7 @@
 // A benchmark's output is its report: printing it is the point (libraries use tracing).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_archive;
 mod bench_artifacts;
 mod bench_embed;
 mod bench_fts;
@@ -65,6 +66,8 @@ enum Command {
     BenchArtifacts(bench_artifacts::Args),
     /// The HTTP API under load: recall, search, knowledge create and a mixed workload.
     BenchServe(bench_serve::Args),
+    /// Archives: export and import of a project with code chunks, vectors and artifacts.
+    BenchArchive(bench_archive::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,5 +82,6 @@ fn main() -> anyhow::Result<()> {
         Command::BenchEmbed(args) => bench_embed::run(args),
         Command::BenchArtifacts(args) => bench_artifacts::run(args),
         Command::BenchServe(args) => bench_serve::run(args),
+        Command::BenchArchive(args) => bench_archive::run(args),
     }
 }

@@ -60,6 +60,14 @@ pub enum Command {
     /// Users of the HTTP API and their keys: create, key add|revoke|list.
     #[command(subcommand)]
     User(UserCommand),
+    /// Export a project (or every project, --all) to an archive, or as JSON, Markdown or CSV.
+    Export(ExportArgs),
+    /// Import an archive made by `nexus export`.
+    Import(ImportArgs),
+    /// Copy the live database and its artifact directory to PATH (then check the copy).
+    Backup(BackupArgs),
+    /// Check the database and its artifacts (exit 0 healthy, 1 problems found).
+    Check(CheckArgs),
 }
 
 /// `nexus serve`.
@@ -121,6 +129,85 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `nexus export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The project (name or id); leave out with --all.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub project: Option<String>,
+    /// Every project of the database in one archive.
+    #[arg(long)]
+    pub all: bool,
+    /// Output file (required for archives; exports for people default to stdout).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// Export for people instead of an archive: json, md or csv.
+    #[arg(long, value_enum, conflicts_with = "all")]
+    pub format: Option<FormatArg>,
+    /// Tables for --format (repeatable): tasks, features, requirements, episodes, metrics,
+    /// transcripts (default all; csv takes one, default tasks).
+    #[arg(long = "table", requires = "format")]
+    pub tables: Vec<String>,
+}
+
+/// `--format` of `nexus export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// One JSON document.
+    Json,
+    /// A Markdown report.
+    Md,
+    /// CSV (RFC 4180) of one table.
+    Csv,
+}
+
+/// `nexus import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The archive.
+    pub file: PathBuf,
+    /// What to do with a project already in the database.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_conflict: ConflictArg,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--on-conflict` of `nexus import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictArg {
+    /// Fail; nothing is written.
+    Fail,
+    /// Leave the existing project alone.
+    Skip,
+    /// Replace the existing project.
+    Replace,
+    /// Import under fresh ids, side by side.
+    Copy,
+}
+
+/// `nexus backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new database file (must not exist); artifacts go to PATH.artifacts.
+    pub path: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `nexus check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Fix what is safe (rebuild full-text indexes, drop orphan vectors and files).
+    #[arg(long)]
+    pub repair: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `nexus usage`.

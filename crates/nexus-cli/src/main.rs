@@ -27,6 +27,10 @@
 //!   serve [--addr HOST:PORT] [--body-limit BYTES]  the HTTP API (default 127.0.0.1:7700)
 //!   user create EMAIL [--json] | key add EMAIL [--name N] [--json] | key revoke EMAIL KEY_ID
 //!        | key list EMAIL [--json]   users of the HTTP API and their keys
+//!   export PROJECT -o FILE.nexus | --all -o FILE.nexus | PROJECT --format json|md|csv [--table T]...
+//!   import FILE.nexus [--on-conflict fail|skip|replace|copy]
+//!   backup PATH             a checked copy of the live database (and PATH.artifacts)
+//!   check [--repair]        integrity, foreign keys, FTS, vectors, artifacts; exit 1 on problems
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -113,6 +117,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Artifact(command) => commands::artifact::run(db, command).await,
         Command::Serve(args) => commands::serve::run(db, args).await,
         Command::User(command) => commands::user::run(db, command).await,
+        Command::Export(args) => commands::export::run(db, args).await,
+        Command::Import(args) => commands::import::run(db, args).await,
+        Command::Backup(args) => commands::backup::run(db, args).await,
+        Command::Check(args) => commands::check::run(db, args).await,
     }
 }
 

@@ -635,3 +635,46 @@ fn artifact_put_get_and_list() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn export_import_backup_and_check_from_the_command_line() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("a.db");
+    let root = tree(dir.path())?;
+    let indexed =
+        nexus(&db, &["index", root.to_str().ok_or("path")?, "--project", "shop", "--embedder", "hashing"])?;
+    assert!(indexed.status.success(), "{}", errors(&indexed));
+    let check = nexus(&db, &["check"])?;
+    assert!(check.status.success(), "{}{}", stdout(&check), errors(&check));
+
+    let archive = dir.path().join("shop.nexus");
+    let export = nexus(&db, &["export", "shop", "-o", archive.to_str().ok_or("path")?])?;
+    assert!(export.status.success(), "{}", errors(&export));
+    assert!(stdout(&export).contains("exported 1 project(s)"), "{}", stdout(&export));
+    let csv = nexus(&db, &["export", "shop", "--format", "csv", "--table", "tasks"])?;
+    assert!(csv.status.success() && stdout(&csv).starts_with("id,project_id,"), "{}", errors(&csv));
+
+    let other = dir.path().join("b.db");
+    let import = nexus(&other, &["import", archive.to_str().ok_or("path")?])?;
+    assert!(import.status.success(), "{}", errors(&import));
+    let again = nexus(&other, &["import", archive.to_str().ok_or("path")?])?;
+    assert_eq!(again.status.code(), Some(1), "a second import must conflict");
+    let copy = nexus(&other, &["import", archive.to_str().ok_or("path")?, "--on-conflict", "copy"])?;
+    assert!(copy.status.success() && stdout(&copy).contains("shop (copy)"), "{}", errors(&copy));
+    let search = nexus(&other, &["search", "cart total", "--project", "shop", "--embedder", "hashing"])?;
+    assert!(stdout(&search).contains("cart.rs"), "{}", stdout(&search));
+
+    let backup = nexus(&other, &["backup", dir.path().join("backup.db").to_str().ok_or("path")?])?;
+    assert!(backup.status.success(), "{}", errors(&backup));
+    let checked = nexus(&dir.path().join("backup.db"), &["check"])?;
+    assert!(checked.status.success(), "{}", stdout(&checked));
+
+    // A problem makes check fail; --repair fixes it.
+    fs::write(dir.path().join("b.db.artifacts").join("stray"), b"x")?;
+    let found = nexus(&other, &["check"])?;
+    assert_eq!(found.status.code(), Some(1));
+    assert!(stdout(&found).contains("has no row"), "{}", stdout(&found));
+    let repaired = nexus(&other, &["check", "--repair"])?;
+    assert!(repaired.status.success(), "{}{}", stdout(&repaired), errors(&repaired));
+    Ok(())
+}

@@ -25,10 +25,11 @@ const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "users", "vector_collections", "vector_keys",
 );
 
-/// The FTS5 indexes (migration `0003_fts.sql`) with the count of their documents.
+/// The FTS5 indexes (migrations `0003_fts.sql`, `0011_transcripts_fts.sql`, `0012_users_research.sql`)
+/// with the count of their documents.
 const FTS_INDEXES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "code_chunks_fts_docsize", "episodes_fts_docsize", "history_fts_docsize", "requirements_fts_docsize",
-    "tasks_fts_docsize",
+    "tasks_fts_docsize", "transcript_entries_fts_docsize",
 );
 
 /// Bytes of the pages of a table (bound) and of the tables whose names match a `LIKE` pattern

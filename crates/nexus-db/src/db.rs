@@ -299,7 +299,7 @@ impl Db {
     /// let db = nexus_db::Db::in_memory().await?;
     /// let counts = db.table_counts().await?;
     /// assert!(counts.tables.iter().any(|t| t.table == "projects" && t.rows == 0));
-    /// assert_eq!(counts.fts.len(), 5);
+    /// assert_eq!(counts.fts.len(), 6);
     /// # Ok(()) }
     /// ```
     pub async fn table_counts(&self) -> Result<TableCounts> {

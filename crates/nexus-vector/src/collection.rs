@@ -181,13 +181,26 @@ impl Collection {
     /// a cosine collection are [`VectorError::InvalidVector`] and nothing is written.
     #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), kind = %item.kind, id = item.id))]
     pub async fn upsert(&self, conn: &mut SqliteConnection, item: Item<'_>) -> Result<()> {
+        self.write(conn, item, false).await
+    }
+
+    /// Stores a vector exactly as read from this or another collection of the same spec (an
+    /// archive being imported): like [`upsert`](Self::upsert), but a cosine collection's
+    /// vector is taken as already normalised, so its stored bits are the ones given.
+    pub async fn restore(&self, conn: &mut SqliteConnection, item: Item<'_>) -> Result<()> {
+        self.write(conn, item, true).await
+    }
+
+    /// `upsert` (prepared: the vector is stored as given, not normalised again).
+    async fn write(&self, conn: &mut SqliteConnection, item: Item<'_>, prepared: bool) -> Result<()> {
         let subject = || format!("{} {:?}", item.kind, item.id);
         let invalid = |problem| VectorError::InvalidVector {
             collection: self.name().to_owned(),
             subject: subject(),
             problem,
         };
-        let vector = encode::prepare(item.vector, self.dimensions(), self.metric()).map_err(invalid)?;
+        let metric = if prepared { Metric::L2 } else { self.metric() };
+        let vector = encode::prepare(item.vector, self.dimensions(), metric).map_err(invalid)?;
         let float = encode::f32_bytes(&vector);
         let quantized = self.quantize(&vector);
         let sqlx_err = |operation| move |e| VectorError::sqlx(self.name(), operation, e);

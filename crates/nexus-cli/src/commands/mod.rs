@@ -5,10 +5,14 @@
 //! through [`open`] (and `demo`, which reuses `index`).
 
 pub mod artifact;
+pub mod backup;
+pub mod check;
 pub mod checkpoint;
 pub mod cleanup;
 pub mod demo;
+pub mod export;
 pub mod health;
+pub mod import;
 pub mod index;
 pub mod migrate;
 pub mod open;

@@ -1,7 +1,8 @@
-//! How results and errors are printed: [`hits`] for search results, [`stats`] for the store's
+//! How results and errors are printed: [`hits`] for search results, [`progress`] for bars, [`stats`] for the store's
 //! figures, [`bytes`] for sizes, and errors as one line.
 
 pub mod hits;
+pub mod progress;
 pub mod stats;
 
 /// An error as one line: its message, then its causes where they add something.

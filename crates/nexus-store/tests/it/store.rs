@@ -190,7 +190,7 @@ async fn stats_count_rows_indexes_and_vectors() -> TestResult {
         .collect();
     assert_eq!(stats.tables.iter().map(|t| &t.table).collect::<Vec<_>>(), schema);
     let counts = store.db().table_counts().await?;
-    assert_eq!(counts.fts.len(), 5);
+    assert_eq!(counts.fts.len(), 6);
     assert!(counts.fts.iter().any(|f| f.index == "episodes_fts" && f.documents == 1 && f.bytes > 0));
     assert_eq!(counts.vectors.len(), 1);
     assert_eq!(
