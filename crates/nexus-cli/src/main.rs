@@ -24,6 +24,8 @@
 //!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
 //!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
 //!                           list --project P [--kind K] [--json]
+//!   mcp [--root DIR]... [--http ADDR] [--embedder ...]
+//!                           serve memory, search and state over MCP (stdio; HTTP with --http)
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -108,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Usage(args) => commands::usage::run(db, args).await,
         Command::Cleanup(args) => commands::cleanup::run(db, args).await,
         Command::Artifact(command) => commands::artifact::run(db, command).await,
+        Command::Mcp(args) => commands::mcp::run(db, args).await,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod demo;
 pub mod health;
 pub mod index;
+pub mod mcp;
 pub mod migrate;
 pub mod open;
 pub mod resume;
