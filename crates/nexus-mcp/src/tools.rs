@@ -513,7 +513,7 @@ fn text_result(text: String) -> CallToolResult {
 }
 
 fn json_result(value: &impl Serialize) -> Result<CallToolResult> {
-    Ok(text_result(serde_json::to_string_pretty(value)?))
+    Ok(text_result(serde_json::to_string(value)?))
 }
 
 /// Runs a tool's work on a thread of its own (tokio's blocking pool, driving the future with
