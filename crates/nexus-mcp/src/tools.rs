@@ -276,14 +276,14 @@ async fn index(
     let token = context.meta.get_progress_token();
     let peer = context.peer.clone();
     let forward = async move {
-        let mut sent = 0;
+        let mut sent: Option<usize> = None;
         while let Some((done, total, chunks)) = receiver.recv().await {
             let Some(token) = &token else { continue };
             // Progress must increase from one notification to the next.
-            if done <= sent && sent != 0 {
+            if sent.is_some_and(|last| done <= last) {
                 continue;
             }
-            sent = done.max(1);
+            sent = Some(done);
             let note = ProgressNotificationParam::new(token.clone(), done as f64)
                 .with_total(total.max(done) as f64)
                 .with_message(format!("{done}/{total} files, {chunks} chunks written"));
