@@ -68,6 +68,8 @@ pub enum Command {
     Backup(BackupArgs),
     /// Check the database and its artifacts (exit 0 healthy, 1 problems found).
     Check(CheckArgs),
+    /// Serve memory, code search and project state to MCP clients (stdio, or HTTP with --http).
+    Mcp(McpArgs),
 }
 
 /// `nexus serve`.
@@ -574,4 +576,21 @@ pub enum ArtifactCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `nexus mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// A directory the `index` tool may read (repeatable; default: the current directory).
+    #[arg(long = "root", value_name = "DIR")]
+    pub roots: Vec<PathBuf>,
+    /// Serve streamable HTTP on this address instead of stdio (`PORT` alone binds 127.0.0.1).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// The embedder for memory and search.
+    #[command(flatten)]
+    pub embedder: EmbedderArgs,
+    /// Whether to migrate on open.
+    #[command(flatten)]
+    pub migration: MigrationArgs,
 }

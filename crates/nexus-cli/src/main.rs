@@ -31,6 +31,8 @@
 //!   import FILE.nexus [--on-conflict fail|skip|replace|copy]
 //!   backup PATH             a checked copy of the live database (and PATH.artifacts)
 //!   check [--repair]        integrity, foreign keys, FTS, vectors, artifacts; exit 1 on problems
+//!   mcp [--root DIR]... [--http ADDR] [--embedder ...]
+//!                           serve memory, search and state over MCP (stdio; HTTP with --http)
 //! ```
 //! A project is named by name or id; the state commands print text, or JSON with `--json`.
 //! `--db` (any position) defaults to `./nexus.db` (or `NEXUS_DB`). Without `--embedder`,
@@ -121,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(db, args).await,
         Command::Backup(args) => commands::backup::run(db, args).await,
         Command::Check(args) => commands::check::run(db, args).await,
+        Command::Mcp(args) => commands::mcp::run(db, args).await,
     }
 }
 

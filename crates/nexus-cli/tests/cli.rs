@@ -1,5 +1,9 @@
 //! The `nexus` binary against temp databases: index, search (text and JSON), stats, health,
-//! one-line errors with a non-zero exit, and which flags each subcommand takes.
+//! one-line errors with a non-zero exit, and which flags each subcommand takes; `nexus mcp`
+//! driven by rmcp's client ([`mcp`]).
+
+#[path = "cli/mcp.rs"]
+mod mcp;
 
 use std::fs;
 use std::path::Path;

@@ -14,6 +14,7 @@ pub mod export;
 pub mod health;
 pub mod import;
 pub mod index;
+pub mod mcp;
 pub mod migrate;
 pub mod open;
 pub mod resume;
