@@ -13,6 +13,10 @@ pub enum StateError {
     /// A database error (with the table it concerns).
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The thread computing a state's revision digest did not finish (the runtime is
+    /// shutting down).
+    #[error("computing the state's revision failed: {0}")]
+    Digest(String),
     /// No project with this name or id.
     #[error("unknown project {0:?}")]
     UnknownProject(String),

@@ -248,7 +248,12 @@ pub(crate) async fn read_state(conn: &mut SqliteConnection, project_id: &Project
     let planning = Planning::read(&mut *conn, project_id)
         .await?
         .ok_or_else(|| StateError::UnknownProject(project_id.to_string()))?;
-    let revision = planning.revision();
+    // The digest (a few MB of JSON for 10,000 tasks) is computed on a blocking thread while
+    // this connection reads the rest.
+    let digest = tokio::task::spawn_blocking(move || {
+        let revision = planning.revision();
+        (planning, revision)
+    });
     let agents = agents::list_for_project(&mut *conn, project_id).await?;
     let mut sessions = Vec::new();
     for status in [SessionStatus::Active, SessionStatus::Paused] {
@@ -259,6 +264,7 @@ pub(crate) async fn read_state(conn: &mut SqliteConnection, project_id: &Project
     let latest_checkpoint =
         checkpoints::latest(&mut *conn, project_id).await?.as_ref().map(CheckpointSummary::from);
     let continue_points = continue_points::latest_for_unfinished_tasks(&mut *conn, project_id).await?;
+    let (planning, revision) = digest.await.map_err(|e| StateError::Digest(e.to_string()))?;
     let Planning { project, features, tasks, requirements } = planning;
     let summary = Summary::of(&features, &tasks);
     Ok(ProjectState {

@@ -155,6 +155,8 @@ async fn migrations_can_be_left_to_the_caller() -> TestResult {
 async fn bad_options_and_unopenable_paths_are_typed_errors() {
     let zero = Db::open_with(DbOptions::in_memory().readers(0)).await;
     assert!(matches!(zero, Err(DbError::InvalidOption { option: "readers", .. })));
+    let no_buffer = Db::open_with(DbOptions::in_memory().row_buffer(0)).await;
+    assert!(matches!(no_buffer, Err(DbError::InvalidOption { option: "row_buffer", .. })));
     let missing_dir = Db::open("/nonexistent-dir/for/sure/nexus.db").await;
     assert!(matches!(missing_dir, Err(DbError::Open { .. })));
 }
