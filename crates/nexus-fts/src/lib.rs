@@ -34,6 +34,8 @@
 //!     language: "rust".into(),
 //!     complexity: None,
 //!     hash: "h1".into(),
+//!     context: None,
+//!     signature: None,
 //! }).await?;
 //!
 //! let query = FtsQuery::new("search builder").project(&p.id).kinds([SourceKind::CodeChunk]);

@@ -536,6 +536,8 @@ mod tests {
                 language: "rust".into(),
                 complexity: None,
                 hash: format!("{n:x}"),
+                context: None,
+                signature: None,
             }
         }
 

@@ -27,6 +27,17 @@ pub struct FieldWeights {
     pub code_content: f64,
     /// The camelCase-split path, symbols and content of a code chunk (default 0.5).
     pub code_identifiers: f64,
+    /// The last segment of a code chunk's first symbol, its name (`copy_from_slice` for
+    /// `Bytes::copy_from_slice`; default TUNE_NAME).
+    #[serde(default = "code_name")]
+    pub code_name: f64,
+    /// `code_chunks.context`, the headers around the chunk (`impl<T> Buf for Bytes<T>`;
+    /// default TUNE_CONTEXT).
+    #[serde(default = "code_context")]
+    pub code_context: f64,
+    /// `code_chunks.signature` (default TUNE_SIGNATURE).
+    #[serde(default = "code_signature")]
+    pub code_signature: f64,
     /// `requirements.description` (default 1).
     pub requirement_description: f64,
     /// `requirements.user_stories` (default 1).
@@ -45,6 +56,28 @@ const fn one() -> f64 {
     1.0
 }
 
+/// Serde's default of [`FieldWeights::code_name`].
+const fn code_name() -> f64 {
+    CODE_NAME
+}
+
+/// Serde's default of [`FieldWeights::code_context`].
+const fn code_context() -> f64 {
+    CODE_CONTEXT
+}
+
+/// Serde's default of [`FieldWeights::code_signature`].
+const fn code_signature() -> f64 {
+    CODE_SIGNATURE
+}
+
+/// Default weight of a code chunk's name column.
+const CODE_NAME: f64 = 4.0;
+/// Default weight of a code chunk's context column.
+const CODE_CONTEXT: f64 = 1.0;
+/// Default weight of a code chunk's signature column.
+const CODE_SIGNATURE: f64 = 2.0;
+
 impl Default for FieldWeights {
     fn default() -> Self {
         Self {
@@ -54,6 +87,9 @@ impl Default for FieldWeights {
             code_symbols: 3.0,
             code_content: 1.0,
             code_identifiers: 0.5,
+            code_name: CODE_NAME,
+            code_context: CODE_CONTEXT,
+            code_signature: CODE_SIGNATURE,
             requirement_description: 1.0,
             requirement_user_stories: 1.0,
             task_name: 3.0,
@@ -69,7 +105,15 @@ impl FieldWeights {
         match kind {
             SourceKind::Episode => vec![self.episode_content, self.episode_summary],
             SourceKind::CodeChunk => {
-                vec![self.code_file, self.code_symbols, self.code_content, self.code_identifiers]
+                vec![
+                    self.code_file,
+                    self.code_symbols,
+                    self.code_content,
+                    self.code_identifiers,
+                    self.code_name,
+                    self.code_context,
+                    self.code_signature,
+                ]
             }
             SourceKind::Requirement => vec![self.requirement_description, self.requirement_user_stories],
             SourceKind::Task => vec![self.task_name, self.task_description],
@@ -89,6 +133,9 @@ impl FieldWeights {
             ("code_chunk.symbols", self.code_symbols),
             ("code_chunk.content", self.code_content),
             ("code_chunk.identifiers", self.code_identifiers),
+            ("code_chunk.name", self.code_name),
+            ("code_chunk.context", self.code_context),
+            ("code_chunk.signature", self.code_signature),
             ("requirement.description", self.requirement_description),
             ("requirement.user_stories", self.requirement_user_stories),
             ("task.name", self.task_name),
