@@ -560,11 +560,13 @@ mod tests {
         project: &str,
         k: i64,
     ) -> Result<Vec<(String, f64)>> {
-        sqlx::query_as(
-            "SELECT c.id, bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5) AS r FROM code_chunks_fts \
+        let weights = crate::FieldWeights::default().of(SourceKind::CodeChunk);
+        let weights = weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT c.id, bm25(code_chunks_fts, {weights}) AS r FROM code_chunks_fts \
              CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid \
-             WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 ORDER BY r, c.id LIMIT ?3",
-        )
+             WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 ORDER BY r, c.id LIMIT ?3"
+        )))
         .bind(expr.as_str())
         .bind(project)
         .bind(k)
