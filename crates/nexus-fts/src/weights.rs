@@ -11,8 +11,10 @@ use crate::error::{FtsError, Result};
 /// adding to the score. Weights must be finite and `>= 0`.
 ///
 /// The defaults favour short, descriptive fields (names, summaries, symbols, paths) over long
-/// bodies, and count the code index's `identifiers` column (the camelCase-split copy of the
-/// chunk) at half weight, because a word found there usually also matched `content`.
+/// bodies. In the code index the body counts least: a chunk's name (4), qualified symbols (3),
+/// path (2), signature (2) and context (1) say what it is, while a question's words found in
+/// some body are mostly noise — `content` and its camelCase-split copy `identifiers` weigh
+/// 0.1 (chosen on the train half of `cargo xtask eval-code`, see `docs/code-index.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FieldWeights {
     /// `episodes.content` (default 1).
@@ -23,19 +25,19 @@ pub struct FieldWeights {
     pub code_file: f64,
     /// `code_chunks.symbols` (default 3).
     pub code_symbols: f64,
-    /// `code_chunks.content` (default 1).
+    /// `code_chunks.content` (default 0.1).
     pub code_content: f64,
-    /// The camelCase-split path, symbols and content of a code chunk (default 0.5).
+    /// The camelCase-split path, symbols and content of a code chunk (default 0.1).
     pub code_identifiers: f64,
     /// The last segment of a code chunk's first symbol, its name (`copy_from_slice` for
-    /// `Bytes::copy_from_slice`; default TUNE_NAME).
+    /// `Bytes::copy_from_slice`; default 4).
     #[serde(default = "code_name")]
     pub code_name: f64,
     /// `code_chunks.context`, the headers around the chunk (`impl<T> Buf for Bytes<T>`;
-    /// default TUNE_CONTEXT).
+    /// default 1).
     #[serde(default = "code_context")]
     pub code_context: f64,
-    /// `code_chunks.signature` (default TUNE_SIGNATURE).
+    /// `code_chunks.signature` (default 2).
     #[serde(default = "code_signature")]
     pub code_signature: f64,
     /// `requirements.description` (default 1).
@@ -85,8 +87,8 @@ impl Default for FieldWeights {
             episode_summary: 2.0,
             code_file: 2.0,
             code_symbols: 3.0,
-            code_content: 1.0,
-            code_identifiers: 0.5,
+            code_content: 0.1,
+            code_identifiers: 0.1,
             code_name: CODE_NAME,
             code_context: CODE_CONTEXT,
             code_signature: CODE_SIGNATURE,
