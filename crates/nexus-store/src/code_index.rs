@@ -461,7 +461,8 @@ mod tests {
     fn into_new_code_chunk_keeps_every_field() {
         let file = SourceFile::new("src/a.rs", "/// Doc.\nfn a() {\n    if x {}\n}\n");
         let chunk = code::chunk_file(&file).remove(0);
-        let method = SourceFile::new("src/b.rs", "impl B {\n    fn one(&self) {}\n\n    fn two(&self) {}\n}\n");
+        let method =
+            SourceFile::new("src/b.rs", "impl B {\n    fn one(&self) {}\n\n    fn two(&self) {}\n}\n");
         let method = code::chunk_file(&method).remove(0).into_new_code_chunk("p1");
         assert_eq!(method.context.as_deref(), Some("impl B"));
         assert_eq!(method.signature.as_deref(), Some("fn one(&self)"));

@@ -105,8 +105,10 @@ pub struct Args {
 /// `file,symbols,content,identifiers,name,context,signature` as the code columns of
 /// [`FieldWeights`].
 fn parse_weights(text: &str) -> Result<FieldWeights, String> {
-    let values: Vec<f64> =
-        text.split(',').map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v}: {e}"))).collect::<Result<_, _>>()?;
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v}: {e}")))
+        .collect::<Result<_, _>>()?;
     let [file, symbols, content, identifiers, name, context, signature] = values[..] else {
         return Err(format!("7 weights expected, got {}", values.len()));
     };
@@ -264,8 +266,11 @@ async fn grid(
     if args.fts_weights.len() < 2 && args.grid_vector.is_empty() {
         return Ok(());
     }
-    let all = if args.fts_weights.is_empty() { vec![FieldWeights::default()] } else { args.fts_weights.clone() };
-    println!("grid: weights (file,symbols,content,identifiers,name,context,signature) mode [w_vector]\tS@1\tS@10\tMRR@10\tstrict S@1");
+    let all =
+        if args.fts_weights.is_empty() { vec![FieldWeights::default()] } else { args.fts_weights.clone() };
+    println!(
+        "grid: weights (file,symbols,content,identifiers,name,context,signature) mode [w_vector]\tS@1\tS@10\tMRR@10\tstrict S@1"
+    );
     for weights in all {
         let w = [
             weights.code_file,
@@ -281,10 +286,13 @@ async fn grid(
         let base = fusion(args, model);
         let vectors: Vec<Option<f64>> =
             std::iter::once(None).chain(args.grid_vector.iter().copied().map(Some)).collect();
-        let mut runs = vec![(format!("{w} fts"), Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false })];
+        let mut runs =
+            vec![(format!("{w} fts"), Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false })];
         for v in vectors {
             let fusion = match (base, v) {
-                (Fusion::Rrf { k, weights: fw }, Some(v)) => Fusion::Rrf { k, weights: Weights { vector: v, ..fw } },
+                (Fusion::Rrf { k, weights: fw }, Some(v)) => {
+                    Fusion::Rrf { k, weights: Weights { vector: v, ..fw } }
+                }
                 (other, _) => other,
             };
             let label = v.map_or_else(|| format!("{w} hybrid"), |v| format!("{w} hybrid {v}"));

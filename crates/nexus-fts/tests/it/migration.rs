@@ -43,7 +43,12 @@ async fn chunks_written_before_0013_are_found_by_name_after_it() -> TestResult {
     .await?;
     // Rows as the schema of 0012 takes them: no context, no signature.
     let rows = [
-        ("c1", "src/buf.rs", "pub fn with_capacity(n: usize) -> BytesMut {\n    todo!()\n}\n", r#"["BytesMut::with_capacity"]"#),
+        (
+            "c1",
+            "src/buf.rs",
+            "pub fn with_capacity(n: usize) -> BytesMut {\n    todo!()\n}\n",
+            r#"["BytesMut::with_capacity"]"#,
+        ),
         ("c2", "src/lib.rs", "pub fn unrelated() {\n    // a capacity of 3\n}\n", r#"["unrelated"]"#),
         ("c3", "src/lib.rs", "use std::io;\n", "[]"),
     ];
@@ -84,9 +89,12 @@ async fn chunks_written_before_0013_are_found_by_name_after_it() -> TestResult {
 
     // Rows written after the migration are indexed with their context and signature, and
     // updates and deletes keep the index exact.
-    let mut new = new_chunk(&ProjectId::from("p"), "src/cursor.rs", "fn remaining(&self) -> usize { 0 }\n", &[
-        "Cursor::remaining",
-    ]);
+    let mut new = new_chunk(
+        &ProjectId::from("p"),
+        "src/cursor.rs",
+        "fn remaining(&self) -> usize { 0 }\n",
+        &["Cursor::remaining"],
+    );
     new.context = Some("impl<T: AsRef<[u8]>> Buf for IoCursor<T>".into());
     new.signature = Some("fn remaining(&self) -> usize".into());
     let cursor = code_chunks::create(db.writer(), new).await?;
