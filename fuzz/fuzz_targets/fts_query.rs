@@ -45,6 +45,8 @@ fn state() -> &'static (Runtime, Db) {
                 language: "rust".into(),
                 complexity: None,
                 hash: "0".into(),
+                context: None,
+                signature: None,
             };
             code_chunks::create(db.writer(), chunk).await.expect("code chunk");
             db

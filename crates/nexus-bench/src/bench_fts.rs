@@ -322,6 +322,8 @@ impl Corpus {
             language: "rust".into(),
             complexity: None,
             hash: format!("{n:016x}"),
+            context: None,
+            signature: None,
         }
     }
 

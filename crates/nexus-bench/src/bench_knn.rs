@@ -378,6 +378,8 @@ async fn source_rows(db: &Db, n: usize) -> anyhow::Result<(nexus_db::ProjectId, 
                         language: "rust".into(),
                         complexity: None,
                         hash: format!("{i}"),
+                        context: None,
+                        signature: None,
                     };
                     code_chunks::create(&mut *tx, chunk).await?.id.into_string()
                 }

@@ -91,6 +91,8 @@ async fn case(size: usize, timeout: Duration) -> BenchResult<Map<String, Value>>
         language: "rust".into(),
         complexity: None,
         hash: "big".into(),
+        context: None,
+        signature: None,
     };
     code_chunks::create(db.writer(), chunk).await?;
     let episode = episodes::NewEpisode::new(&p.id, episodes::EpisodeType::Decision, prose(size));

@@ -4,7 +4,7 @@
 //!
 //! * **Indexes** — one external-content FTS5 table per [`SourceKind`], created by the
 //!   migrations and kept in sync by triggers: episodes (content, summary), code chunks (file,
-//!   symbols, content, and a camelCase-split copy), requirements (description, user stories),
+//!   symbols, content, a camelCase-split copy, and the symbol's name, context and signature), requirements (description, user stories),
 //!   tasks (name, description). The text is stored once, in the base tables.
 //! * **Tokenising** — Porter stemming, Unicode case folding and diacritics removal for prose;
 //!   `_ . / - :` split snake_case names and paths, and camelCase names are split in the code
@@ -34,6 +34,8 @@
 //!     language: "rust".into(),
 //!     complexity: None,
 //!     hash: "h1".into(),
+//!     context: None,
+//!     signature: None,
 //! }).await?;
 //!
 //! let query = FtsQuery::new("search builder").project(&p.id).kinds([SourceKind::CodeChunk]);

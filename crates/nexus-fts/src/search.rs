@@ -288,7 +288,7 @@ async fn ranked_hits(
                WHERE ?3 AND episodes_fts MATCH ?1 AND (?2 IS NULL OR e.project_id = ?2)
                      AND (?25 IS NULL OR e.type IN (SELECT value FROM json_each(?25)))
                UNION ALL
-               SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10)
+               SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10, ?30, ?31, ?32)
                FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
                WHERE ?6 AND code_chunks_fts MATCH ?24 AND (?2 IS NULL OR c.project_id = ?2)
                UNION ALL
@@ -381,6 +381,9 @@ async fn ranked_hits(
         Json(given),
         transcript_entries,
         w.transcript_content,
+        w.code_name,
+        w.code_context,
+        w.code_signature,
     )
     .fetch_all(&mut *conn)
     .await

@@ -536,6 +536,8 @@ mod tests {
                 language: "rust".into(),
                 complexity: None,
                 hash: format!("{n:x}"),
+                context: None,
+                signature: None,
             }
         }
 
@@ -551,6 +553,13 @@ mod tests {
         }
     }
 
+    /// Weights under which these synthetic chunks' common words make most queries prunable:
+    /// the body counts fully (with the default code weights, where it counts a tenth, the
+    /// rare words of names and paths dominate and fewer queries have a threshold to prune at).
+    fn body_weights() -> crate::FieldWeights {
+        crate::FieldWeights { code_content: 1.0, code_identifiers: 0.5, ..crate::FieldWeights::default() }
+    }
+
     /// FTS5's own ranking: every match scored, `ORDER BY` bm25, then id.
     async fn exact(
         db: &nexus_db::Db,
@@ -558,11 +567,13 @@ mod tests {
         project: &str,
         k: i64,
     ) -> Result<Vec<(String, f64)>> {
-        sqlx::query_as(
-            "SELECT c.id, bm25(code_chunks_fts, 2.0, 3.0, 1.0, 0.5) AS r FROM code_chunks_fts \
+        let weights = body_weights().of(SourceKind::CodeChunk);
+        let weights = weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT c.id, bm25(code_chunks_fts, {weights}) AS r FROM code_chunks_fts \
              CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid \
-             WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 ORDER BY r, c.id LIMIT ?3",
-        )
+             WHERE code_chunks_fts MATCH ?1 AND c.project_id = ?2 ORDER BY r, c.id LIMIT ?3"
+        )))
         .bind(expr.as_str())
         .bind(project)
         .bind(k)
@@ -597,7 +608,7 @@ mod tests {
             nexus_db::code_chunks::create(&mut *tx, words.chunk(project, n)).await?;
         }
         tx.commit().await?;
-        let weights = crate::FieldWeights::default().of(SourceKind::CodeChunk);
+        let weights = body_weights().of(SourceKind::CodeChunk);
         let mut conn = db.reader().acquire().await?;
         let (mut pruned_queries, queries) = (0, 60);
         for i in 0..queries {
@@ -626,11 +637,12 @@ mod tests {
             // The public search, second page: the same rows as the exact ranking's 6th to 10th;
             // and for the small project, whose rows are rarely among the best of all.
             for (project, offset) in [(&mine, 5), (&other, 0)] {
-                let query = crate::FtsQuery::new(&text)
+                let mut query = crate::FtsQuery::new(&text)
                     .project(project)
                     .kinds([SourceKind::CodeChunk])
                     .limit(5)
                     .offset(offset);
+                query.weights = body_weights();
                 let hits = crate::search(&mut *conn, &query).await?;
                 let got: Vec<(String, f64)> = hits.into_iter().map(|h| (h.id, -h.score)).collect();
                 let expected = exact(db, &expr, project, 10).await?;

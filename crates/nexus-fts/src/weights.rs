@@ -11,8 +11,10 @@ use crate::error::{FtsError, Result};
 /// adding to the score. Weights must be finite and `>= 0`.
 ///
 /// The defaults favour short, descriptive fields (names, summaries, symbols, paths) over long
-/// bodies, and count the code index's `identifiers` column (the camelCase-split copy of the
-/// chunk) at half weight, because a word found there usually also matched `content`.
+/// bodies. In the code index the body counts least: a chunk's name (4), qualified symbols (3),
+/// path (2), signature (2) and context (1) say what it is, while a question's words found in
+/// some body are mostly noise — `content` and its camelCase-split copy `identifiers` weigh
+/// 0.1 (chosen on the train half of `cargo xtask eval-code`, see `docs/code-index.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FieldWeights {
     /// `episodes.content` (default 1).
@@ -23,10 +25,21 @@ pub struct FieldWeights {
     pub code_file: f64,
     /// `code_chunks.symbols` (default 3).
     pub code_symbols: f64,
-    /// `code_chunks.content` (default 1).
+    /// `code_chunks.content` (default 0.1).
     pub code_content: f64,
-    /// The camelCase-split path, symbols and content of a code chunk (default 0.5).
+    /// The camelCase-split path, symbols and content of a code chunk (default 0.1).
     pub code_identifiers: f64,
+    /// The last segment of a code chunk's first symbol, its name (`copy_from_slice` for
+    /// `Bytes::copy_from_slice`; default 4).
+    #[serde(default = "code_name")]
+    pub code_name: f64,
+    /// `code_chunks.context`, the headers around the chunk (`impl<T> Buf for Bytes<T>`;
+    /// default 1).
+    #[serde(default = "code_context")]
+    pub code_context: f64,
+    /// `code_chunks.signature` (default 2).
+    #[serde(default = "code_signature")]
+    pub code_signature: f64,
     /// `requirements.description` (default 1).
     pub requirement_description: f64,
     /// `requirements.user_stories` (default 1).
@@ -45,6 +58,28 @@ const fn one() -> f64 {
     1.0
 }
 
+/// Serde's default of [`FieldWeights::code_name`].
+const fn code_name() -> f64 {
+    CODE_NAME
+}
+
+/// Serde's default of [`FieldWeights::code_context`].
+const fn code_context() -> f64 {
+    CODE_CONTEXT
+}
+
+/// Serde's default of [`FieldWeights::code_signature`].
+const fn code_signature() -> f64 {
+    CODE_SIGNATURE
+}
+
+/// Default weight of a code chunk's name column.
+const CODE_NAME: f64 = 4.0;
+/// Default weight of a code chunk's context column.
+const CODE_CONTEXT: f64 = 1.0;
+/// Default weight of a code chunk's signature column.
+const CODE_SIGNATURE: f64 = 2.0;
+
 impl Default for FieldWeights {
     fn default() -> Self {
         Self {
@@ -52,8 +87,11 @@ impl Default for FieldWeights {
             episode_summary: 2.0,
             code_file: 2.0,
             code_symbols: 3.0,
-            code_content: 1.0,
-            code_identifiers: 0.5,
+            code_content: 0.1,
+            code_identifiers: 0.1,
+            code_name: CODE_NAME,
+            code_context: CODE_CONTEXT,
+            code_signature: CODE_SIGNATURE,
             requirement_description: 1.0,
             requirement_user_stories: 1.0,
             task_name: 3.0,
@@ -69,7 +107,15 @@ impl FieldWeights {
         match kind {
             SourceKind::Episode => vec![self.episode_content, self.episode_summary],
             SourceKind::CodeChunk => {
-                vec![self.code_file, self.code_symbols, self.code_content, self.code_identifiers]
+                vec![
+                    self.code_file,
+                    self.code_symbols,
+                    self.code_content,
+                    self.code_identifiers,
+                    self.code_name,
+                    self.code_context,
+                    self.code_signature,
+                ]
             }
             SourceKind::Requirement => vec![self.requirement_description, self.requirement_user_stories],
             SourceKind::Task => vec![self.task_name, self.task_description],
@@ -89,6 +135,9 @@ impl FieldWeights {
             ("code_chunk.symbols", self.code_symbols),
             ("code_chunk.content", self.code_content),
             ("code_chunk.identifiers", self.code_identifiers),
+            ("code_chunk.name", self.code_name),
+            ("code_chunk.context", self.code_context),
+            ("code_chunk.signature", self.code_signature),
             ("requirement.description", self.requirement_description),
             ("requirement.user_stories", self.requirement_user_stories),
             ("task.name", self.task_name),

@@ -16,7 +16,7 @@ use std::time::Instant;
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Db, InterruptGuard, ProjectId, SourceKind, code_chunks};
 use nexus_embed::Embedder;
-use nexus_fts::{FtsError, FtsHit, FtsQuery, MatchMode};
+use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode};
 use nexus_vector::{Collection, KnnQuery, Neighbor};
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, debug, info_span};
@@ -65,6 +65,7 @@ pub fn search(db: &Db) -> Search<'_> {
         after: None,
         chunk_weights: Vec::new(),
         chunk_types: Vec::new(),
+        fts_weights: FieldWeights::default(),
     }
 }
 
@@ -95,6 +96,7 @@ pub struct Search<'a> {
     after: Option<Cursor>,
     chunk_weights: Vec<(String, f64)>,
     chunk_types: Vec<String>,
+    fts_weights: FieldWeights,
 }
 
 /// A page of results.
@@ -229,6 +231,12 @@ impl<'a> Search<'a> {
         self
     }
 
+    /// The keyword leg's BM25 column weights (default [`FieldWeights::default`]).
+    pub fn fts_weights(mut self, weights: FieldWeights) -> Self {
+        self.fts_weights = weights;
+        self
+    }
+
     /// Fused hits scoring below this are dropped.
     pub fn min_score(mut self, score: f64) -> Self {
         self.min_score = Some(score);
@@ -349,14 +357,15 @@ impl<'a> Search<'a> {
         Ok(hits)
     }
 
-    /// The keyword leg's query: `depth` hits, the filters, no snippets (those are built for
-    /// the page's hits only, in [`Self::hydrate`]).
+    /// The keyword leg's query: `depth` hits, the filters, the column weights, no snippets
+    /// (those are built for the page's hits only, in [`Self::hydrate`]).
     fn fts_query(&self, text: &str, depth: u32) -> FtsQuery {
         let mut query = FtsQuery::new(text)
             .kinds(self.kinds.iter().copied())
             .episode_types(self.episode_types.iter().copied())
             .limit(depth)
             .snippet(None);
+        query.weights = self.fts_weights;
         if let Some(project) = &self.project {
             query = query.project(project);
         }

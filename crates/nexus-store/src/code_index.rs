@@ -120,6 +120,8 @@ impl IntoNewCodeChunk for Chunk {
             language: self.language.as_str().to_owned(),
             complexity: self.complexity.map(i64::from),
             hash: self.hash,
+            context: self.context,
+            signature: self.signature,
         }
     }
 }
@@ -459,6 +461,11 @@ mod tests {
     fn into_new_code_chunk_keeps_every_field() {
         let file = SourceFile::new("src/a.rs", "/// Doc.\nfn a() {\n    if x {}\n}\n");
         let chunk = code::chunk_file(&file).remove(0);
+        let method =
+            SourceFile::new("src/b.rs", "impl B {\n    fn one(&self) {}\n\n    fn two(&self) {}\n}\n");
+        let method = code::chunk_file(&method).remove(0).into_new_code_chunk("p1");
+        assert_eq!(method.context.as_deref(), Some("impl B"));
+        assert_eq!(method.signature.as_deref(), Some("fn one(&self)"));
         let row = chunk.clone().into_new_code_chunk("p1");
         assert_eq!(row.id, None);
         assert_eq!(row.project_id, "p1");
@@ -470,6 +477,7 @@ mod tests {
         assert_eq!(row.language, "rust");
         assert_eq!(row.complexity, Some(2));
         assert_eq!(row.hash, chunk.hash);
+        assert_eq!((row.context, row.signature.as_deref()), (None, Some("fn a()")));
     }
 
     #[test]

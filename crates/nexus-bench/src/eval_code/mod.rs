@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nexus_embed::{Embedder, EmbedderConfig, EmbedderKind};
+use nexus_fts::FieldWeights;
 use nexus_search::Source;
 use nexus_search::{Fusion, Mode, Weights};
 use nexus_store::Store;
@@ -89,6 +90,38 @@ pub struct Args {
     /// Print each query of the hybrid run with the rank of its answer.
     #[arg(long)]
     verbose: bool,
+    /// BM25 weights of the code index's columns for the keyword leg, in bm25() order:
+    /// `file,symbols,content,identifiers,name,context,signature` [default: nexus-fts's].
+    /// Repeat to compare several (fts and hybrid, after the main table; the main table and
+    /// the JSON use the first).
+    #[arg(long, value_parser = parse_weights)]
+    fts_weights: Vec<FieldWeights>,
+    /// Extra vector-leg weights to compare in hybrid mode, comma-separated (with each
+    /// `--fts-weights`).
+    #[arg(long, value_delimiter = ',')]
+    grid_vector: Vec<f64>,
+}
+
+/// `file,symbols,content,identifiers,name,context,signature` as the code columns of
+/// [`FieldWeights`].
+fn parse_weights(text: &str) -> Result<FieldWeights, String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let [file, symbols, content, identifiers, name, context, signature] = values[..] else {
+        return Err(format!("7 weights expected, got {}", values.len()));
+    };
+    Ok(FieldWeights {
+        code_file: file,
+        code_symbols: symbols,
+        code_content: content,
+        code_identifiers: identifiers,
+        code_name: name,
+        code_context: context,
+        code_signature: signature,
+        ..FieldWeights::default()
+    })
 }
 
 /// One mode's scores.
@@ -169,12 +202,13 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
     println!("queries: {} of {total} ({:?} split, seed {})", queries.len(), args.split, args.seed);
 
     let mut summary = serde_json::Map::new();
+    let weights = args.fts_weights.first().copied().unwrap_or_default();
     println!("mode\tS@1\tS@10\tMRR@10\tstrict S@1\tstrict S@10\tp50 ms");
     for (name, mode) in [("fts", Mode::FtsOnly), ("vector", Mode::VectorOnly), ("hybrid", Mode::Hybrid)] {
         let verbose = args.verbose && mode == Mode::Hybrid;
         let fusion = fusion(&args, embedder.model());
-        let (scores, latencies) =
-            run_mode(&store, &project.id, mode, fusion, &queries, &functions, verbose).await?;
+        let run = Run { mode, fusion, weights, verbose };
+        let (scores, latencies) = run_mode(&store, &project.id, run, &queries, &functions).await?;
         let p50 = percentile_ms(&latencies, 0.5);
         println!(
             "{name}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{p50:.1}",
@@ -192,6 +226,7 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
             }),
         );
     }
+    grid(&args, &store, &project.id, embedder.model(), &queries, &functions).await?;
     store.close().await?;
     if let Some(cache) = cache {
         embedder.flush().await?;
@@ -218,15 +253,76 @@ fn fusion(args: &Args, model: &str) -> Fusion {
     }
 }
 
-/// Runs every query in `mode`; the mean scores and each query's latency.
+/// The comparisons asked for with `--fts-weights` and `--grid-vector`: fts and hybrid per
+/// weights, hybrid per extra vector weight, one line each.
+async fn grid(
+    args: &Args,
+    store: &Store,
+    project: &nexus_store::db::ProjectId,
+    model: &str,
+    queries: &[Query],
+    functions: &Functions,
+) -> anyhow::Result<()> {
+    if args.fts_weights.len() < 2 && args.grid_vector.is_empty() {
+        return Ok(());
+    }
+    let all =
+        if args.fts_weights.is_empty() { vec![FieldWeights::default()] } else { args.fts_weights.clone() };
+    println!(
+        "grid: weights (file,symbols,content,identifiers,name,context,signature) mode [w_vector]\tS@1\tS@10\tMRR@10\tstrict S@1"
+    );
+    for weights in all {
+        let w = [
+            weights.code_file,
+            weights.code_symbols,
+            weights.code_content,
+            weights.code_identifiers,
+            weights.code_name,
+            weights.code_context,
+            weights.code_signature,
+        ]
+        .map(|x| x.to_string())
+        .join(",");
+        let base = fusion(args, model);
+        let vectors: Vec<Option<f64>> =
+            std::iter::once(None).chain(args.grid_vector.iter().copied().map(Some)).collect();
+        let mut runs =
+            vec![(format!("{w} fts"), Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false })];
+        for v in vectors {
+            let fusion = match (base, v) {
+                (Fusion::Rrf { k, weights: fw }, Some(v)) => {
+                    Fusion::Rrf { k, weights: Weights { vector: v, ..fw } }
+                }
+                (other, _) => other,
+            };
+            let label = v.map_or_else(|| format!("{w} hybrid"), |v| format!("{w} hybrid {v}"));
+            runs.push((label, Run { mode: Mode::Hybrid, fusion, weights, verbose: false }));
+        }
+        for (label, run) in runs {
+            let (s, _) = run_mode(store, project, run, queries, functions).await?;
+            println!("{label}\t{:.4}\t{:.4}\t{:.4}\t{:.4}", s.success_1, s.success_10, s.mrr_10, s.strict_1);
+        }
+    }
+    Ok(())
+}
+
+/// How to run the queries.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    mode: Mode,
+    fusion: Fusion,
+    weights: FieldWeights,
+    /// Print each query with the rank of its answer.
+    verbose: bool,
+}
+
+/// Runs every query as `run` says; the mean scores and each query's latency.
 async fn run_mode(
     store: &Store,
     project: &nexus_store::db::ProjectId,
-    mode: Mode,
-    fusion: Fusion,
+    Run { mode, fusion, weights, verbose }: Run,
     queries: &[Query],
     functions: &Functions,
-    verbose: bool,
 ) -> anyhow::Result<(Scores, Vec<Duration>)> {
     let mut sum = Scores::default();
     let mut latencies = Vec::with_capacity(queries.len());
@@ -238,6 +334,7 @@ async fn run_mode(
             .limit(10)
             .mode(mode)
             .fusion(fusion)
+            .fts_weights(weights)
             .project(project.clone())
             .execute()
             .await;

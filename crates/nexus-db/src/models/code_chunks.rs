@@ -39,6 +39,12 @@ pub struct CodeChunk {
     pub hash: String,
     /// When it was indexed.
     pub indexed_at: Timestamp,
+    /// The headers of the containers around the chunk, outermost first, one per line
+    /// (`impl<T> Buf for Bytes<T>`); `None` at the top level and for rows indexed before
+    /// migration 0013.
+    pub context: Option<String>,
+    /// The signature of the definition the chunk holds (`pub fn len(&self) -> usize`).
+    pub signature: Option<String>,
 }
 
 /// A chunk to insert.
@@ -66,6 +72,10 @@ pub struct NewCodeChunk {
     pub complexity: Option<i64>,
     /// Content hash.
     pub hash: String,
+    /// The headers of the containers around the chunk, one per line (indexed for search).
+    pub context: Option<String>,
+    /// The signature of the definition the chunk holds (indexed for search).
+    pub signature: Option<String>,
 }
 
 /// Filters for [`list`].
@@ -86,7 +96,8 @@ macro_rules! query_code_chunks {
             CodeChunk,
             $head + r#" id AS "id: CodeChunkId", project_id AS "project_id: ProjectId", file, start_line, end_line, content,
                       symbols AS "symbols!: JsonList", chunk_type, language,
-                      complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp" "# + $tail $(+ $more)*
+                      complexity AS "complexity?", hash, indexed_at AS "indexed_at: Timestamp",
+                      context AS "context?", signature AS "signature?" "# + $tail $(+ $more)*
             $(, $arg)*
         )
     };
@@ -100,8 +111,8 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
     let symbols = json_list(&new.symbols);
     query_code_chunks!(
         "INSERT INTO code_chunks (id, project_id, file, start_line, end_line, content, symbols,
-                                  chunk_type, language, complexity, hash, indexed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
+                                  chunk_type, language, complexity, hash, indexed_at, context, signature)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING",
         "",
         id,
         new.project_id,
@@ -115,6 +126,8 @@ pub async fn create<'e>(ex: impl SqliteExecutor<'e>, new: NewCodeChunk) -> Resul
         new.complexity,
         new.hash,
         now,
+        new.context,
+        new.signature,
     )
     .fetch_all(ex)
     .await

@@ -197,6 +197,8 @@ async fn constraint_violations_are_typed_and_name_the_table() -> TestResult {
         language: "rust".into(),
         complexity: None,
         hash: "h".into(),
+        context: None,
+        signature: None,
     };
     assert!(
         code_chunks::create(db.writer(), chunk).await.is_err_and(|e| e.is_constraint(ConstraintKind::Check))
@@ -243,6 +245,8 @@ async fn deleting_a_project_cascades_to_everything_it_owns() -> TestResult {
                 language: "rust".into(),
                 complexity: Some(1),
                 hash: "abc".into(),
+                context: None,
+                signature: None,
             },
         )
         .await?;
@@ -438,6 +442,8 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
                 language: "rust".into(),
                 complexity: None,
                 hash: format!("{file}{start}"),
+                context: None,
+                signature: None,
             },
         )
         .await?;

@@ -3,6 +3,7 @@
 
 mod common;
 mod maintenance;
+mod migration;
 mod query_props;
 mod search;
 mod sync;

@@ -81,6 +81,8 @@ async fn fixture() -> Result<Fixture, Box<dyn std::error::Error>> {
             language: "rust".into(),
             complexity: Some(1),
             hash: "h".into(),
+            context: None,
+            signature: None,
         },
     )
     .await?;
@@ -367,6 +369,8 @@ async fn chunk_types_are_weighted_and_filtered() -> TestResult {
             language: "rust".into(),
             complexity: Some(1),
             hash: "t".into(),
+            context: None,
+            signature: None,
         },
     )
     .await?;

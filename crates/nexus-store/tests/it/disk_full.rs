@@ -251,6 +251,8 @@ async fn round(
         language: "rust".into(),
         complexity: None,
         hash: format!("{i:064x}"),
+        context: None,
+        signature: None,
     };
     t.created(
         "code_chunks::create",

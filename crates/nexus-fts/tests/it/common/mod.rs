@@ -58,6 +58,8 @@ pub fn new_chunk(
         language: "rust".into(),
         complexity: None,
         hash: format!("{:x}", content.len()),
+        context: None,
+        signature: None,
     }
 }
 

@@ -43,6 +43,8 @@ pub async fn source_row(
                 language: "rust".into(),
                 complexity: None,
                 hash: "h".into(),
+                context: None,
+                signature: None,
             };
             code_chunks::create(conn, chunk).await?.id.into()
         }
