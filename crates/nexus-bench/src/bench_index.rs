@@ -113,6 +113,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    nexus_embed::tune_allocator();
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(bench(args))

@@ -71,6 +71,8 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As the `nexus` binary does, so the neural embedder is measured as users run it.
+    nexus_embed::tune_allocator();
     match Cli::parse().command {
         Command::Eval(args) => eval::run(args),
         Command::EvalCode(args) => eval_code::run(args),

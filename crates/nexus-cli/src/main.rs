@@ -73,6 +73,8 @@ use crate::args::{Cli, Command};
 use crate::commands::open::MissingDb;
 
 fn main() -> ExitCode {
+    // Before any thread allocates: the neural embedder's tensors are reused, not re-mapped.
+    nexus_embed::tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("NEXUS_LOG"))
         .with_writer(std::io::stderr)

@@ -51,5 +51,5 @@ pub use local::{DEFAULT_LOCAL_DIMENSIONS, LOCAL_MODEL, LocalEmbedder};
 pub use neural::files::{
     FETCH_COMMAND, NEURAL_DIMENSIONS, NEURAL_MODEL, fetch_hint, model_dir, model_dir_from, model_present,
 };
-pub use neural::{BATCH_SIZE, MAX_TOKENS, NeuralEmbedder};
+pub use neural::{BATCH_TOKENS, MAX_TOKENS, NeuralEmbedder, tune_allocator};
 pub use openai::{DEFAULT_OPENAI_MODEL, OPENAI_BASE_URL, OpenAiConfig, OpenAiEmbedder, RetryPolicy};

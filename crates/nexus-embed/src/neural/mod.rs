@@ -8,9 +8,18 @@
 //! L2 normalisation: 384 dimensions.
 //!
 //! A call tokenizes every text, sorts them by length so a batch wastes little padding, cuts
-//! them into batches of at most [`BATCH_SIZE`] and runs the batches on rayon's pool, one per
-//! core; the vectors go back in input order. The files are located and verified by [`files`].
+//! them into batches of at most [`BATCH_TOKENS`] padded pieces and runs the batches on rayon's
+//! pool, one per core; the vectors go back in input order. The files are located and verified
+//! by [`files`].
+//!
+//! The token budget (rather than a count of texts) bounds the encoder's largest tensors — the
+//! attention scores, `texts × 12 heads × width²` floats — at about 25 MB whatever the text
+//! lengths, below the size at which glibc's allocator hands every allocation to a fresh
+//! `mmap` (and the kernel zero-fills it page by page on first touch) instead of reusing freed
+//! memory. [`tune_allocator`] does the rest; see docs/embeddings.md for the measured
+//! difference.
 
+mod allocator;
 mod bert;
 pub(crate) mod files;
 
@@ -22,6 +31,8 @@ use rayon::prelude::*;
 use tokenizers::{Tokenizer, TruncationParams};
 use tracing::Instrument;
 
+pub use allocator::tune_allocator;
+
 use crate::embedder::{Embedder, check_not_blank};
 use crate::error::{EmbedError, Result};
 use bert::Bert;
@@ -31,8 +42,9 @@ use files::{CONFIG, NEURAL_DIMENSIONS, NEURAL_MODEL, TOKENIZER, WEIGHTS, read_ve
 /// `max_seq_length` for all-MiniLM-L6-v2).
 pub const MAX_TOKENS: usize = 256;
 
-/// Texts per batch.
-pub const BATCH_SIZE: usize = 32;
+/// Word pieces per batch, padding included: a batch holds as many texts of its width as fit
+/// (at least one), so 8 texts of 256 pieces, or 128 of 16.
+pub const BATCH_TOKENS: usize = 2048;
 
 /// The model and its tokenizer, shared by the blocking tasks of concurrent calls.
 struct Loaded {
@@ -98,8 +110,8 @@ impl NeuralEmbedder {
         let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| ids[i].len());
-        let batches: Vec<Vec<Vec<f32>>> = order
-            .par_chunks(BATCH_SIZE)
+        let batches: Vec<Vec<Vec<f32>>> = token_batches(&order, |i| ids[i].len())
+            .into_par_iter()
             .map(|chunk| {
                 let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i]).collect();
                 loaded.bert.embed(&batch)
@@ -112,6 +124,21 @@ impl NeuralEmbedder {
         }
         Ok(vectors)
     }
+}
+
+/// Cuts `order` (sorted by ascending length) into runs whose padded size — the run's length
+/// times its last, longest text — stays within [`BATCH_TOKENS`] (a longer text alone).
+fn token_batches(order: &[usize], len: impl Fn(usize) -> usize) -> Vec<&[usize]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    for end in 1..=order.len() {
+        let next_too_big = order.get(end).is_some_and(|&i| (end - start + 1) * len(i) > BATCH_TOKENS);
+        if end == order.len() || next_too_big {
+            batches.push(&order[start..end]);
+            start = end;
+        }
+    }
+    batches
 }
 
 #[async_trait]
@@ -142,5 +169,28 @@ impl Embedder for NeuralEmbedder {
         }
         .instrument(span)
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BATCH_TOKENS, token_batches};
+
+    #[test]
+    fn batches_keep_order_and_stay_within_the_token_budget() {
+        let lengths = [3, 5, 9, 16, 16, 40, 130, 256, 256, 256, 256, 256, 256, 256, 256, 256, 1100];
+        let order: Vec<usize> = (0..lengths.len()).collect();
+        let batches = token_batches(&order, |i| lengths[i]);
+        let flat: Vec<usize> = batches.iter().flat_map(|b| b.iter().copied()).collect();
+        assert_eq!(flat, order, "every text once, in order");
+        for batch in &batches {
+            let width = lengths[batch[batch.len() - 1]];
+            assert!(batch.len() == 1 || batch.len() * width <= BATCH_TOKENS, "{batch:?} too big");
+        }
+        // Eight 256-piece texts fill a batch; the ninth starts the next one.
+        assert!(batches.iter().any(|b| b.len() == 8 && b.iter().all(|&i| lengths[i] == 256)));
+        // A text longer than the budget allows alongside others goes alone.
+        assert_eq!(batches.last().map(|b| b.len()), Some(1));
+        assert!(token_batches(&[], |_| 1).is_empty());
     }
 }
