@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use nexus_store::IndexProgress;
-use nexus_store::RecallOptions;
 use nexus_store::db::agents::{self, AgentType, NewAgent};
 use nexus_store::db::continue_points::NewContinuePoint;
 use nexus_store::db::episodes::{EpisodeType, NewEpisode};
@@ -16,6 +14,7 @@ use nexus_store::db::projects::{self, NewProject};
 use nexus_store::db::{AgentId, DbError, ProjectId, SourceKind, TaskId};
 use nexus_store::search::{Mode, Source};
 use nexus_store::state::{self, CheckpointRequest, CheckpointSummary, SaveMode, markdown, workflow};
+use nexus_store::{IndexProgress, RecallOptions};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, ProgressNotificationParam};
 use rmcp::service::RequestContext;

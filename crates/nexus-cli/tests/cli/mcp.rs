@@ -89,6 +89,42 @@ pub(super) fn workspace() -> Result<(tempfile::TempDir, std::path::PathBuf), Box
     Ok((dir, root))
 }
 
+/// On project `shop` (the indexed shop tree): remembers a decision and a piece of research,
+/// recalls the decision first with its type and importance, and finds `cart_total` in the code.
+pub(super) async fn remember_recall_search(session: &Session) -> TestResult {
+    let remembered = ok_json(
+        &call(
+            session,
+            "remember",
+            json!({ "project": "shop", "type": "decision", "content": "Cart totals are kept in integer cents", "importance": 2.5 }),
+        )
+        .await?,
+    )?;
+    call(
+        session,
+        "remember",
+        json!({ "project": "shop", "type": "research", "content": "Passwords are hashed with argon2" }),
+    )
+    .await?;
+    let recalled =
+        ok_json(&call(session, "recall", json!({ "project": "shop", "query": "cents totals" })).await?)?;
+    let first = &recalled["episodes"][0];
+    assert_eq!(first["id"], remembered["id"]);
+    assert_eq!((first["type"].as_str(), first["importance"].as_f64()), (Some("decision"), Some(2.5)));
+    let found = ok_json(
+        &call(
+            session,
+            "search",
+            json!({ "query": "cart_total", "project": "shop", "kinds": ["code"], "mode": "fts" }),
+        )
+        .await?,
+    )?;
+    let hit = &found["hits"][0];
+    assert_eq!((hit["kind"].as_str(), hit["location"].as_str()), (Some("code"), Some("src/cart.rs:1-4")));
+    assert_eq!(hit["symbols"], json!(["cart_total"]));
+    Ok(())
+}
+
 #[tokio::test]
 async fn initialize_lists_every_tool_with_its_schema() -> TestResult {
     let (dir, root) = workspace()?;
@@ -169,42 +205,12 @@ async fn remember_recall_then_index_and_search_the_code() -> TestResult {
     assert!(!progress.is_empty(), "no progress notification");
     assert!(progress.windows(2).all(|w| w[0] < w[1]), "progress must increase: {progress:?}");
 
-    let remembered = ok_json(
-        &call(
-            &session,
-            "remember",
-            json!({ "project": "shop", "type": "decision", "content": "Cart totals are kept in integer cents", "importance": 2.5 }),
-        )
-        .await?,
-    )?;
-    call(
-        &session,
-        "remember",
-        json!({ "project": "shop", "type": "research", "content": "Passwords are hashed with argon2" }),
-    )
-    .await?;
-    let recalled =
-        ok_json(&call(&session, "recall", json!({ "project": "shop", "query": "cents totals" })).await?)?;
-    let first = &recalled["episodes"][0];
-    assert_eq!(first["id"], remembered["id"]);
-    assert_eq!((first["type"].as_str(), first["importance"].as_f64()), (Some("decision"), Some(2.5)));
+    remember_recall_search(&session).await?;
     let only_research = ok_json(
         &call(&session, "recall", json!({ "project": "shop", "query": "cents", "types": ["research"] }))
             .await?,
     )?;
     assert!(only_research["episodes"].as_array().is_some_and(|e| e.iter().all(|e| e["type"] == "research")));
-
-    let found = ok_json(
-        &call(
-            &session,
-            "search",
-            json!({ "query": "cart_total", "project": "shop", "kinds": ["code"], "mode": "fts" }),
-        )
-        .await?,
-    )?;
-    let hit = &found["hits"][0];
-    assert_eq!((hit["kind"].as_str(), hit["location"].as_str()), (Some("code"), Some("src/cart.rs:1-4")));
-    assert_eq!(hit["symbols"], json!(["cart_total"]));
     let everywhere = ok_json(&call(&session, "search", json!({ "query": "argon2" })).await?)?;
     assert_eq!(everywhere["hits"][0]["kind"], "episode");
     session.cancel().await?;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::TestResult;
-use super::mcp::{Client, Session, call, ok_json, tool_error, workspace};
+use super::mcp::{Client, Session, call, ok_json, remember_recall_search, tool_error, workspace};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -196,26 +196,7 @@ async fn with_a_key_rmcp_initializes_lists_tools_and_remembers_then_recalls() ->
     // The project the key's user creates is theirs.
     let indexed = ok_json(&call(&session, "index", json!({ "project": "shop", "path": "." })).await?)?;
     assert_eq!(indexed["files_indexed"].as_u64(), Some(2));
-    let remembered = ok_json(
-        &call(
-            &session,
-            "remember",
-            json!({ "project": "shop", "type": "decision", "content": "Cart totals are kept in integer cents" }),
-        )
-        .await?,
-    )?;
-    let recalled =
-        ok_json(&call(&session, "recall", json!({ "project": "shop", "query": "cents totals" })).await?)?;
-    assert_eq!(recalled["episodes"][0]["id"], remembered["id"]);
-    let found = ok_json(
-        &call(
-            &session,
-            "search",
-            json!({ "query": "cart_total", "project": "shop", "kinds": ["code"], "mode": "fts" }),
-        )
-        .await?,
-    )?;
-    assert_eq!(found["hits"][0]["location"], "src/cart.rs:1-4");
+    remember_recall_search(&session).await?;
     let everywhere = tool_error(&call(&session, "search", json!({ "query": "cart" })).await?)?;
     assert!(everywhere.contains("required with an API key") && everywhere.contains("shop"), "{everywhere}");
     assert_eq!(session.list_all_resources().await?.len(), 1);
