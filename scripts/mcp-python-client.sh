@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks `nexus mcp` with a client no one here wrote: the official MCP Python SDK (package
-# `mcp`, pinned below) connects over stdio and runs remember -> recall -> index -> search with
-# assertions (scripts/mcp_client.py). The SDK is installed with pip into a venv under the
+# `mcp`, pinned below) connects over stdio, then over streamable HTTP with a bearer key (and
+# checks the 401 without one), and runs remember -> recall -> index -> search with assertions
+# (scripts/mcp_client.py). The SDK is installed with pip into a venv under the
 # target dir, ${CARGO_TARGET_DIR:-target}/venv-mcp, and reused while it has the pinned version.
 # Exits non-zero when the client's check fails (CI runs it after the tests).
 #

@@ -584,7 +584,8 @@ pub struct McpArgs {
     /// A directory the `index` tool may read (repeatable; default: the current directory).
     #[arg(long = "root", value_name = "DIR")]
     pub roots: Vec<PathBuf>,
-    /// Serve streamable HTTP on this address instead of stdio (`PORT` alone binds 127.0.0.1).
+    /// Serve streamable HTTP on this address instead of stdio (`PORT` alone binds 127.0.0.1);
+    /// every request needs `Authorization: Bearer <key>` (`nexus user key add`).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
     /// The embedder for memory and search.

@@ -1,9 +1,12 @@
 //! The `nexus` binary against temp databases: index, search (text and JSON), stats, health,
 //! one-line errors with a non-zero exit, and which flags each subcommand takes; `nexus mcp`
-//! driven by rmcp's client ([`mcp`]).
+//! driven by rmcp's client over stdio ([`mcp`]) and over streamable HTTP with keys
+//! ([`mcp_http`]).
 
 #[path = "cli/mcp.rs"]
 mod mcp;
+#[path = "cli/mcp_http.rs"]
+mod mcp_http;
 
 use std::fs;
 use std::path::Path;

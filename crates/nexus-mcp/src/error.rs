@@ -80,6 +80,10 @@ pub enum McpError {
     /// A search was refused or failed (a malformed query, an embedder failure).
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// A request over HTTP reached a tool without an authenticated user (a bug of the HTTP
+    /// layer, which refuses such requests first).
+    #[error("not authenticated: send Authorization: Bearer <key>")]
+    Unauthenticated,
     /// A tool's work panicked or was aborted (a bug: report it with the call).
     #[error("internal error (the call was not completed): {0}")]
     Internal(String),

@@ -5,6 +5,10 @@
 //! its projects' state, as tools and resources. `nexus mcp` (crate nexus-cli) opens the
 //! store and serves it over stdio ([`serve_stdio`]) or streamable HTTP ([`serve_http`]).
 //!
+//! * Over HTTP every request needs `Authorization: Bearer <key>` (a key of `nexus user`; 401
+//!   otherwise), and a call reaches only the projects the key's user owns: another user's
+//!   project answers exactly like a missing one. Over stdio every project is reachable: the
+//!   client is whoever started the process.
 //! * Tools ([`tools`]): `remember`, `recall`, `search`, `index`, `state`, `tasks_ready`,
 //!   `task_start`, `task_complete`, `task_fail`, `checkpoint`, `continue_point_save`,
 //!   `resume`, each with a JSON schema ([`params`]). A project is named by name or id.
@@ -18,11 +22,12 @@
 //!   reports progress when the client sent a progress token and stops when the request is
 //!   cancelled.
 
+mod auth;
 mod error;
 pub mod params;
-mod project;
 pub mod resources;
 mod roots;
+mod scope;
 mod server;
 pub mod tools;
 mod transport;

@@ -96,7 +96,8 @@ pub struct RecallArgs {
 pub struct SearchArgs {
     /// The query: words, "phrases", prefix*, -excluded, OR.
     pub query: String,
-    /// Only this project (name or id; default: every project).
+    /// Only this project (name or id; default: every project; required on a server that
+    /// authenticates with keys).
     #[serde(default)]
     pub project: Option<String>,
     /// hybrid (default), fts or vector.

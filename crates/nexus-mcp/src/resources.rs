@@ -1,14 +1,13 @@
 //! The resources: each project's STATE.md (`nexus://projects/{id}/STATE.md`) and its latest
 //! checkpoint (`nexus://projects/{id}/checkpoints/latest`, JSON: the checkpoint's summary and
-//! the STATE.md it captured).
+//! the STATE.md it captured). A caller sees and reads only the projects in its scope.
 
-use nexus_store::Store;
-use nexus_store::db::projects::{self, ProjectFilter};
-use nexus_store::db::{DbError, checkpoints};
+use nexus_store::db::{DbError, ProjectId, checkpoints, projects};
 use nexus_store::state::{self, CheckpointSummary, markdown};
 use rmcp::model::{Resource, ResourceContents};
 
 use crate::error::{McpError, Result};
+use crate::scope::Scope;
 
 const PREFIX: &str = "nexus://projects/";
 const STATE_MD: &str = "/STATE.md";
@@ -24,10 +23,11 @@ pub fn checkpoint_uri(project_id: &str) -> String {
     format!("{PREFIX}{project_id}{LATEST_CHECKPOINT}")
 }
 
-/// Every project's STATE.md, and its latest checkpoint when it has one.
-pub async fn list(store: &Store) -> Result<Vec<Resource>> {
+/// The STATE.md of every project in reach, and its latest checkpoint when it has one.
+pub(crate) async fn list(scope: &Scope) -> Result<Vec<Resource>> {
+    let store = &scope.store;
     let mut resources = Vec::new();
-    for project in projects::list(store.db().reader(), &ProjectFilter::default()).await? {
+    for project in scope.projects().await? {
         resources.push(
             Resource::new(state_uri(&project.id), format!("{} STATE.md", project.name))
                 .with_description(format!(
@@ -47,12 +47,17 @@ pub async fn list(store: &Store) -> Result<Vec<Resource>> {
     Ok(resources)
 }
 
-/// The contents of the resource at `uri`.
-pub async fn read(store: &Store, uri: &str) -> Result<ResourceContents> {
+/// The contents of the resource at `uri` (of a project in reach).
+pub(crate) async fn read(scope: &Scope, uri: &str) -> Result<ResourceContents> {
+    let store = &scope.store;
     let unknown = || McpError::UnknownResource(uri.to_owned());
     let rest = uri.strip_prefix(PREFIX).ok_or_else(unknown)?;
+    let in_reach = |id: &str| {
+        let id = ProjectId::from(id);
+        async move { if scope.reaches(&id).await? { Ok(id) } else { Err(unknown()) } }
+    };
     if let Some(id) = rest.strip_suffix(STATE_MD) {
-        let project = match projects::get(store.db().reader(), &id.into()).await {
+        let project = match projects::get(store.db().reader(), &in_reach(id).await?).await {
             Ok(project) => project,
             Err(DbError::NotFound { .. }) => return Err(unknown()),
             Err(e) => return Err(e.into()),
@@ -61,7 +66,8 @@ pub async fn read(store: &Store, uri: &str) -> Result<ResourceContents> {
         return Ok(ResourceContents::text(markdown::export(&state), uri).with_mime_type("text/markdown"));
     }
     if let Some(id) = rest.strip_suffix(LATEST_CHECKPOINT) {
-        let latest = checkpoints::latest(store.db().reader(), &id.into()).await?.ok_or_else(unknown)?;
+        let latest =
+            checkpoints::latest(store.db().reader(), &in_reach(id).await?).await?.ok_or_else(unknown)?;
         let captured = state::captured_state(&latest)?;
         let body = serde_json::json!({
             "checkpoint": CheckpointSummary::from(&latest),

@@ -1,5 +1,6 @@
 //! [`NexusServer`]: the MCP server handler: the store, the roots `index` may read, the tool
-//! router (the tools are in [`crate::tools`]) and the resources.
+//! router (the tools are in [`crate::tools`]), the resources, and whose projects a request may
+//! reach ([`Scope`]: every project over stdio, the key's user's over HTTP).
 
 use std::sync::Arc;
 
@@ -12,9 +13,11 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler, tool_handler};
 
-use crate::error::McpError;
+use crate::auth::Authenticated;
+use crate::error::{McpError, Result};
 use crate::resources;
 use crate::roots::Roots;
+use crate::scope::{Caller, Scope};
 
 /// What the server tells a client about itself at initialization.
 const INSTRUCTIONS: &str = "Nexus: persistent memory, code search and project state in one SQLite file. \
@@ -28,13 +31,37 @@ A project is named by name or id; the index tool creates a project.";
 pub struct NexusServer {
     pub(crate) store: Store,
     pub(crate) roots: Arc<Roots>,
+    /// Served over HTTP with keys: every request must carry an authenticated user.
+    keyed: bool,
     tool_router: ToolRouter<Self>,
 }
 
 impl NexusServer {
     /// A server over `store` whose `index` tool reads only inside `roots`.
     pub fn new(store: Store, roots: Roots) -> Self {
-        Self { store, roots: Arc::new(roots), tool_router: Self::tool_router() }
+        Self { store, roots: Arc::new(roots), keyed: false, tool_router: Self::tool_router() }
+    }
+
+    /// This server behind bearer keys: each request reaches only its user's projects, and a
+    /// request without an authenticated user reaches nothing.
+    pub(crate) fn keyed(self) -> Self {
+        Self { keyed: true, ..self }
+    }
+
+    /// What the request of `context` may reach: over stdio every project, behind keys the
+    /// projects of the user the HTTP layer authenticated.
+    pub(crate) fn scope(&self, context: &RequestContext<RoleServer>) -> Result<Scope> {
+        let caller = if self.keyed {
+            let user = context
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Authenticated>())
+                .ok_or(McpError::Unauthenticated)?;
+            Caller::User(user.0.clone())
+        } else {
+            Caller::Local
+        };
+        Ok(Scope { store: self.store.clone(), caller })
     }
 
     /// The store served.
@@ -47,6 +74,7 @@ impl NexusServer {
 fn resource_error(uri: &str, error: McpError) -> ErrorData {
     match error {
         McpError::UnknownResource(_) => ErrorData::resource_not_found(error.to_string(), None),
+        McpError::Unauthenticated => ErrorData::invalid_request(error.to_string(), None),
         other => {
             tracing::warn!(uri, error = %other, "resource read failed");
             ErrorData::internal_error(other.to_string(), None)
@@ -65,9 +93,10 @@ impl ServerHandler for NexusServer {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        match resources::list(&self.store).await {
+        let scope = self.scope(&context).map_err(|e| resource_error("(list)", e))?;
+        match resources::list(&scope).await {
             Ok(all) => Ok(ListResourcesResult::with_all_items(all)),
             Err(e) => Err(resource_error("(list)", e)),
         }
@@ -76,9 +105,10 @@ impl ServerHandler for NexusServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
-        match resources::read(&self.store, &request.uri).await {
+        let scope = self.scope(&context).map_err(|e| resource_error(&request.uri, e))?;
+        match resources::read(&scope, &request.uri).await {
             Ok(contents) => Ok(ReadResourceResult::new(vec![contents]).into()),
             Err(e) => Err(resource_error(&request.uri, e)),
         }

@@ -1,19 +1,20 @@
 //! The tools: memory (`remember`, `recall`), code (`index`, `search`) and project state
 //! (`state`, `tasks_ready`, `task_start`, `task_complete`, `task_fail`, `checkpoint`,
 //! `continue_point_save`, `resume`). Each returns JSON text (STATE.md for `state`), or a tool
-//! error whose message says what to change.
+//! error whose message says what to change. Each reaches only the projects of its caller's
+//! scope (over HTTP with a key, the key's user's: a new project is theirs, `search` needs a
+//! project).
 
 use std::sync::Arc;
 
-use nexus_store::IndexProgress;
 use nexus_store::db::agents::{self, AgentType, NewAgent};
 use nexus_store::db::continue_points::NewContinuePoint;
 use nexus_store::db::episodes::{EpisodeType, NewEpisode};
 use nexus_store::db::projects::{self, NewProject};
-use nexus_store::db::{AgentId, DbError, ProjectId, SourceKind, TaskId, tasks};
+use nexus_store::db::{AgentId, DbError, ProjectId, SourceKind, TaskId};
 use nexus_store::search::{Mode, Source};
 use nexus_store::state::{self, CheckpointRequest, CheckpointSummary, SaveMode, markdown, workflow};
-use nexus_store::{RecallOptions, Store};
+use nexus_store::{IndexProgress, RecallOptions};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, ProgressNotificationParam};
 use rmcp::service::RequestContext;
@@ -27,8 +28,8 @@ use crate::params::{
     SearchArgs, SearchKind, SearchMode, StateArgs, TaskCompleteArgs, TaskFailArgs, TaskStartArgs,
     TasksReadyArgs,
 };
-use crate::project;
 use crate::roots::Roots;
+use crate::scope::{Caller, Scope};
 use crate::server::NexusServer;
 
 /// Longest query `search` and `recall` accept, in bytes.
@@ -43,9 +44,12 @@ impl NexusServer {
     /// `remember`.
     #[tool(description = "Record an episode of memory in a project: a decision, an error and its fix, \
 review feedback, research, generated code. Returns the episode's id. Recall it later with recall.")]
-    pub async fn remember(&self, Parameters(args): Parameters<RememberArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || remember(store, args)).await
+    pub async fn remember(
+        &self,
+        Parameters(args): Parameters<RememberArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| remember(scope, args)).await
     }
 
     /// `recall`.
@@ -54,9 +58,12 @@ review feedback, research, generated code. Returns the episode's id. Recall it l
 search fused), best first, each with its id, type, content, score and matched snippet.",
         annotations(read_only_hint = true)
     )]
-    pub async fn recall(&self, Parameters(args): Parameters<RecallArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || recall(store, args)).await
+    pub async fn recall(
+        &self,
+        Parameters(args): Parameters<RecallArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| recall(scope, args)).await
     }
 
     /// `search`.
@@ -66,9 +73,12 @@ file:start-end lines and symbols, episode hits their id and type; each hit has a
 (matched words marked). mode: hybrid (default), fts (keywords only) or vector.",
         annotations(read_only_hint = true)
     )]
-    pub async fn search(&self, Parameters(args): Parameters<SearchArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || search(store, args)).await
+    pub async fn search(
+        &self,
+        Parameters(args): Parameters<SearchArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| search(scope, args)).await
     }
 
     /// `index`.
@@ -80,8 +90,8 @@ with (a relative path is taken from the first root). Reports progress and stops 
         Parameters(args): Parameters<IndexArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult> {
-        let (store, roots) = (self.store.clone(), Arc::clone(&self.roots));
-        isolated(move || index(store, roots, args, context)).await
+        let (roots, request) = (Arc::clone(&self.roots), context.clone());
+        self.run(&context, move |scope| index(scope, roots, args, request)).await
     }
 
     /// `state`.
@@ -89,9 +99,12 @@ with (a relative path is taken from the first root). Reports progress and stops 
 requirements, progress). With markdown: apply that STATE.md (read with this tool and edited) and return \
 the new one; refused when the project changed since it was read, unless force is true. Applying a \
 STATE.md of a project that does not exist yet creates it.")]
-    pub async fn state(&self, Parameters(args): Parameters<StateArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || state(store, args)).await
+    pub async fn state(
+        &self,
+        Parameters(args): Parameters<StateArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| state(scope, args)).await
     }
 
     /// `tasks_ready`.
@@ -100,17 +113,23 @@ STATE.md of a project that does not exist yet creates it.")]
 completed), in priority order.",
         annotations(read_only_hint = true)
     )]
-    pub async fn tasks_ready(&self, Parameters(args): Parameters<TasksReadyArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || tasks_ready(store, args)).await
+    pub async fn tasks_ready(
+        &self,
+        Parameters(args): Parameters<TasksReadyArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| tasks_ready(scope, args)).await
     }
 
     /// `task_start`.
     #[tool(description = "Start a task as an agent (refused while a dependency is unfinished). An agent \
 id not seen before is registered as a coder agent.")]
-    pub async fn task_start(&self, Parameters(args): Parameters<TaskStartArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || task_start(store, args)).await
+    pub async fn task_start(
+        &self,
+        Parameters(args): Parameters<TaskStartArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| task_start(scope, args)).await
     }
 
     /// `task_complete`.
@@ -119,25 +138,31 @@ and the metrics follow).")]
     pub async fn task_complete(
         &self,
         Parameters(args): Parameters<TaskCompleteArgs>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || task_complete(store, args)).await
+        self.run(&context, move |scope| task_complete(scope, args)).await
     }
 
     /// `task_fail`.
     #[tool(description = "Mark a task failed with a reason (appended to its notes; one more QA \
 iteration counted). qa_exhausted is true when the task has used all its QA iterations.")]
-    pub async fn task_fail(&self, Parameters(args): Parameters<TaskFailArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || task_fail(store, args)).await
+    pub async fn task_fail(
+        &self,
+        Parameters(args): Parameters<TaskFailArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| task_fail(scope, args)).await
     }
 
     /// `checkpoint`.
     #[tool(description = "Take a checkpoint of the project's state (with the git commit of its root), \
 to diff against or restore later. Returns the checkpoint's id.")]
-    pub async fn checkpoint(&self, Parameters(args): Parameters<CheckpointArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || checkpoint(store, args)).await
+    pub async fn checkpoint(
+        &self,
+        Parameters(args): Parameters<CheckpointArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| checkpoint(scope, args)).await
     }
 
     /// `continue_point_save`.
@@ -146,9 +171,9 @@ steps) so that it can be resumed later with resume.")]
     pub async fn continue_point_save(
         &self,
         Parameters(args): Parameters<ContinuePointArgs>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || continue_point_save(store, args)).await
+        self.run(&context, move |scope| continue_point_save(scope, args)).await
     }
 
     /// `resume`.
@@ -157,14 +182,18 @@ steps) so that it can be resumed later with resume.")]
 task, newest first.",
         annotations(read_only_hint = true)
     )]
-    pub async fn resume(&self, Parameters(args): Parameters<ProjectArgs>) -> Result<CallToolResult> {
-        let store = self.store.clone();
-        isolated(move || resume(store, args)).await
+    pub async fn resume(
+        &self,
+        Parameters(args): Parameters<ProjectArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult> {
+        self.run(&context, move |scope| resume(scope, args)).await
     }
 }
 
-async fn remember(store: Store, args: RememberArgs) -> Result<CallToolResult> {
-    let project = project::find(&store, &args.project).await?;
+async fn remember(scope: Scope, args: RememberArgs) -> Result<CallToolResult> {
+    let store = &scope.store;
+    let project = scope.find(&args.project).await?;
     let mut new = NewEpisode::new(&project.id, episode_type(args.episode_type), args.content);
     new.summary = args.summary;
     if let Some(importance) = args.importance {
@@ -175,7 +204,7 @@ async fn remember(store: Store, args: RememberArgs) -> Result<CallToolResult> {
     }
     if let Some(task) = args.task_id {
         let task = TaskId::from(task);
-        task_of_project(&store, &project.id, &task).await?;
+        task_of_project(&scope, &project.id, &task).await?;
         new.task_id = Some(task);
     }
     if let Some(agent) = args.agent_id {
@@ -202,15 +231,15 @@ async fn remember(store: Store, args: RememberArgs) -> Result<CallToolResult> {
     }))
 }
 
-async fn recall(store: Store, args: RecallArgs) -> Result<CallToolResult> {
+async fn recall(scope: Scope, args: RecallArgs) -> Result<CallToolResult> {
     check_query(&args.query)?;
-    let project = project::find(&store, &args.project).await?;
+    let project = scope.find(&args.project).await?;
     let options = RecallOptions {
         types: args.types.unwrap_or_default().into_iter().map(episode_type).collect(),
         limit: limit(args.limit, 10)?,
         ..RecallOptions::default()
     };
-    let recalled = store.recall(&project.id, &args.query, &options).await?;
+    let recalled = scope.store.recall(&project.id, &args.query, &options).await?;
     let episodes: Vec<Value> = recalled
         .iter()
         .map(|r| {
@@ -231,7 +260,7 @@ async fn recall(store: Store, args: RecallArgs) -> Result<CallToolResult> {
     json_result(&json!({ "project": project.name, "episodes": episodes }))
 }
 
-async fn search(store: Store, args: SearchArgs) -> Result<CallToolResult> {
+async fn search(scope: Scope, args: SearchArgs) -> Result<CallToolResult> {
     check_query(&args.query)?;
     let mode = match args.mode.unwrap_or_default() {
         SearchMode::Hybrid => Mode::Hybrid,
@@ -239,10 +268,19 @@ async fn search(store: Store, args: SearchArgs) -> Result<CallToolResult> {
         SearchMode::Vector => Mode::VectorOnly,
     };
     let kinds: Vec<SourceKind> = args.kinds.unwrap_or_default().into_iter().map(source_kind).collect();
+    let project = match (&args.project, &scope.caller) {
+        (Some(name), _) => Some(scope.find(name).await?.id),
+        (None, Caller::Local) => None,
+        (None, Caller::User(_)) => {
+            let known = scope.known_projects().await?;
+            return Err(invalid("project", format!("is required with an API key; your projects: {known}")));
+        }
+    };
+    let store = &scope.store;
     let mut search =
         store.search().text(args.query.as_str()).mode(mode).kinds(kinds).limit(limit(args.limit, 10)?);
-    if let Some(name) = &args.project {
-        search = search.project(project::find(&store, name).await?.id);
+    if let Some(project) = project {
+        search = search.project(project);
     }
     let results = search.execute().await?;
     let hits: Vec<Value> =
@@ -251,7 +289,7 @@ async fn search(store: Store, args: SearchArgs) -> Result<CallToolResult> {
 }
 
 async fn index(
-    store: Store,
+    scope: Scope,
     roots: Arc<Roots>,
     args: IndexArgs,
     context: RequestContext<RoleServer>,
@@ -260,16 +298,10 @@ async fn index(
     if !path.is_dir() {
         return Err(invalid("path", format!("{} is not a directory", path.display())));
     }
-    let project_id = match project::find(&store, &args.project).await {
-        Ok(found) => found.id,
-        Err(McpError::UnknownProject { .. }) => {
-            let new = NewProject::new(args.project.as_str(), path.display().to_string());
-            projects::get_or_create(store.db().writer(), new).await?.0.id
-        }
-        Err(e) => return Err(e),
-    };
+    let new = NewProject::new(args.project.as_str(), path.display().to_string());
+    let project_id = scope.find_or_create(new).await?.id;
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(usize, usize, usize)>();
-    let work = store.index_dir(&project_id, &path, move |p: &IndexProgress| {
+    let work = scope.store.index_dir(&project_id, &path, move |p: &IndexProgress| {
         // The receiver lives as long as the call: a failed send only means it was cancelled.
         let _ = sender.send((p.files_done, p.files_total, p.chunks_written));
     });
@@ -315,10 +347,11 @@ async fn index(
     }))
 }
 
-async fn state(store: Store, args: StateArgs) -> Result<CallToolResult> {
+async fn state(scope: Scope, args: StateArgs) -> Result<CallToolResult> {
+    let db = scope.store.db();
     let Some(text) = args.markdown else {
-        let project = project::find(&store, &args.project).await?;
-        let state = state::load(store.db(), &project.id).await?;
+        let project = scope.find(&args.project).await?;
+        let state = state::load(db, &project.id).await?;
         return Ok(text_result(markdown::export(&state)));
     };
     let parsed = markdown::parse(&text)?;
@@ -331,69 +364,78 @@ async fn state(store: Store, args: StateArgs) -> Result<CallToolResult> {
             ),
         ));
     }
+    // An existing project must be in reach; a new one becomes the caller's.
+    let exists = match projects::get(db.reader(), &parsed.project.id).await {
+        Ok(_) => true,
+        Err(DbError::NotFound { .. }) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if exists {
+        scope.find(&parsed.project.id).await?;
+    }
     let mode = if args.force.unwrap_or(false) { SaveMode::Force } else { SaveMode::CheckRevision };
-    let saved = markdown::import(store.db(), &text, mode).await?;
+    let saved = markdown::import(db, &text, mode).await?;
+    if !exists {
+        scope.own(&saved.project.id).await?;
+    }
     Ok(text_result(markdown::export(&saved)))
 }
 
-async fn tasks_ready(store: Store, args: TasksReadyArgs) -> Result<CallToolResult> {
-    let project = project::find(&store, &args.project).await?;
-    let ready = workflow::ready(store.db(), &project.id, limit(args.limit, 20)?).await?;
+async fn tasks_ready(scope: Scope, args: TasksReadyArgs) -> Result<CallToolResult> {
+    let project = scope.find(&args.project).await?;
+    let ready = workflow::ready(scope.store.db(), &project.id, limit(args.limit, 20)?).await?;
     json_result(&json!({ "project": project.name, "tasks": ready }))
 }
 
-async fn task_start(store: Store, args: TaskStartArgs) -> Result<CallToolResult> {
-    let task = TaskId::from(args.task_id);
+async fn task_start(scope: Scope, args: TaskStartArgs) -> Result<CallToolResult> {
+    let db = scope.store.db();
+    let task = scope.task(&TaskId::from(args.task_id)).await?.id;
     let agent = AgentId::from(args.agent_id);
-    tasks::get(store.db().reader(), &task).await.map_err(|e| unknown_task(e, &task))?;
-    match agents::get(store.db().reader(), &agent).await {
+    match agents::get(db.reader(), &agent).await {
         Ok(_) => {}
         Err(DbError::NotFound { .. }) => {
             let new = NewAgent { id: Some(agent.clone()), ..NewAgent::new(AgentType::Coder) };
-            agents::create(store.db().writer(), new).await?;
+            agents::create(db.writer(), new).await?;
         }
         Err(e) => return Err(e.into()),
     }
-    let started = workflow::start(store.db(), &task, &agent).await?;
-    json_result(&started)
+    json_result(&workflow::start(db, &task, &agent).await?)
 }
 
-async fn task_complete(store: Store, args: TaskCompleteArgs) -> Result<CallToolResult> {
+async fn task_complete(scope: Scope, args: TaskCompleteArgs) -> Result<CallToolResult> {
     if args.actual_minutes.is_some_and(|m| m < 0) {
         return Err(invalid("actual_minutes", "must be >= 0".to_owned()));
     }
-    let task = TaskId::from(args.task_id);
-    tasks::get(store.db().reader(), &task).await.map_err(|e| unknown_task(e, &task))?;
-    json_result(&workflow::complete(store.db(), &task, args.actual_minutes).await?)
+    let task = scope.task(&TaskId::from(args.task_id)).await?.id;
+    json_result(&workflow::complete(scope.store.db(), &task, args.actual_minutes).await?)
 }
 
-async fn task_fail(store: Store, args: TaskFailArgs) -> Result<CallToolResult> {
-    let task = TaskId::from(args.task_id);
-    tasks::get(store.db().reader(), &task).await.map_err(|e| unknown_task(e, &task))?;
-    let failed = workflow::fail(store.db(), &task, &args.reason).await?;
+async fn task_fail(scope: Scope, args: TaskFailArgs) -> Result<CallToolResult> {
+    let task = scope.task(&TaskId::from(args.task_id)).await?.id;
+    let failed = workflow::fail(scope.store.db(), &task, &args.reason).await?;
     json_result(&json!({ "task": failed.task, "qa_exhausted": failed.qa_exhausted }))
 }
 
-async fn checkpoint(store: Store, args: CheckpointArgs) -> Result<CallToolResult> {
-    let project = project::find(&store, &args.project).await?;
-    let taken = state::checkpoint(store.db(), &project.id, CheckpointRequest::manual(args.reason)).await?;
-    json_result(&CheckpointSummary::from(&taken))
+async fn checkpoint(scope: Scope, args: CheckpointArgs) -> Result<CallToolResult> {
+    let project = scope.find(&args.project).await?;
+    let request = CheckpointRequest::manual(args.reason);
+    json_result(&CheckpointSummary::from(&state::checkpoint(scope.store.db(), &project.id, request).await?))
 }
 
-async fn continue_point_save(store: Store, args: ContinuePointArgs) -> Result<CallToolResult> {
-    let project = project::find(&store, &args.project).await?;
+async fn continue_point_save(scope: Scope, args: ContinuePointArgs) -> Result<CallToolResult> {
+    let project = scope.find(&args.project).await?;
     let mut new = NewContinuePoint::new(&project.id, args.task_id, args.last_action);
     new.file = args.file;
     new.line = args.line;
     new.function_name = args.function_name;
     new.next_steps = args.next_steps.unwrap_or_default();
     new.agent_id = args.agent_id.map(AgentId::from);
-    json_result(&state::save_continue_point(store.db(), new).await?)
+    json_result(&state::save_continue_point(scope.store.db(), new).await?)
 }
 
-async fn resume(store: Store, args: ProjectArgs) -> Result<CallToolResult> {
-    let project = project::find(&store, &args.project).await?;
-    let points = state::resume(store.db(), &project.id).await?;
+async fn resume(scope: Scope, args: ProjectArgs) -> Result<CallToolResult> {
+    let project = scope.find(&args.project).await?;
+    let points = state::resume(scope.store.db(), &project.id).await?;
     json_result(&json!({ "project": project.name, "continue_points": points }))
 }
 
@@ -417,54 +459,36 @@ fn source_kind(kind: SearchKind) -> SourceKind {
     }
 }
 
-/// One search hit as JSON: where it is and what it says.
+/// One search hit as JSON: its kind, where it is (the kind's own fields), its score and its
+/// snippet (the keyword leg's, else the start of the hit's text).
 fn hit_json(source: &Source, score: f64, snippet: Option<&str>) -> Value {
-    let text = |full: &str| snippet.map_or_else(|| excerpt(full), str::to_owned);
-    match source {
-        Source::CodeChunk(c) => json!({
-            "kind": "code",
-            "id": c.id,
-            "location": format!("{}:{}-{}", c.file, c.start_line, c.end_line),
-            "file": c.file,
-            "start_line": c.start_line,
-            "end_line": c.end_line,
-            "symbols": c.symbols,
-            "language": c.language,
-            "score": score,
-            "snippet": text(&c.content),
-        }),
-        Source::Episode(e) => json!({
-            "kind": "episode",
-            "id": e.id,
-            "type": e.episode_type,
-            "score": score,
-            "snippet": text(&e.content),
-        }),
-        Source::Requirement(r) => json!({
-            "kind": "requirement",
-            "id": r.id,
-            "category": r.category,
-            "score": score,
-            "snippet": text(&r.description),
-        }),
-        Source::Task(t) => json!({
-            "kind": "task",
-            "id": t.id,
-            "name": t.name,
-            "status": t.status,
-            "score": score,
-            "snippet": text(&t.name),
-        }),
-        Source::TranscriptEntry(e) => json!({
-            "kind": "transcript",
-            "id": source.id(),
-            "transcript_id": e.transcript_id,
-            "seq": e.seq,
-            "role": e.role,
-            "score": score,
-            "snippet": text(&e.content),
-        }),
-    }
+    let (kind, full, mut hit) = match source {
+        Source::CodeChunk(c) => (
+            "code",
+            &c.content,
+            json!({
+                "location": format!("{}:{}-{}", c.file, c.start_line, c.end_line),
+                "file": c.file,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "symbols": c.symbols,
+                "language": c.language,
+            }),
+        ),
+        Source::Episode(e) => ("episode", &e.content, json!({ "type": e.episode_type })),
+        Source::Requirement(r) => ("requirement", &r.description, json!({ "category": r.category })),
+        Source::Task(t) => ("task", &t.name, json!({ "name": t.name, "status": t.status })),
+        Source::TranscriptEntry(e) => (
+            "transcript",
+            &e.content,
+            json!({ "transcript_id": e.transcript_id, "seq": e.seq, "role": e.role }),
+        ),
+    };
+    hit["kind"] = json!(kind);
+    hit["id"] = json!(source.id());
+    hit["score"] = json!(score);
+    hit["snippet"] = json!(snippet.map_or_else(|| excerpt(full), str::to_owned));
+    hit
 }
 
 /// The first [`EXCERPT_CHARS`] characters of `text`.
@@ -497,21 +521,11 @@ fn limit(given: Option<u32>, default: u32) -> Result<u32> {
 }
 
 /// Checks that `task` is a task of `project`.
-async fn task_of_project(store: &Store, project: &ProjectId, task: &TaskId) -> Result<()> {
-    match tasks::get(store.db().reader(), task).await {
-        Ok(row) if &row.project_id == project => Ok(()),
-        Ok(_) => Err(invalid("task_id", format!("task {task} belongs to another project"))),
-        Err(e) => Err(unknown_task(e, task)),
+async fn task_of_project(scope: &Scope, project: &ProjectId, task: &TaskId) -> Result<()> {
+    if &scope.task(task).await?.project_id != project {
+        return Err(invalid("task_id", format!("task {task} belongs to another project")));
     }
-}
-
-fn unknown_task(error: DbError, task: &TaskId) -> McpError {
-    match error {
-        DbError::NotFound { .. } => {
-            invalid("task_id", format!("unknown task {task}; tasks_ready or state lists the project's tasks"))
-        }
-        other => other.into(),
-    }
+    Ok(())
 }
 
 fn invalid(argument: &'static str, reason: String) -> McpError {
@@ -526,17 +540,21 @@ fn json_result(value: &impl Serialize) -> Result<CallToolResult> {
     Ok(text_result(serde_json::to_string(value)?))
 }
 
-/// Runs a tool's work on a thread of its own (tokio's blocking pool, driving the future with
-/// the runtime's handle): a panic becomes a tool error instead of taking the server down, and
-/// the work's future need not be `Send` (the store's search future is not provably `Send` for
-/// every lifetime, which rmcp's boxed handlers require).
-async fn isolated<F, Fut>(work: F) -> Result<CallToolResult>
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<CallToolResult>>,
-{
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(work()))
-        .await
-        .unwrap_or_else(|e| Err(McpError::Internal(e.to_string())))
+impl NexusServer {
+    /// Runs a tool's work on the scope of the call's caller, on a thread of its own (tokio's
+    /// blocking pool, driving the future with the runtime's handle): a panic becomes a tool
+    /// error instead of taking the server down, and the work's future need not be `Send` (the
+    /// store's search future is not provably `Send` for every lifetime, which rmcp's boxed
+    /// handlers require).
+    async fn run<F, Fut>(&self, context: &RequestContext<RoleServer>, work: F) -> Result<CallToolResult>
+    where
+        F: FnOnce(Scope) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<CallToolResult>>,
+    {
+        let scope = self.scope(context)?;
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || handle.block_on(work(scope)))
+            .await
+            .unwrap_or_else(|e| Err(McpError::Internal(e.to_string())))
+    }
 }

@@ -1,21 +1,22 @@
 //! Serving a [`NexusServer`]: over stdio ([`serve_stdio`], one client, until it closes the
-//! stream) or streamable HTTP ([`serve_http`], loopback only unless told otherwise, until
-//! cancelled).
+//! stream) or streamable HTTP ([`serve_http`], every request authenticated with a bearer key,
+//! until cancelled).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
+use axum::Router;
 use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::{Gate, require_key};
 use crate::error::{McpError, Result};
 use crate::server::NexusServer;
 
-/// Serves `server` over stdin/stdout until the client closes the stream.
+/// Serves `server` over stdin/stdout until the client closes the stream. The client may reach
+/// every project (it is whoever started the process).
 pub async fn serve_stdio(server: NexusServer) -> Result<()> {
     let running =
         server.serve(rmcp::transport::stdio()).await.map_err(|e| McpError::Transport(e.to_string()))?;
@@ -24,8 +25,10 @@ pub async fn serve_stdio(server: NexusServer) -> Result<()> {
 }
 
 /// Serves `server` over streamable HTTP on `listener` (any path) until `shutdown` is
-/// cancelled. Requests must name the listener's host (`localhost`, `127.0.0.1`, `::1` or its
-/// address), which guards a loopback server against DNS rebinding.
+/// cancelled. Every request needs `Authorization: Bearer <key>`, a live key of a user of the
+/// database (401 otherwise), and reaches only that user's projects. Requests must name the
+/// listener's host (`localhost`, `127.0.0.1`, `::1` or its address), which guards a loopback
+/// server against DNS rebinding.
 pub async fn serve_http(
     server: NexusServer,
     listener: tokio::net::TcpListener,
@@ -37,29 +40,17 @@ pub async fn serve_http(
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_cancellation_token(shutdown.child_token());
-    let service: StreamableHttpService<NexusServer, LocalSessionManager> = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
-    tracing::info!(%local, "serving MCP over streamable HTTP");
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let hyper_service = TowerToHyperService::new(service.clone());
-        tokio::spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new();
-            if let Err(e) = connection.serve_connection(TokioIo::new(stream), hyper_service).await {
-                tracing::debug!(%peer, error = %e, "HTTP connection ended with an error");
-            }
-        });
-    }
+    let sessions = Arc::new(LocalSessionManager::default());
+    let gate = Gate::new(server.store().clone(), Arc::clone(&sessions));
+    let server = server.keyed();
+    let service: StreamableHttpService<NexusServer, LocalSessionManager> =
+        StreamableHttpService::new(move || Ok(server.clone()), sessions, config);
+    let app = Router::new()
+        .fallback_service(service)
+        .layer(axum::middleware::from_fn_with_state(gate, require_key));
+    tracing::info!(%local, "serving MCP over streamable HTTP (bearer keys)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .map_err(|e| McpError::Transport(e.to_string()))
 }

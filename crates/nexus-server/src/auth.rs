@@ -5,7 +5,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use nexus_db::{Timestamp, UserId, api_keys};
+use nexus_db::{UserId, api_keys};
 
 use crate::app::AppState;
 use crate::error::ServerError;
@@ -15,7 +15,7 @@ use crate::error::ServerError;
 pub struct Caller(pub UserId);
 
 /// Middleware: authenticates the request's bearer key and records the caller, or answers 401.
-/// The key's `last_used_at` is written at most once a minute.
+/// The key's `last_used_at` is written at most once a minute ([`api_keys::authenticate`]).
 pub async fn require_key(
     State(state): State<AppState>,
     mut request: Request,
@@ -25,15 +25,9 @@ pub async fn require_key(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
+        .and_then(api_keys::bearer)
         .ok_or(ServerError::Unauthorized)?;
-    let found =
-        api_keys::find_live(state.store.db().reader(), key).await?.ok_or(ServerError::Unauthorized)?;
-    if api_keys::needs_touch(&found, Timestamp::now()) {
-        api_keys::touch(state.store.db().writer(), &found.id).await?;
-    }
+    let found = api_keys::authenticate(state.store.db(), key).await?.ok_or(ServerError::Unauthorized)?;
     tracing::Span::current().record("user", tracing::field::display(&found.user_id));
     request.extensions_mut().insert(Caller(found.user_id));
     Ok(next.run(request).await)

@@ -1,6 +1,6 @@
 //! `nexus mcp`: serve the database to MCP clients (crate nexus-mcp) over stdio, or over
-//! streamable HTTP with `--http ADDR` until interrupted. stdout belongs to the protocol:
-//! everything else goes to stderr.
+//! streamable HTTP with `--http ADDR` until interrupted, every request authenticated with a
+//! bearer key of `nexus user`. stdout belongs to the protocol: everything else goes to stderr.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -28,9 +28,12 @@ pub async fn run(db: &Path, args: &McpArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
             if !local.ip().is_loopback() {
-                tracing::warn!(%local, "serving MCP on a non-loopback address without authentication");
+                tracing::warn!(%local, "serving MCP on a non-loopback address: keys travel in clear text unless a TLS proxy is in front");
             }
             eprintln!("nexus mcp: serving http://{local}/mcp");
+            eprintln!(
+                "nexus mcp: requests need Authorization: Bearer <key> (nexus user create / nexus user key add)"
+            );
             let shutdown = CancellationToken::new();
             let on_signal = shutdown.clone();
             tokio::spawn(async move {

@@ -1,10 +1,9 @@
 //! `nexus mcp` as a child process driven by rmcp's client over stdio: initialize and the tool
 //! list with its schemas, remember then recall, index then search (with progress and
 //! cancellation), the project state round trip with the task workflow and the resources, and
-//! hostile arguments, each a tool error after which the server still answers. One test drives
-//! the streamable HTTP transport with a raw request.
+//! hostile arguments, each a tool error after which the server still answers. The streamable
+//! HTTP transport and its keys are tested in [`super::mcp_http`].
 
-use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,7 +22,7 @@ use super::TestResult;
 
 /// The client: counts the progress notifications it receives.
 #[derive(Debug, Clone, Default)]
-struct Client {
+pub(super) struct Client {
     progress: Arc<Mutex<Vec<f64>>>,
     progressed: Arc<Notify>,
 }
@@ -41,10 +40,10 @@ impl ClientHandler for Client {
     }
 }
 
-type Session = RunningService<RoleClient, Client>;
+pub(super) type Session = RunningService<RoleClient, Client>;
 
 /// `nexus --db DB mcp --embedder hashing --root R…`, connected.
-async fn connect(db: &Path, roots: &[&Path]) -> Result<Session, Box<dyn std::error::Error>> {
+pub(super) async fn connect(db: &Path, roots: &[&Path]) -> Result<Session, Box<dyn std::error::Error>> {
     let mut command = super::command(db, &["mcp", "--embedder", "hashing"]);
     for root in roots {
         command.arg("--root").arg(root);
@@ -53,7 +52,7 @@ async fn connect(db: &Path, roots: &[&Path]) -> Result<Session, Box<dyn std::err
     Ok(Client::default().serve(transport).await?)
 }
 
-async fn call(
+pub(super) async fn call(
     session: &Session,
     tool: &str,
     args: Value,
@@ -62,12 +61,12 @@ async fn call(
     Ok(session.call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args)).await?)
 }
 
-fn text(result: &CallToolResult) -> String {
+pub(super) fn text(result: &CallToolResult) -> String {
     result.content.iter().filter_map(|c| c.as_text()).map(|t| t.text.as_str()).collect()
 }
 
 /// The tool's JSON answer; an error result fails the test with its message.
-fn ok_json(result: &CallToolResult) -> Result<Value, Box<dyn std::error::Error>> {
+pub(super) fn ok_json(result: &CallToolResult) -> Result<Value, Box<dyn std::error::Error>> {
     if result.is_error == Some(true) {
         return Err(format!("tool error: {}", text(result)).into());
     }
@@ -75,7 +74,7 @@ fn ok_json(result: &CallToolResult) -> Result<Value, Box<dyn std::error::Error>>
 }
 
 /// The message of a tool error; a success fails the test.
-fn tool_error(result: &CallToolResult) -> Result<String, Box<dyn std::error::Error>> {
+pub(super) fn tool_error(result: &CallToolResult) -> Result<String, Box<dyn std::error::Error>> {
     if result.is_error != Some(true) {
         return Err(format!("expected a tool error, got {}", text(result)).into());
     }
@@ -83,11 +82,47 @@ fn tool_error(result: &CallToolResult) -> Result<String, Box<dyn std::error::Err
 }
 
 /// A temp dir with the shop tree under `shop/` (a root) and a sibling `outside/`.
-fn workspace() -> Result<(tempfile::TempDir, std::path::PathBuf), Box<dyn std::error::Error>> {
+pub(super) fn workspace() -> Result<(tempfile::TempDir, std::path::PathBuf), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let root = super::tree(dir.path())?;
     std::fs::create_dir_all(dir.path().join("outside"))?;
     Ok((dir, root))
+}
+
+/// On project `shop` (the indexed shop tree): remembers a decision and a piece of research,
+/// recalls the decision first with its type and importance, and finds `cart_total` in the code.
+pub(super) async fn remember_recall_search(session: &Session) -> TestResult {
+    let remembered = ok_json(
+        &call(
+            session,
+            "remember",
+            json!({ "project": "shop", "type": "decision", "content": "Cart totals are kept in integer cents", "importance": 2.5 }),
+        )
+        .await?,
+    )?;
+    call(
+        session,
+        "remember",
+        json!({ "project": "shop", "type": "research", "content": "Passwords are hashed with argon2" }),
+    )
+    .await?;
+    let recalled =
+        ok_json(&call(session, "recall", json!({ "project": "shop", "query": "cents totals" })).await?)?;
+    let first = &recalled["episodes"][0];
+    assert_eq!(first["id"], remembered["id"]);
+    assert_eq!((first["type"].as_str(), first["importance"].as_f64()), (Some("decision"), Some(2.5)));
+    let found = ok_json(
+        &call(
+            session,
+            "search",
+            json!({ "query": "cart_total", "project": "shop", "kinds": ["code"], "mode": "fts" }),
+        )
+        .await?,
+    )?;
+    let hit = &found["hits"][0];
+    assert_eq!((hit["kind"].as_str(), hit["location"].as_str()), (Some("code"), Some("src/cart.rs:1-4")));
+    assert_eq!(hit["symbols"], json!(["cart_total"]));
+    Ok(())
 }
 
 #[tokio::test]
@@ -170,42 +205,12 @@ async fn remember_recall_then_index_and_search_the_code() -> TestResult {
     assert!(!progress.is_empty(), "no progress notification");
     assert!(progress.windows(2).all(|w| w[0] < w[1]), "progress must increase: {progress:?}");
 
-    let remembered = ok_json(
-        &call(
-            &session,
-            "remember",
-            json!({ "project": "shop", "type": "decision", "content": "Cart totals are kept in integer cents", "importance": 2.5 }),
-        )
-        .await?,
-    )?;
-    call(
-        &session,
-        "remember",
-        json!({ "project": "shop", "type": "research", "content": "Passwords are hashed with argon2" }),
-    )
-    .await?;
-    let recalled =
-        ok_json(&call(&session, "recall", json!({ "project": "shop", "query": "cents totals" })).await?)?;
-    let first = &recalled["episodes"][0];
-    assert_eq!(first["id"], remembered["id"]);
-    assert_eq!((first["type"].as_str(), first["importance"].as_f64()), (Some("decision"), Some(2.5)));
+    remember_recall_search(&session).await?;
     let only_research = ok_json(
         &call(&session, "recall", json!({ "project": "shop", "query": "cents", "types": ["research"] }))
             .await?,
     )?;
     assert!(only_research["episodes"].as_array().is_some_and(|e| e.iter().all(|e| e["type"] == "research")));
-
-    let found = ok_json(
-        &call(
-            &session,
-            "search",
-            json!({ "query": "cart_total", "project": "shop", "kinds": ["code"], "mode": "fts" }),
-        )
-        .await?,
-    )?;
-    let hit = &found["hits"][0];
-    assert_eq!((hit["kind"].as_str(), hit["location"].as_str()), (Some("code"), Some("src/cart.rs:1-4")));
-    assert_eq!(hit["symbols"], json!(["cart_total"]));
     let everywhere = ok_json(&call(&session, "search", json!({ "query": "argon2" })).await?)?;
     assert_eq!(everywhere["hits"][0]["kind"], "episode");
     session.cancel().await?;
@@ -392,51 +397,5 @@ async fn hostile_arguments_are_tool_errors_and_the_server_keeps_answering() -> T
     )?;
     assert_eq!(session.list_all_tools().await?.len(), 12);
     session.cancel().await?;
-    Ok(())
-}
-
-#[tokio::test]
-async fn streamable_http_answers_initialize_on_loopback() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let mut command =
-        super::command(&dir.path().join("mcp.db"), &["mcp", "--embedder", "hashing", "--http", "0"]);
-    command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
-    let mut child = tokio::process::Command::from(command).kill_on_drop(true).spawn()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stderr));
-    let address = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix("nexus mcp: serving http://") {
-                return url.trim_end_matches("/mcp").to_owned();
-            }
-        }
-        String::new()
-    })
-    .await?;
-    assert!(address.starts_with("127.0.0.1:"), "{address:?}");
-    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
-    let answer = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut stream = std::net::TcpStream::connect(&address)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        write!(
-            stream,
-            "POST /mcp HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )?;
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !String::from_utf8_lossy(&seen).contains("serverInfo") {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buf[..n]);
-        }
-        Ok(String::from_utf8_lossy(&seen).into_owned())
-    })
-    .await??;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#""name":"nexus""#), "{answer}");
-    child.kill().await?;
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! `api_keys`: a user's bearer keys for the HTTP API. A key is 256 random bits shown once
 //! (`nxk_` + 64 hex digits); only its SHA-256 is stored, with the first characters as a prefix
-//! for display. Keys are revocable and record when they were last used.
+//! for display. Keys are revocable and record when they were last used. A server
+//! authenticates a request with [`bearer`] (the key of an `Authorization` header) and
+//! [`authenticate`] (the live key, its use recorded).
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{ApiKeyId, DbError, Timestamp, UserId, hex, sha256_hex};
+use crate::{ApiKeyId, Db, DbError, Timestamp, UserId, hex, sha256_hex};
 
 const TABLE: &str = "api_keys";
 
@@ -119,6 +121,24 @@ pub async fn touch<'e>(ex: impl SqliteExecutor<'e>, id: &ApiKeyId) -> Result<()>
     Ok(())
 }
 
+/// The key in an `Authorization` header value `Bearer <key>` (the scheme in any case,
+/// surrounding spaces ignored), or `None` for another scheme or an empty key.
+pub fn bearer(authorization: &str) -> Option<&str> {
+    let (scheme, key) = authorization.trim_start().split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
+}
+
+/// The live key whose secret is `key` ([`find_live`]), its use recorded ([`touch`], at most
+/// once a minute): how a server authenticates a request. `None` for an unknown or revoked key.
+pub async fn authenticate(db: &Db, key: &str) -> Result<Option<ApiKey>> {
+    let Some(found) = find_live(db.reader(), key).await? else { return Ok(None) };
+    if needs_touch(&found, Timestamp::now()) {
+        touch(db.writer(), &found.id).await?;
+    }
+    Ok(Some(found))
+}
+
 /// The user's keys, oldest first (revoked ones included).
 pub async fn list<'e>(ex: impl SqliteExecutor<'e>, user: &UserId) -> Result<Vec<ApiKey>> {
     query_keys!("SELECT", "FROM api_keys WHERE user_id = ? ORDER BY id", user)
@@ -141,4 +161,21 @@ pub async fn revoke<'e>(ex: impl SqliteExecutor<'e>, user: &UserId, id: &ApiKeyI
     .fetch_all(ex)
     .await
     .returned_row(TABLE, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn bearer_takes_the_key_of_the_bearer_scheme_only() {
+        assert_eq!(bearer("Bearer nxk_1"), Some("nxk_1"));
+        assert_eq!(bearer("bearer  nxk_1 "), Some("nxk_1"));
+        assert_eq!(bearer("BEARER nxk_1"), Some("nxk_1"));
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Basic nxk_1"), None);
+        assert_eq!(bearer("Bearernxk_1"), None);
+        assert_eq!(bearer(""), None);
+    }
 }
