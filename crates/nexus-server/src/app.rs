@@ -23,7 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::require_key;
 use crate::error::{Result, ServerError};
 use crate::openapi;
-use crate::routes::{history, knowledge, me, memory, projects, research, search};
+use crate::routes::{checkpoints, history, knowledge, me, memory, projects, research, search, tasks};
 
 /// How the server runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,15 +97,16 @@ pub fn router(state: AppState) -> Router {
         .route("/me/settings", put(me::put_settings))
         .route("/projects", get(projects::list).post(projects::create))
         .route("/projects/{id}", get(projects::get))
-        .route("/projects/{id}/state", get(projects::state))
-        .route("/projects/{id}/state.md", get(projects::state_md))
-        .route(
-            "/projects/{id}/checkpoints",
-            get(projects::list_checkpoints).post(projects::create_checkpoint),
-        )
-        .route("/projects/{id}/tasks", post(projects::create_task))
-        .route("/projects/{id}/tasks/ready", get(projects::ready_tasks))
-        .route("/projects/{id}/tasks/{task_id}/workflow", post(projects::task_workflow))
+        .route("/projects/{id}/state", get(projects::state).put(projects::put_state))
+        .route("/projects/{id}/state.md", get(projects::state_md).put(projects::put_state_md))
+        .route("/projects/{id}/checkpoints", get(checkpoints::list).post(checkpoints::create))
+        .route("/projects/{id}/checkpoints/{checkpoint_id}/diff", get(checkpoints::diff))
+        .route("/projects/{id}/checkpoints/{checkpoint_id}/restore", post(checkpoints::restore))
+        .route("/projects/{id}/tasks", post(tasks::create))
+        .route("/projects/{id}/tasks/ready", get(tasks::ready))
+        .route("/projects/{id}/tasks/{task_id}/workflow", post(tasks::workflow))
+        .route("/projects/{id}/tasks/{task_id}/continue-points", get(tasks::task_continue_points))
+        .route("/projects/{id}/continue-points", get(tasks::resume).post(tasks::save_continue_point))
         .route("/memory", get(memory::recall).post(memory::remember))
         .route("/search", get(search::search))
         .route("/knowledge", get(knowledge::list).post(knowledge::create))

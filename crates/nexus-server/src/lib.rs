@@ -25,6 +25,7 @@ mod error;
 mod export;
 mod extract;
 mod openapi;
+mod responses;
 pub mod routes;
 
 pub use app::{AppState, ServerConfig, router, serve, shutdown_signal};

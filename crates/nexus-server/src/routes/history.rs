@@ -12,7 +12,8 @@ use utoipa::IntoParams;
 use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
+use crate::responses::{QueryErrors, QueryReadErrors, ReadErrors};
 use crate::export::{Format, render};
 use crate::extract::{Id, PageParams, Params};
 
@@ -56,8 +57,7 @@ pub struct ExportParams {
 
 /// Lists the caller's history, newest first.
 #[utoipa::path(get, path = "/v1/history", tag = "history", params(HistoryParams, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -70,8 +70,7 @@ pub async fn list(
 
 /// One entry of the caller's history.
 #[utoipa::path(get, path = "/v1/history/{id}", tag = "history", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -82,8 +81,7 @@ pub async fn get(
 
 /// Deletes one entry of the caller's history.
 #[utoipa::path(delete, path = "/v1/history/{id}", tag = "history", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ReadErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -96,10 +94,7 @@ pub async fn delete(
 /// Exports one entry of the caller's history.
 #[utoipa::path(get, path = "/v1/history/{id}/export", tag = "history", params(("id" = String, Path), ExportParams),
     security(("bearer" = [])),
-    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))), QueryReadErrors))]
 pub async fn export_one(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -114,9 +109,7 @@ pub async fn export_one(
 /// Exports the caller's whole history (matching the same filters as the list).
 #[utoipa::path(get, path = "/v1/history/export", tag = "history", params(HistoryParams, ExportParams),
     security(("bearer" = [])),
-    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))), QueryErrors))]
 pub async fn export_all(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

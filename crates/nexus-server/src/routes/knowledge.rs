@@ -13,7 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
+use crate::responses::{CreateErrors, QueryErrors, ReadErrors};
 use crate::extract::{Body, Id, PageParams, Params};
 
 /// A text or URL item (JSON).
@@ -45,9 +46,7 @@ pub struct UploadKnowledge {
 /// `title`); answers 202 while it is processed.
 #[utoipa::path(post, path = "/v1/knowledge", tag = "knowledge", security(("bearer" = [])),
     request_body(content((CreateKnowledge = "application/json"), (UploadKnowledge = "multipart/form-data"))),
-    responses((status = 202, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = serde_json::Value), CreateErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -189,8 +188,7 @@ pub struct KnowledgeParams {
 
 /// Lists the caller's items, newest first.
 #[utoipa::path(get, path = "/v1/knowledge", tag = "knowledge", params(KnowledgeParams, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -216,8 +214,7 @@ pub async fn list(
 
 /// One of the caller's items.
 #[utoipa::path(get, path = "/v1/knowledge/{id}", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -228,8 +225,7 @@ pub async fn get(
 
 /// Deletes one of the caller's items and its chunks.
 #[utoipa::path(delete, path = "/v1/knowledge/{id}", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ReadErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
