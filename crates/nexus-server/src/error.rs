@@ -121,7 +121,9 @@ fn classify_state(error: &StateError, detail: String) -> (StatusCode, &'static s
         StateError::UnknownProject(_) => {
             (S::NOT_FOUND, "not-found", "Not found", "resource not found".to_owned())
         }
-        StateError::Conflict { .. } => (S::CONFLICT, "state-conflict", "State changed since it was loaded", detail),
+        StateError::Conflict { .. } => {
+            (S::CONFLICT, "state-conflict", "State changed since it was loaded", detail)
+        }
         StateError::UnfinishedDependency { .. } => {
             (S::CONFLICT, "unfinished-dependency", "A dependency is not completed", detail)
         }

@@ -45,7 +45,9 @@ impl<S: Send + Sync> FromRequest<S> for Text {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match String::from_request(req, state).await {
             Ok(text) => Ok(Self(text)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ServerError::TooLarge),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServerError::TooLarge)
+            }
             Err(rejection) => Err(ServerError::BadRequest(rejection.body_text())),
         }
     }

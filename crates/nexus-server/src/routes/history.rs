@@ -13,9 +13,9 @@ use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{QueryErrors, QueryReadErrors, ReadErrors};
 use crate::export::{Format, render};
 use crate::extract::{Id, PageParams, Params};
+use crate::responses::{QueryErrors, QueryReadErrors, ReadErrors};
 
 /// Filters of the history list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,8 +14,8 @@ use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{CreateErrors, QueryErrors, ReadErrors};
 use crate::extract::{Body, Id, PageParams, Params};
+use crate::responses::{CreateErrors, QueryErrors, ReadErrors};
 
 /// A text or URL item (JSON).
 #[derive(Debug, Deserialize, ToSchema)]

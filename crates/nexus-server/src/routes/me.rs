@@ -7,8 +7,8 @@ use super::json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{AuthErrors, CreateErrors};
 use crate::extract::Body;
+use crate::responses::{AuthErrors, CreateErrors};
 
 /// The caller.
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),

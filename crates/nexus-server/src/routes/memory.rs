@@ -14,8 +14,8 @@ use super::{ListPage, json, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{QueryReadErrors, WriteErrors};
 use crate::extract::{Body, Params};
+use crate::responses::{QueryReadErrors, WriteErrors};
 
 /// An episode to remember.
 #[derive(Debug, Deserialize, ToSchema)]

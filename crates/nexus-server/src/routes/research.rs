@@ -16,8 +16,10 @@ use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{CreateErrors, QueryErrors, ReadErrors, SessionChangeErrors, SessionReadErrors, SessionWriteErrors};
 use crate::extract::{Body, Id, PageParams, Params};
+use crate::responses::{
+    CreateErrors, QueryErrors, ReadErrors, SessionChangeErrors, SessionReadErrors, SessionWriteErrors,
+};
 
 /// A session to start.
 #[derive(Debug, Deserialize, ToSchema)]

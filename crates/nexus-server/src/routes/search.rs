@@ -10,8 +10,8 @@ use super::{ListPage, json, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
-use crate::responses::{QueryReadErrors};
 use crate::extract::Params;
+use crate::responses::QueryReadErrors;
 
 /// A search.
 #[derive(Debug, Deserialize, IntoParams)]

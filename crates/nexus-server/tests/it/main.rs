@@ -8,3 +8,4 @@ mod isolation;
 mod limits;
 mod research;
 mod routes;
+mod state;
