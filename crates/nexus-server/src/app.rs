@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::require_key;
 use crate::error::{Result, ServerError};
+use crate::fetch::{FetchConfig, Fetcher};
 use crate::openapi;
 use crate::routes::{checkpoints, history, knowledge, me, memory, projects, research, search, tasks};
 
@@ -36,6 +37,13 @@ pub struct ServerConfig {
     pub cleanup_every: Duration,
     /// How long shutdown waits for background jobs (knowledge processing) to finish.
     pub drain_timeout: Duration,
+    /// Time for fetching a knowledge URL, redirects and body included (default 20 s).
+    pub fetch_timeout: Duration,
+    /// Redirects followed when fetching a knowledge URL (default 5).
+    pub fetch_max_redirects: usize,
+    /// Fetch knowledge URLs on loopback, private and link-local addresses (default false:
+    /// they are refused, so that users cannot reach the server's own network).
+    pub allow_private_urls: bool,
 }
 
 impl Default for ServerConfig {
@@ -45,24 +53,39 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             cleanup_every: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
+            fetch_timeout: Duration::from_secs(20),
+            fetch_max_redirects: 5,
+            allow_private_urls: false,
         }
     }
 }
 
-/// What every handler shares: the store, the configuration and the background jobs.
+/// What every handler shares: the store, the configuration, the URL fetcher and the
+/// background jobs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The store (database, embedder, vector collection).
     pub store: Store,
     /// The configuration.
     pub config: Arc<ServerConfig>,
+    /// Fetches knowledge URLs (or why it cannot: the HTTP client failed to build).
+    pub(crate) fetcher: Arc<std::result::Result<Fetcher, String>>,
     jobs: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl AppState {
     /// The state of a server over `store`.
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        Self { store, config: Arc::new(config), jobs: Arc::default() }
+        let fetcher = Fetcher::new(FetchConfig {
+            max_bytes: config.body_limit,
+            timeout: config.fetch_timeout,
+            max_redirects: config.fetch_max_redirects,
+            allow_private: config.allow_private_urls,
+        });
+        if let Err(error) = &fetcher {
+            tracing::error!(%error, "knowledge URLs cannot be fetched");
+        }
+        Self { store, config: Arc::new(config), fetcher: Arc::new(fetcher), jobs: Arc::default() }
     }
 
     /// Runs `job` in the background; shutdown waits for it (up to the drain timeout).

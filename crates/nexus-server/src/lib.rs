@@ -24,6 +24,8 @@ pub mod auth;
 mod error;
 mod export;
 mod extract;
+mod fetch;
+mod html;
 mod openapi;
 mod responses;
 pub mod routes;

@@ -9,3 +9,4 @@ mod limits;
 mod research;
 mod routes;
 mod state;
+mod urls;

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::harness::{Server, TestResult, json, problem, text};
 
 /// Polls the knowledge item until it leaves `processing`.
-async fn processed(server: &Server, key: &str, id: &str) -> TestResult<serde_json::Value> {
+pub async fn processed(server: &Server, key: &str, id: &str) -> TestResult<serde_json::Value> {
     for _ in 0..200 {
         let (_, item) =
             json(server.req(Method::GET, &format!("/v1/knowledge/{id}"), key).send().await?).await?;
