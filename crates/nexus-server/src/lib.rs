@@ -22,7 +22,6 @@
 mod app;
 pub mod auth;
 mod error;
-mod export;
 mod extract;
 mod fetch;
 mod html;
