@@ -12,7 +12,8 @@
 //! * [`backup`] — a consistent copy of a live database and its artifact directory, checked.
 //! * [`check`] / [`repair`] — one typed [`CheckReport`] of page damage, foreign keys,
 //!   full-text indexes, vectors, artifacts and the migration version; the safe repairs.
-//! * [`export_for_people`] — JSON, Markdown or CSV of a project's tables.
+//! * [`export_for_people`] — JSON, Markdown or CSV of a project's tables;
+//!   [`export_history`] / [`write_history`] — the same formats of a user's research history.
 //!
 //! Which tables are archived is in [`ARCHIVED`] and [`NOT_ARCHIVED`]; their columns are read
 //! from the database, so a column added by a later migration is archived without a change here,
@@ -48,6 +49,7 @@ mod check;
 mod error;
 mod export;
 mod hashing;
+mod history;
 mod import;
 mod manifest;
 mod people;
@@ -64,6 +66,7 @@ pub use check::{
 };
 pub use error::{ArchiveError, Result};
 pub use export::{ExportReport, Scope, export};
+pub use history::{export_history, write_history};
 pub use import::{ImportReport, ImportedProject, OnConflict, Outcome, import};
 pub use manifest::{FORMAT_VERSION, MANIFEST_MEMBER, Manifest, Member, MemberContent, ProjectEntry};
 pub use people::{Format, PEOPLE_TABLES, export_for_people};

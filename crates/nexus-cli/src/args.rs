@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Largest request body in bytes (larger ones get 413).
     #[arg(long, default_value_t = 8 << 20)]
     pub body_limit: usize,
+    /// Let knowledge URLs on loopback, private and link-local addresses be fetched (refused
+    /// by default, so that users cannot reach the server's own network).
+    #[arg(long)]
+    pub allow_private_urls: bool,
     /// The embedder.
     #[command(flatten)]
     pub embedder: EmbedderArgs,
@@ -136,9 +140,12 @@ pub enum KeyCommand {
 /// `nexus export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The project (name or id); leave out with --all.
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    /// The project (name or id); leave out with --all or --history.
+    #[arg(required_unless_present_any = ["all", "history"], conflicts_with_all = ["all", "history"])]
     pub project: Option<String>,
+    /// Export this user's research history (by email) with --format instead of a project.
+    #[arg(long, value_name = "EMAIL", requires = "format", conflicts_with_all = ["all", "tables"])]
+    pub history: Option<String>,
     /// Every project of the database in one archive.
     #[arg(long)]
     pub all: bool,

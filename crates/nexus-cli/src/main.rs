@@ -24,10 +24,12 @@
 //!   cleanup [--kind K]... [--max-age-days N] [--max-count N] [--max-bytes N] [--dry-run]
 //!   artifact put|get|list   put FILE --project P --kind K [--json], get ID [-o FILE],
 //!                           list --project P [--kind K] [--json]
-//!   serve [--addr HOST:PORT] [--body-limit BYTES]  the HTTP API (default 127.0.0.1:7700)
+//!   serve [--addr HOST:PORT] [--body-limit BYTES] [--allow-private-urls]
+//!                           the HTTP API (default 127.0.0.1:7700)
 //!   user create EMAIL [--json] | key add EMAIL [--name N] [--json] | key revoke EMAIL KEY_ID
 //!        | key list EMAIL [--json]   users of the HTTP API and their keys
 //!   export PROJECT -o FILE.nexus | --all -o FILE.nexus | PROJECT --format json|md|csv [--table T]...
+//!        | --history EMAIL --format json|md|csv   a user's research history
 //!   import FILE.nexus [--on-conflict fail|skip|replace|copy]
 //!   backup PATH             a checked copy of the live database (and PATH.artifacts)
 //!   check [--repair]        integrity, foreign keys, FTS, vectors, artifacts; exit 1 on problems

@@ -660,6 +660,15 @@ fn export_import_backup_and_check_from_the_command_line() -> TestResult {
     assert!(stdout(&export).contains("exported 1 project(s)"), "{}", stdout(&export));
     let csv = nexus(&db, &["export", "shop", "--format", "csv", "--table", "tasks"])?;
     assert!(csv.status.success() && stdout(&csv).starts_with("id,project_id,"), "{}", errors(&csv));
+    // A user's research history, through the exporter the server uses.
+    let user = nexus(&db, &["user", "create", "a@example.com"])?;
+    assert!(user.status.success(), "{}", errors(&user));
+    let history = nexus(&db, &["export", "--history", "a@example.com", "--format", "csv"])?;
+    assert_eq!(stdout(&history), "id,session_id,title,tags,created_at,report\n", "{}", errors(&history));
+    let history = nexus(&db, &["export", "--history", "a@example.com", "--format", "json"])?;
+    assert_eq!(stdout(&history), "[]", "{}", errors(&history));
+    let nobody = nexus(&db, &["export", "--history", "b@example.com", "--format", "md"])?;
+    assert!(!nobody.status.success() && errors(&nobody).contains("b@example.com"), "{}", errors(&nobody));
 
     let other = dir.path().join("b.db");
     let import = nexus(&other, &["import", archive.to_str().ok_or("path")?])?;

@@ -22,8 +22,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::require_key;
 use crate::error::{Result, ServerError};
+use crate::fetch::{FetchConfig, Fetcher};
 use crate::openapi;
-use crate::routes::{history, knowledge, me, memory, projects, research, search};
+use crate::routes::{checkpoints, history, knowledge, me, memory, projects, research, search, tasks};
 
 /// How the server runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,13 @@ pub struct ServerConfig {
     pub cleanup_every: Duration,
     /// How long shutdown waits for background jobs (knowledge processing) to finish.
     pub drain_timeout: Duration,
+    /// Time for fetching a knowledge URL, redirects and body included (default 20 s).
+    pub fetch_timeout: Duration,
+    /// Redirects followed when fetching a knowledge URL (default 5).
+    pub fetch_max_redirects: usize,
+    /// Fetch knowledge URLs on loopback, private and link-local addresses (default false:
+    /// they are refused, so that users cannot reach the server's own network).
+    pub allow_private_urls: bool,
 }
 
 impl Default for ServerConfig {
@@ -45,24 +53,39 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             cleanup_every: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
+            fetch_timeout: Duration::from_secs(20),
+            fetch_max_redirects: 5,
+            allow_private_urls: false,
         }
     }
 }
 
-/// What every handler shares: the store, the configuration and the background jobs.
+/// What every handler shares: the store, the configuration, the URL fetcher and the
+/// background jobs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The store (database, embedder, vector collection).
     pub store: Store,
     /// The configuration.
     pub config: Arc<ServerConfig>,
+    /// Fetches knowledge URLs (or why it cannot: the HTTP client failed to build).
+    pub(crate) fetcher: Arc<std::result::Result<Fetcher, String>>,
     jobs: Arc<Mutex<JoinSet<()>>>,
 }
 
 impl AppState {
     /// The state of a server over `store`.
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        Self { store, config: Arc::new(config), jobs: Arc::default() }
+        let fetcher = Fetcher::new(FetchConfig {
+            max_bytes: config.body_limit,
+            timeout: config.fetch_timeout,
+            max_redirects: config.fetch_max_redirects,
+            allow_private: config.allow_private_urls,
+        });
+        if let Err(error) = &fetcher {
+            tracing::error!(%error, "knowledge URLs cannot be fetched");
+        }
+        Self { store, config: Arc::new(config), fetcher: Arc::new(fetcher), jobs: Arc::default() }
     }
 
     /// Runs `job` in the background; shutdown waits for it (up to the drain timeout).
@@ -97,15 +120,16 @@ pub fn router(state: AppState) -> Router {
         .route("/me/settings", put(me::put_settings))
         .route("/projects", get(projects::list).post(projects::create))
         .route("/projects/{id}", get(projects::get))
-        .route("/projects/{id}/state", get(projects::state))
-        .route("/projects/{id}/state.md", get(projects::state_md))
-        .route(
-            "/projects/{id}/checkpoints",
-            get(projects::list_checkpoints).post(projects::create_checkpoint),
-        )
-        .route("/projects/{id}/tasks", post(projects::create_task))
-        .route("/projects/{id}/tasks/ready", get(projects::ready_tasks))
-        .route("/projects/{id}/tasks/{task_id}/workflow", post(projects::task_workflow))
+        .route("/projects/{id}/state", get(projects::state).put(projects::put_state))
+        .route("/projects/{id}/state.md", get(projects::state_md).put(projects::put_state_md))
+        .route("/projects/{id}/checkpoints", get(checkpoints::list).post(checkpoints::create))
+        .route("/projects/{id}/checkpoints/{checkpoint_id}/diff", get(checkpoints::diff))
+        .route("/projects/{id}/checkpoints/{checkpoint_id}/restore", post(checkpoints::restore))
+        .route("/projects/{id}/tasks", post(tasks::create))
+        .route("/projects/{id}/tasks/ready", get(tasks::ready))
+        .route("/projects/{id}/tasks/{task_id}/workflow", post(tasks::workflow))
+        .route("/projects/{id}/tasks/{task_id}/continue-points", get(tasks::task_continue_points))
+        .route("/projects/{id}/continue-points", get(tasks::resume).post(tasks::save_continue_point))
         .route("/memory", get(memory::recall).post(memory::remember))
         .route("/search", get(search::search))
         .route("/knowledge", get(knowledge::list).post(knowledge::create))

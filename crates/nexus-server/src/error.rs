@@ -94,20 +94,12 @@ impl ServerError {
             Self::BadRequest(_) => (S::BAD_REQUEST, "invalid-request", "Invalid request", detail),
             Self::TooLarge => (S::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", detail),
             Self::Db(e) => classify_db(e, detail),
-            Self::State(StateError::Db(e)) | Self::Search(SearchError::Db(e)) => classify_db(e, detail),
+            Self::Search(SearchError::Db(e)) => classify_db(e, detail),
             Self::Store(StoreError::Db(e)) => classify_db(e, detail),
             Self::Store(StoreError::TooLarge { .. }) => {
                 (S::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", detail)
             }
-            Self::State(
-                StateError::UnknownAgent { .. }
-                | StateError::UnknownTask { .. }
-                | StateError::UnknownDependency { .. }
-                | StateError::InvalidState { .. },
-            ) => (S::BAD_REQUEST, "invalid-request", "Invalid request", detail),
-            Self::State(StateError::UnfinishedDependency { .. } | StateError::Conflict { .. }) => {
-                (S::CONFLICT, "conflict", "Conflict", detail)
-            }
+            Self::State(e) => classify_state(e, detail),
             Self::Search(
                 SearchError::InvalidCursor(_)
                 | SearchError::InvalidOption { .. }
@@ -118,6 +110,37 @@ impl ServerError {
             }
             _ => internal(),
         }
+    }
+}
+
+/// The kind of a project-state error: each refusal of the state's rules has its own `type`.
+fn classify_state(error: &StateError, detail: String) -> (StatusCode, &'static str, &'static str, String) {
+    use StatusCode as S;
+    match error {
+        StateError::Db(e) => classify_db(e, detail),
+        StateError::UnknownProject(_) => {
+            (S::NOT_FOUND, "not-found", "Not found", "resource not found".to_owned())
+        }
+        StateError::Conflict { .. } => {
+            (S::CONFLICT, "state-conflict", "State changed since it was loaded", detail)
+        }
+        StateError::UnfinishedDependency { .. } => {
+            (S::CONFLICT, "unfinished-dependency", "A dependency is not completed", detail)
+        }
+        StateError::UnknownDependency { .. } => {
+            (S::BAD_REQUEST, "unknown-dependency", "Unknown dependency", detail)
+        }
+        StateError::UnknownAgent { .. } => (S::BAD_REQUEST, "unknown-agent", "Unknown agent", detail),
+        StateError::UnknownTask { .. } => (S::BAD_REQUEST, "unknown-task", "Unknown task", detail),
+        StateError::InvalidState { .. } => (S::BAD_REQUEST, "invalid-state", "Invalid state", detail),
+        StateError::UnsupportedVersion { .. } => {
+            (S::BAD_REQUEST, "unsupported-version", "Unsupported state version", detail)
+        }
+        StateError::Markdown { .. } => (S::BAD_REQUEST, "invalid-markdown", "Invalid STATE.md", detail),
+        StateError::BadCheckpoint { .. } => {
+            (S::CONFLICT, "bad-checkpoint", "The checkpoint cannot be restored", detail)
+        }
+        _ => internal(),
     }
 }
 

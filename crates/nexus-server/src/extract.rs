@@ -1,5 +1,5 @@
-//! Extractors whose rejections are problem+json like every other error ([`Body`], [`Params`],
-//! [`Id`]), and the cursor parameters every list takes ([`PageParams`]).
+//! Extractors whose rejections are problem+json like every other error ([`Body`], [`Text`],
+//! [`Params`], [`Id`]), and the cursor parameters every list takes ([`PageParams`]).
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
@@ -32,6 +32,25 @@ fn json_rejection(rejection: &JsonRejection) -> ServerError {
         return ServerError::TooLarge;
     }
     ServerError::BadRequest(rejection.body_text())
+}
+
+/// A UTF-8 text body (such as STATE.md); one that is not UTF-8 is a 400 problem, an oversized
+/// one 413.
+#[derive(Debug)]
+pub struct Text(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for Text {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match String::from_request(req, state).await {
+            Ok(text) => Ok(Self(text)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServerError::TooLarge)
+            }
+            Err(rejection) => Err(ServerError::BadRequest(rejection.body_text())),
+        }
+    }
 }
 
 /// Query parameters; malformed ones are a 400 problem.
@@ -84,5 +103,21 @@ impl PageParams {
             return Err(ServerError::BadRequest(format!("limit must be 1 to {}", nexus_db::MAX_PAGE)));
         }
         Ok(nexus_db::Cursor { after: self.cursor.clone(), limit })
+    }
+
+    /// One page of `items`, a list computed whole (a project's checkpoints, ready tasks,
+    /// continue points): the cursor is the offset of the page's first item.
+    pub fn slice<T>(&self, items: Vec<T>) -> Result<nexus_db::Paged<T>, ServerError> {
+        let cursor = self.cursor()?;
+        let start = match cursor.after.as_deref() {
+            None => 0,
+            Some(text) => text
+                .parse::<usize>()
+                .map_err(|_| ServerError::BadRequest(format!("invalid cursor {text:?}")))?,
+        };
+        let end = start.saturating_add(cursor.limit as usize);
+        let next_cursor = (end < items.len()).then(|| end.to_string());
+        let items = items.into_iter().skip(start).take(cursor.limit as usize).collect();
+        Ok(nexus_db::Paged { items, next_cursor })
     }
 }

@@ -22,9 +22,11 @@
 mod app;
 pub mod auth;
 mod error;
-mod export;
 mod extract;
+mod fetch;
+mod html;
 mod openapi;
+mod responses;
 pub mod routes;
 
 pub use app::{AppState, ServerConfig, router, serve, shutdown_signal};

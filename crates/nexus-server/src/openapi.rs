@@ -15,8 +15,11 @@ use crate::routes::{self, ListPage};
     paths(
         routes::me::get, routes::me::put_settings,
         routes::projects::list, routes::projects::create, routes::projects::get, routes::projects::state,
-        routes::projects::state_md, routes::projects::create_checkpoint, routes::projects::list_checkpoints,
-        routes::projects::create_task, routes::projects::ready_tasks, routes::projects::task_workflow,
+        routes::projects::put_state, routes::projects::state_md, routes::projects::put_state_md,
+        routes::checkpoints::create, routes::checkpoints::list, routes::checkpoints::diff,
+        routes::checkpoints::restore,
+        routes::tasks::create, routes::tasks::ready, routes::tasks::workflow, routes::tasks::save_continue_point,
+        routes::tasks::resume, routes::tasks::task_continue_points,
         routes::memory::remember, routes::memory::recall, routes::search::search,
         routes::knowledge::create, routes::knowledge::list, routes::knowledge::get, routes::knowledge::delete,
         routes::research::create, routes::research::list, routes::research::get, routes::research::update,

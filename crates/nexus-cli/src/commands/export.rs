@@ -1,5 +1,5 @@
 //! `nexus export`: a project (or every project) to an archive, or to JSON, Markdown or CSV for
-//! people.
+//! people (a project's tables, or with `--history EMAIL` a user's research history).
 
 use std::path::Path;
 
@@ -24,19 +24,23 @@ pub async fn run(db_path: &Path, args: &ExportArgs) -> anyhow::Result<()> {
             FormatArg::Md => Format::Markdown,
             FormatArg::Csv => Format::Csv,
         };
-        let project = project.context("--format exports one project")?;
-        match &args.output {
-            Some(path) => {
-                let file = std::fs::File::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                let mut out = std::io::BufWriter::new(file);
-                nexus_archive::export_for_people(&db, &project, format, &args.tables, &mut out).await?;
-            }
-            None => {
-                let mut out = std::io::stdout().lock();
-                nexus_archive::export_for_people(&db, &project, format, &args.tables, &mut out).await?;
-            }
+        let mut out: Box<dyn std::io::Write> = match &args.output {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        if let Some(email) = &args.history {
+            let user = nexus_db::users::find_by_email(db.reader(), email)
+                .await
+                .with_context(|| format!("no user {email:?}"))?;
+            let filter = nexus_db::history::HistoryFilter::default();
+            nexus_archive::export_history(&db, &user.id, &filter, format, &mut out).await?;
+        } else {
+            let project = project.context("--format exports one project")?;
+            nexus_archive::export_for_people(&db, &project, format, &args.tables, &mut out).await?;
         }
+        drop(out);
         db.close().await?;
         return Ok(());
     }

@@ -17,7 +17,11 @@ pub async fn run(db: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let local = listener.local_addr()?;
     out!("nexus: serving {} on http://{local} (ctrl-c to stop)", db.display())?;
-    let config = ServerConfig { body_limit: args.body_limit, ..ServerConfig::default() };
+    let config = ServerConfig {
+        body_limit: args.body_limit,
+        allow_private_urls: args.allow_private_urls,
+        ..ServerConfig::default()
+    };
     nexus_server::serve(store, listener, config, nexus_server::shutdown_signal()).await?;
     Ok(())
 }

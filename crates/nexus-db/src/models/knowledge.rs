@@ -185,6 +185,31 @@ pub async fn list<'e>(
     Ok(Paged::from_rows(rows, cursor, |k| k.id.to_string()))
 }
 
+/// Records the text fetched for a `url` item (its content, size and media type), before it is
+/// indexed; `NotFound` when the item was deleted meanwhile.
+pub async fn set_fetched<'e>(
+    ex: impl SqliteExecutor<'e>,
+    id: &KnowledgeId,
+    content: &str,
+    content_type: &str,
+) -> Result<Knowledge> {
+    validate::content(TABLE, "content", content)?;
+    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    let now = Timestamp::now();
+    query_knowledge!(
+        "UPDATE knowledge_items SET content = ?, size = ?, content_type = ?, updated_at = ? WHERE id = ? RETURNING",
+        "",
+        content,
+        size,
+        content_type,
+        now,
+        id,
+    )
+    .fetch_all(ex)
+    .await
+    .returned_row(TABLE, id)
+}
+
 /// Marks the item processed: `completed` with its chunk count, or `failed` with the reason.
 pub async fn finish<'e>(
     ex: impl SqliteExecutor<'e>,

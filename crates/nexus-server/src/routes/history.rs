@@ -1,20 +1,22 @@
 //! `/v1/history`: the caller's snapshots of research sessions — list by tags (any or all) and
-//! full text, read, delete, and export one or all as JSON, Markdown or CSV.
+//! full text, read, delete, and export one or all as JSON, Markdown or CSV (nexus-archive's
+//! history exporter, shared with `nexus export --history`).
 
 use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use nexus_archive::Format;
+use nexus_db::HistoryId;
 use nexus_db::history::{self, HistoryEntry, HistoryFilter, TagMatch};
-use nexus_db::{Cursor, HistoryId, UserId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
-use crate::export::{Format, render};
+use crate::error::{Result, ServerError};
 use crate::extract::{Id, PageParams, Params};
+use crate::responses::{QueryErrors, QueryReadErrors, ReadErrors};
 
 /// Filters of the history list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,8 +58,7 @@ pub struct ExportParams {
 
 /// Lists the caller's history, newest first.
 #[utoipa::path(get, path = "/v1/history", tag = "history", params(HistoryParams, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -70,8 +71,7 @@ pub async fn list(
 
 /// One entry of the caller's history.
 #[utoipa::path(get, path = "/v1/history/{id}", tag = "history", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -82,8 +82,7 @@ pub async fn get(
 
 /// Deletes one entry of the caller's history.
 #[utoipa::path(delete, path = "/v1/history/{id}", tag = "history", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ReadErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -96,53 +95,66 @@ pub async fn delete(
 /// Exports one entry of the caller's history.
 #[utoipa::path(get, path = "/v1/history/{id}/export", tag = "history", params(("id" = String, Path), ExportParams),
     security(("bearer" = [])),
-    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))), QueryReadErrors))]
 pub async fn export_one(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
     Id(id): Id<HistoryId>,
     Params(params): Params<ExportParams>,
 ) -> Result<impl IntoResponse> {
-    let format = Format::parse(params.format.as_deref())?;
-    let entry = history::get(state.store.db().reader(), &user, &id).await?;
-    respond(format, &[entry])
+    let format = format(params.format.as_deref())?;
+    let entry: HistoryEntry = history::get(state.store.db().reader(), &user, &id).await?;
+    let mut body = Vec::new();
+    nexus_archive::write_history(&[entry], format, &mut body).map_err(failed)?;
+    Ok(respond(format, body))
 }
 
 /// Exports the caller's whole history (matching the same filters as the list).
 #[utoipa::path(get, path = "/v1/history/export", tag = "history", params(HistoryParams, ExportParams),
     security(("bearer" = [])),
-    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content((serde_json::Value = "application/json"), (String = "text/markdown"), (String = "text/csv"))), QueryErrors))]
 pub async fn export_all(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
     Params(filter): Params<HistoryParams>,
     Params(params): Params<ExportParams>,
 ) -> Result<impl IntoResponse> {
-    let format = Format::parse(params.format.as_deref())?;
-    let entries = all_entries(&state, &user, &filter.filter()?).await?;
-    respond(format, &entries)
+    let format = format(params.format.as_deref())?;
+    let mut body = Vec::new();
+    nexus_archive::export_history(state.store.db(), &user, &filter.filter()?, format, &mut body)
+        .await
+        .map_err(failed)?;
+    Ok(respond(format, body))
 }
 
-/// Every entry matching `filter`, page by page.
-async fn all_entries(state: &AppState, user: &UserId, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
-    let mut cursor = Cursor::first(nexus_db::MAX_PAGE);
-    let mut entries = Vec::new();
-    loop {
-        let page = history::list(state.store.db().reader(), user, filter, &cursor).await?;
-        entries.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor.after = Some(next),
-            None => return Ok(entries),
-        }
+/// The export format `?format=` names: `json` (default), `md`/`markdown` or `csv`.
+fn format(text: Option<&str>) -> Result<Format> {
+    match text {
+        None | Some("json") => Ok(Format::Json),
+        Some("md" | "markdown") => Ok(Format::Markdown),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(ServerError::BadRequest(format!("format must be json, md or csv, not {other:?}"))),
     }
 }
 
-fn respond(format: Format, entries: &[HistoryEntry]) -> Result<impl IntoResponse + use<>> {
-    let body = render(format, entries)?;
-    Ok(([(header::CONTENT_TYPE, format.content_type())], body))
+/// The media type of an export.
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/json",
+        Format::Markdown => "text/markdown; charset=utf-8",
+        Format::Csv => "text/csv; charset=utf-8",
+    }
+}
+
+/// The export response: `body` (written by nexus-archive's history exporter) with its type.
+fn respond(format: Format, body: Vec<u8>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, content_type(format))], body)
+}
+
+/// An exporter's failure: an internal error (writing to memory does not fail otherwise).
+fn failed(error: nexus_archive::ArchiveError) -> ServerError {
+    match error {
+        nexus_archive::ArchiveError::Db(e) => ServerError::Db(e),
+        other => ServerError::Export(other.to_string()),
+    }
 }

@@ -1,6 +1,7 @@
 //! `/v1/knowledge`: the caller's files, URLs and texts. Creating one answers at once (202,
-//! status `processing`); a background job chunks and embeds it into the caller's knowledge
-//! (searched by `/v1/search` without a project) and sets `completed`, or `failed` with why.
+//! status `processing`); a background job — for a URL given without content, first fetching
+//! the page ([`crate::fetch`]) — chunks and embeds it into the caller's knowledge (searched by
+//! `/v1/search` without a project) and sets `completed`, or `failed` with why.
 
 use axum::extract::{Extension, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
@@ -13,8 +14,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params};
+use crate::fetch;
+use crate::responses::{CreateErrors, QueryErrors, ReadErrors};
 
 /// A text or URL item (JSON).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -23,10 +26,11 @@ pub struct CreateKnowledge {
     pub kind: String,
     /// Title.
     pub title: String,
-    /// The text (for a URL: the page's text; the server does not fetch URLs).
+    /// The text. For a URL: empty to have the server fetch the page (HTML reduced to text),
+    /// or the page's text to use as it is.
     #[serde(default)]
     pub content: String,
-    /// The URL, for kind `url`.
+    /// The URL (http or https), for kind `url`.
     pub url: Option<String>,
 }
 
@@ -45,9 +49,7 @@ pub struct UploadKnowledge {
 /// `title`); answers 202 while it is processed.
 #[utoipa::path(post, path = "/v1/knowledge", tag = "knowledge", security(("bearer" = [])),
     request_body(content((CreateKnowledge = "application/json"), (UploadKnowledge = "multipart/form-data"))),
-    responses((status = 202, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = serde_json::Value), CreateErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -88,15 +90,16 @@ fn from_json(user: &UserId, body: CreateKnowledge) -> Result<(NewKnowledge, Opti
     if body.title.trim().is_empty() {
         return Err(ServerError::BadRequest("title must not be empty".to_owned()));
     }
-    if kind == KnowledgeKind::Url && body.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
-        return Err(ServerError::BadRequest("a url item needs a url".to_owned()));
-    }
-    let failure = body.content.trim().is_empty().then(|| match kind {
-        KnowledgeKind::Url => {
-            "no content: the server does not fetch URLs; send the page's text as content".to_owned()
+    if kind == KnowledgeKind::Url {
+        let url = body.url.as_deref().unwrap_or_default();
+        if url.trim().is_empty() {
+            return Err(ServerError::BadRequest("a url item needs a url".to_owned()));
         }
-        _ => "no content to index".to_owned(),
-    });
+        fetch::parse_url(url).map_err(ServerError::BadRequest)?;
+    }
+    // A URL without content is fetched by the job.
+    let failure = (kind == KnowledgeKind::Text && body.content.trim().is_empty())
+        .then(|| "no content to index".to_owned());
     let mut new = NewKnowledge::text(user, body.title, body.content);
     new.kind = kind;
     new.url = body.url;
@@ -143,12 +146,12 @@ async fn upload(user: &UserId, mut form: Multipart) -> Result<(NewKnowledge, Opt
     Ok((new, failure))
 }
 
-/// The background job: index the item's content into the user's knowledge, then record the
-/// outcome on the item.
+/// The background job: fetch a URL given without content, index the item's content into the
+/// user's knowledge, then record the outcome on the item.
 async fn process(state: AppState, item: Knowledge, failure: Option<String>) {
     let outcome = match failure {
         Some(reason) => Err(reason),
-        None => index(&state, &item).await.map_err(|e| e.to_string()),
+        None => fetch_and_index(&state, item.clone()).await,
     };
     if let Err(reason) = &outcome {
         tracing::warn!(knowledge = %item.id, %reason, "knowledge item failed");
@@ -167,6 +170,20 @@ async fn process(state: AppState, item: Knowledge, failure: Option<String>) {
             tracing::error!(knowledge = %item.id, %error, "cannot record the knowledge item's status")
         }
     }
+}
+
+/// Fetches the page of a URL item without content (recording its text on the item), then
+/// indexes the item; the error is the reason the item failed.
+async fn fetch_and_index(state: &AppState, mut item: Knowledge) -> std::result::Result<i64, String> {
+    if item.kind == KnowledgeKind::Url && item.content.trim().is_empty() {
+        let url = item.url.clone().unwrap_or_default();
+        let fetcher = state.fetcher.as_ref().as_ref()?;
+        let page = fetcher.fetch(&url).await.map_err(|reason| format!("fetching {url}: {reason}"))?;
+        item = knowledge::set_fetched(state.store.db().writer(), &item.id, &page.text, &page.content_type)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    index(state, &item).await.map_err(|e| e.to_string())
 }
 
 async fn index(state: &AppState, item: &Knowledge) -> Result<i64> {
@@ -189,8 +206,7 @@ pub struct KnowledgeParams {
 
 /// Lists the caller's items, newest first.
 #[utoipa::path(get, path = "/v1/knowledge", tag = "knowledge", params(KnowledgeParams, PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -216,8 +232,7 @@ pub async fn list(
 
 /// One of the caller's items.
 #[utoipa::path(get, path = "/v1/knowledge/{id}", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -228,8 +243,7 @@ pub async fn get(
 
 /// Deletes one of the caller's items and its chunks.
 #[utoipa::path(delete, path = "/v1/knowledge/{id}", tag = "knowledge", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ReadErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

@@ -6,12 +6,13 @@ use nexus_db::users;
 use super::json;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::extract::Body;
+use crate::responses::{AuthErrors, CreateErrors};
 
 /// The caller.
 #[utoipa::path(get, path = "/v1/me", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), AuthErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -21,9 +22,7 @@ pub async fn get(
 
 /// Replaces the caller's settings (a JSON object).
 #[utoipa::path(put, path = "/v1/me/settings", tag = "users", request_body = serde_json::Value, security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), CreateErrors))]
 pub async fn put_settings(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

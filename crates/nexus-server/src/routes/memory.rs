@@ -13,8 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ListPage, json, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::extract::{Body, Params};
+use crate::responses::{QueryReadErrors, WriteErrors};
 
 /// An episode to remember.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,10 +35,7 @@ pub struct Remember {
 
 /// Records an episode (embedded and indexed at once).
 #[utoipa::path(post, path = "/v1/memory", tag = "memory", request_body = Remember, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = serde_json::Value), WriteErrors))]
 pub async fn remember(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -76,9 +74,7 @@ pub struct RecallParams {
 
 /// The project's episodes most relevant to `q`, best first (a single page).
 #[utoipa::path(get, path = "/v1/memory", tag = "memory", params(RecallParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryReadErrors))]
 pub async fn recall(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

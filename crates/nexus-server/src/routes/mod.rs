@@ -1,6 +1,7 @@
 //! The handlers of `/v1`, one module per resource, and what they share: the list envelope
 //! ([`ListPage`]) and the owner check of projects ([`owned_project`]).
 
+pub mod checkpoints;
 pub mod history;
 pub mod knowledge;
 pub mod me;
@@ -8,6 +9,7 @@ pub mod memory;
 pub mod projects;
 pub mod research;
 pub mod search;
+pub mod tasks;
 
 use nexus_db::projects::Project;
 use nexus_db::{Paged, ProjectId, UserId, projects as project_rows, users};

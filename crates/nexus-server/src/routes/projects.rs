@@ -1,21 +1,22 @@
-//! `/v1/projects`: a user's projects and their state — load, STATE.md, checkpoints and the
-//! task workflow (nexus-state).
+//! `/v1/projects`: a user's projects and their state (nexus-state) — read and saved whole as
+//! JSON or as STATE.md, refused with 409 when the state changed since it was read. The
+//! project's checkpoints are in [`super::checkpoints`], its tasks in [`super::tasks`].
 
 use axum::extract::{Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use nexus_db::projects::{self, NewProject};
-use nexus_db::tasks::{self, NewTask};
-use nexus_db::{AgentId, ProjectId, TaskId, users};
-use nexus_state::{CheckpointRequest, workflow};
+use nexus_db::{ProjectId, users};
+use nexus_state::{ProjectState, SaveMode, markdown};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{ListPage, json, owned_project};
+use super::{ListPage, json, off_thread, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
-use crate::extract::{Body, Id, PageParams, Params};
+use crate::error::{Result, ServerError};
+use crate::extract::{Body, Id, PageParams, Params, Text};
+use crate::responses::{ChangeErrors, CreateUniqueErrors, QueryErrors, ReadErrors};
 
 type Value = axum::Json<serde_json::Value>;
 
@@ -32,8 +33,7 @@ pub struct CreateProject {
 
 /// Lists the caller's projects.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -50,10 +50,7 @@ pub async fn list(
 
 /// Creates a project owned by the caller.
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = CreateProject, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = serde_json::Value), CreateUniqueErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -74,8 +71,7 @@ pub async fn create(
 
 /// One of the caller's projects.
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -86,8 +82,7 @@ pub async fn get(
 
 /// The project's state (project, features, tasks, requirements, agents, checkpoint, figures).
 #[utoipa::path(get, path = "/v1/projects/{id}/state", tag = "projects", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), ReadErrors))]
 pub async fn state(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -99,8 +94,7 @@ pub async fn state(
 
 /// The project's state as STATE.md.
 #[utoipa::path(get, path = "/v1/projects/{id}/state.md", tag = "projects", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = String, content_type = "text/markdown"), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = String, content_type = "text/markdown"), ReadErrors))]
 pub async fn state_md(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -111,144 +105,71 @@ pub async fn state_md(
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], nexus_state::markdown::export(&loaded)))
 }
 
-/// A checkpoint to take.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateCheckpoint {
-    /// Why it is taken.
-    pub reason: String,
+/// How a save treats a state read before another change.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SaveParams {
+    /// Overwrite whatever the project holds now instead of answering 409 `state-conflict`.
+    pub force: Option<bool>,
 }
 
-/// Takes a checkpoint of the project's state.
-#[utoipa::path(post, path = "/v1/projects/{id}/checkpoints", tag = "projects", params(("id" = String, Path)),
-    request_body = CreateCheckpoint, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_checkpoint(
+/// Saves the whole state of the project, as `GET …/state` returned it and edited: the planning
+/// rows (project, features, sub-features, tasks, requirements) become exactly the state's, in
+/// one transaction. A state read before another change is refused (409 `state-conflict`,
+/// nothing written) unless `?force=true`. Agents are shared by every user of the database and
+/// are not written by a save over HTTP.
+#[utoipa::path(put, path = "/v1/projects/{id}/state", tag = "projects", params(("id" = String, Path), SaveParams),
+    request_body = Object, security(("bearer" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The state as stored, with its new revision"), ChangeErrors))]
+pub async fn put_state(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
     Id(id): Id<ProjectId>,
-    Body(body): Body<CreateCheckpoint>,
-) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
-    let saved =
-        nexus_state::checkpoint(state.store.db(), &id, CheckpointRequest::manual(body.reason)).await?;
-    Ok((StatusCode::CREATED, axum::Json(json(&saved)?)))
-}
-
-/// The project's checkpoints.
-#[utoipa::path(get, path = "/v1/projects/{id}/checkpoints", tag = "projects", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_checkpoints(
-    State(state): State<AppState>,
-    Extension(Caller(user)): Extension<Caller>,
-    Id(id): Id<ProjectId>,
-) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
-    let all = nexus_state::list_checkpoints(state.store.db(), &id).await?;
-    let items = all.iter().map(json).collect::<Result<Vec<_>>>()?;
-    Ok(axum::Json(ListPage { items, next_cursor: None }))
-}
-
-/// A task to create.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateTask {
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: Option<String>,
-}
-
-/// Creates a task in the project.
-#[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path)),
-    request_body = CreateTask, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_task(
-    State(state): State<AppState>,
-    Extension(Caller(user)): Extension<Caller>,
-    Id(id): Id<ProjectId>,
-    Body(body): Body<CreateTask>,
-) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
-    let mut new = NewTask::new(&id, body.name);
-    new.description = body.description;
-    let task = workflow::create_task(state.store.db(), new).await?;
-    Ok((StatusCode::CREATED, axum::Json(json(&task)?)))
-}
-
-/// The project's tasks ready to start (dependencies done), by priority.
-#[utoipa::path(get, path = "/v1/projects/{id}/tasks/ready", tag = "projects", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn ready_tasks(
-    State(state): State<AppState>,
-    Extension(Caller(user)): Extension<Caller>,
-    Id(id): Id<ProjectId>,
-) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
-    let ready = workflow::ready(state.store.db(), &id, nexus_db::MAX_PAGE).await?;
-    let items = ready.iter().map(json).collect::<Result<Vec<_>>>()?;
-    Ok(axum::Json(ListPage { items, next_cursor: None }))
-}
-
-/// A step of the task workflow.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum TaskAction {
-    /// Start the task with an agent.
-    Start {
-        /// The agent (an agent id).
-        agent_id: String,
-    },
-    /// Complete the task.
-    Complete {
-        /// Minutes it took.
-        actual_minutes: Option<i64>,
-    },
-    /// Fail the task.
-    Fail {
-        /// Why.
-        reason: String,
-    },
-}
-
-/// Moves a task of the project through the workflow: start, complete or fail.
-#[utoipa::path(post, path = "/v1/projects/{id}/tasks/{task_id}/workflow", tag = "projects",
-    params(("id" = String, Path), ("task_id" = String, Path)), request_body = TaskAction, security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
-pub async fn task_workflow(
-    State(state): State<AppState>,
-    Extension(Caller(user)): Extension<Caller>,
-    Id((id, task_id)): Id<(ProjectId, TaskId)>,
-    Body(action): Body<TaskAction>,
+    Params(params): Params<SaveParams>,
+    Body(body): Body<ProjectState>,
 ) -> Result<Value> {
+    save(&state, &user, id, params, body).await
+}
+
+/// Imports STATE.md (as `GET …/state.md` wrote it, edited) into the project: the file's
+/// checkboxes, statuses and data block become the project's state, with the rules of
+/// `PUT …/state` (409 `state-conflict` unless `?force=true`; a malformed file is 400
+/// `invalid-markdown` with its line, and nothing is written).
+#[utoipa::path(put, path = "/v1/projects/{id}/state.md", tag = "projects", params(("id" = String, Path), SaveParams),
+    request_body(content = String, content_type = "text/markdown"), security(("bearer" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The state as stored, with its new revision"), ChangeErrors))]
+pub async fn put_state_md(
+    State(state): State<AppState>,
+    Extension(Caller(user)): Extension<Caller>,
+    Id(id): Id<ProjectId>,
+    Params(params): Params<SaveParams>,
+    Text(text): Text,
+) -> Result<Value> {
+    // Another user's project answers 404 whatever the file holds.
     owned_project(&state, &user, &id).await?;
-    let task = tasks::get(state.store.db().reader(), &task_id).await?;
-    if task.project_id != id {
-        return Err(ServerError::NotFound { what: "task" });
+    let parsed = markdown::parse(&text)?;
+    save(&state, &user, id, params, parsed).await
+}
+
+/// Saves `target` as project `id`'s state, for `user` who must own it.
+async fn save(
+    state: &AppState,
+    user: &nexus_db::UserId,
+    id: ProjectId,
+    params: SaveParams,
+    mut target: ProjectState,
+) -> Result<Value> {
+    owned_project(state, user, &id).await?;
+    if target.project.id != id {
+        return Err(ServerError::BadRequest(format!(
+            "the state is of project {}, not of this one",
+            target.project.id
+        )));
     }
+    target.agents.clear();
+    let mode = if params.force.unwrap_or(false) { SaveMode::Force } else { SaveMode::CheckRevision };
     let store = state.store.clone();
-    let done = super::off_thread(move || async move {
-        let db = store.db();
-        match action {
-            TaskAction::Start { agent_id } => {
-                json(&workflow::start(db, &task_id, &AgentId::from(agent_id)).await?)
-            }
-            TaskAction::Complete { actual_minutes } => {
-                json(&workflow::complete(db, &task_id, actual_minutes).await?)
-            }
-            TaskAction::Fail { reason } => json(&workflow::fail(db, &task_id, &reason).await?.task),
-        }
-    })
-    .await?;
-    Ok(axum::Json(done))
+    let saved =
+        off_thread(move || async move { Ok(nexus_state::save(store.db(), &target, mode).await?) }).await?;
+    Ok(axum::Json(json(&saved)?))
 }

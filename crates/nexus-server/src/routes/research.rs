@@ -15,8 +15,11 @@ use utoipa::ToSchema;
 use super::{ListPage, json};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params};
+use crate::responses::{
+    CreateErrors, QueryErrors, ReadErrors, SessionChangeErrors, SessionReadErrors, SessionWriteErrors,
+};
 
 /// A session to start.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -103,9 +106,7 @@ async fn live(state: &AppState, user: &UserId, id: &ResearchSessionId) -> Result
 
 /// Starts a session (phase topic, version 1).
 #[utoipa::path(post, path = "/v1/research-sessions", tag = "research", request_body = CreateSession, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = serde_json::Value), CreateErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -129,8 +130,7 @@ pub async fn create(
 
 /// Lists the caller's live sessions, newest first.
 #[utoipa::path(get, path = "/v1/research-sessions", tag = "research", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -143,9 +143,7 @@ pub async fn list(
 
 /// One of the caller's sessions.
 #[utoipa::path(get, path = "/v1/research-sessions/{id}", tag = "research", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 410, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), SessionReadErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -157,12 +155,7 @@ pub async fn get(
 /// Updates a session made from `version`: 409 when stale or for a forbidden phase move.
 #[utoipa::path(patch, path = "/v1/research-sessions/{id}", tag = "research", params(("id" = String, Path)),
     request_body = UpdateSession, security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 410, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = serde_json::Value), SessionChangeErrors))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -195,8 +188,7 @@ pub async fn update(
 
 /// Deletes one of the caller's sessions.
 #[utoipa::path(delete, path = "/v1/research-sessions/{id}", tag = "research", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), ReadErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
@@ -209,11 +201,7 @@ pub async fn delete(
 /// Files a snapshot of the session (its final report, or plan) in the caller's history.
 #[utoipa::path(post, path = "/v1/research-sessions/{id}/history", tag = "research", params(("id" = String, Path)),
     request_body = Snapshot, security(("bearer" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 410, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = serde_json::Value), SessionWriteErrors))]
 pub async fn snapshot(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

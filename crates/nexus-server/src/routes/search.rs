@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 use super::{ListPage, json, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::{Problem, Result, ServerError};
+use crate::error::{Result, ServerError};
 use crate::extract::Params;
+use crate::responses::QueryReadErrors;
 
 /// A search.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -29,9 +30,7 @@ pub struct SearchParams {
 
 /// Hybrid search, best first; each item is `{score, source: {kind, row}, snippet}`.
 #[utoipa::path(get, path = "/v1/search", tag = "search", params(SearchParams), security(("bearer" = [])),
-    responses((status = 200, body = ListPage), (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ListPage), QueryReadErrors))]
 pub async fn search(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,

@@ -27,6 +27,28 @@ async fn a_hundred_cross_user_attempts_all_look_like_missing_resources() -> Test
     )
     .await?;
     let task = text(&task, "id");
+    let (_, checkpoint) = json(
+        server
+            .req(Method::POST, &format!("/v1/projects/{project}/checkpoints"), &alice)
+            .json(&json!({"reason": "baseline"}))
+            .send()
+            .await?,
+    )
+    .await?;
+    let checkpoint = text(&checkpoint, "id");
+    // Mallory's own project, its state and STATE.md: valid bodies to aim at Alice's project.
+    let (_, own) =
+        json(server.req(Method::POST, "/v1/projects", &mallory).json(&json!({"name": "mine"})).send().await?)
+            .await?;
+    let own = text(&own, "id");
+    let (_, own_state) =
+        json(server.req(Method::GET, &format!("/v1/projects/{own}/state"), &mallory).send().await?).await?;
+    let own_md = server
+        .req(Method::GET, &format!("/v1/projects/{own}/state.md"), &mallory)
+        .send()
+        .await?
+        .text()
+        .await?;
     let (_, item) = json(
         server
             .req(Method::POST, "/v1/knowledge", &alice)
@@ -78,6 +100,31 @@ async fn a_hundred_cross_user_attempts_all_look_like_missing_resources() -> Test
             format!("/v1/projects/{project}/tasks/{task}/workflow"),
             Some(json!({"action": "fail", "reason": "x"})),
         ),
+        (Method::PUT, format!("/v1/projects/{project}/state"), Some(own_state.clone())),
+        (Method::PUT, format!("/v1/projects/{project}/state?force=true"), Some(own_state.clone())),
+        (Method::GET, format!("/v1/projects/{project}/checkpoints/{checkpoint}/diff"), None),
+        (Method::POST, format!("/v1/projects/{project}/checkpoints/{checkpoint}/restore"), None),
+        // Alice's checkpoint and task through Mallory's own project.
+        (Method::GET, format!("/v1/projects/{own}/checkpoints/{checkpoint}/diff"), None),
+        (Method::POST, format!("/v1/projects/{own}/checkpoints/{checkpoint}/restore"), None),
+        (
+            Method::POST,
+            format!("/v1/projects/{own}/tasks/{task}/workflow"),
+            Some(json!({"action": "block", "blocking_task_id": task})),
+        ),
+        (Method::GET, format!("/v1/projects/{own}/tasks/{task}/continue-points"), None),
+        (
+            Method::POST,
+            format!("/v1/projects/{project}/tasks/{task}/workflow"),
+            Some(json!({"action": "assign", "agent_id": "a"})),
+        ),
+        (Method::GET, format!("/v1/projects/{project}/continue-points"), None),
+        (
+            Method::POST,
+            format!("/v1/projects/{project}/continue-points"),
+            Some(json!({"task_id": task, "last_action": "x"})),
+        ),
+        (Method::GET, format!("/v1/projects/{project}/tasks/{task}/continue-points"), None),
         (Method::POST, "/v1/memory".to_owned(), Some(json!({"project": project, "content": "x"}))),
         (Method::GET, format!("/v1/memory?project={project}&q=zebra"), None),
         (Method::GET, format!("/v1/search?project={project}&q=zebra"), None),
@@ -106,6 +153,12 @@ async fn a_hundred_cross_user_attempts_all_look_like_missing_resources() -> Test
             assert_eq!((status, &answer), (missing_status, &missing), "{method} {path}");
             tried += 1;
         }
+        let md = server
+            .req(Method::PUT, &format!("/v1/projects/{project}/state.md"), &mallory)
+            .body(own_md.clone());
+        let (status, answer) = json(md.send().await?).await?;
+        assert_eq!((status, &answer), (missing_status, &missing), "PUT state.md");
+        tried += 1;
     }
 
     // Lists, search and exports show nothing of Alice's.
@@ -141,5 +194,17 @@ async fn a_hundred_cross_user_attempts_all_look_like_missing_resources() -> Test
         json(server.req(Method::GET, &format!("/v1/projects/{project}/tasks/ready"), &alice).send().await?)
             .await?;
     assert_eq!(ready["items"].as_array().map(Vec::len), Some(1), "the task was not failed by mallory");
+    let (_, state) =
+        json(server.req(Method::GET, &format!("/v1/projects/{project}/state"), &alice).send().await?).await?;
+    assert_eq!(
+        (state["project"]["name"].as_str(), state["tasks"][0]["status"].as_str()),
+        (Some("secret"), Some("pending")),
+        "the state was not saved over nor restored by mallory: {state}"
+    );
+    assert_eq!(state["continue_points"], json!([]), "{state}");
+    let (_, checkpoints) =
+        json(server.req(Method::GET, &format!("/v1/projects/{project}/checkpoints"), &alice).send().await?)
+            .await?;
+    assert_eq!(checkpoints["items"].as_array().map(Vec::len), Some(1), "no safety checkpoint: no restore");
     server.stop().await
 }

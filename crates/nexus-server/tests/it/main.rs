@@ -8,3 +8,5 @@ mod isolation;
 mod limits;
 mod research;
 mod routes;
+mod state;
+mod urls;

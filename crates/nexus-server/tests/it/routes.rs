@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::harness::{Server, TestResult, json, problem, text};
 
 /// Polls the knowledge item until it leaves `processing`.
-async fn processed(server: &Server, key: &str, id: &str) -> TestResult<serde_json::Value> {
+pub async fn processed(server: &Server, key: &str, id: &str) -> TestResult<serde_json::Value> {
     for _ in 0..200 {
         let (_, item) =
             json(server.req(Method::GET, &format!("/v1/knowledge/{id}"), key).send().await?).await?;
@@ -36,9 +36,24 @@ async fn health_and_openapi_need_no_key() -> TestResult {
         "/v1/history",
         "/v1/memory",
         "/v1/search",
+        "/v1/projects/{id}/state",
+        "/v1/projects/{id}/state.md",
+        "/v1/projects/{id}/checkpoints/{checkpoint_id}/diff",
+        "/v1/projects/{id}/checkpoints/{checkpoint_id}/restore",
+        "/v1/projects/{id}/continue-points",
+        "/v1/projects/{id}/tasks/{task_id}/continue-points",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the document");
     }
+    assert!(doc["paths"]["/v1/projects/{id}/state"]["put"].is_object(), "PUT state missing");
+    // The shared error responses: a problem+json body, referring to the Problem schema.
+    let conflict = &doc["paths"]["/v1/projects/{id}/state"]["put"]["responses"]["409"];
+    assert_eq!(
+        conflict["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
+        "{conflict}"
+    );
+    let missing = &doc["paths"]["/v1/knowledge/{id}"]["get"]["responses"];
+    assert!(missing["404"].is_object() && missing["409"].is_null(), "{missing}");
     server.stop().await
 }
 
