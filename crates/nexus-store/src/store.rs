@@ -9,6 +9,7 @@ use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
 use nexus_search::{Fusion, Search, Weights};
 use nexus_vector::{Collection, CollectionSpec};
 
+use crate::access::AccessRecorder;
 use crate::error::Result;
 
 /// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
@@ -20,6 +21,7 @@ pub struct Store {
     db: Db,
     embedder: Arc<dyn Embedder>,
     collection: Collection,
+    access: Arc<AccessRecorder>,
 }
 
 /// Configures and opens a [`Store`].
@@ -103,7 +105,8 @@ impl StoreBuilder {
         } else {
             Collection::open_or_create(&db, &spec).await?
         };
-        Ok(Store { db, embedder, collection })
+        let access = Arc::new(AccessRecorder::new(db.clone()));
+        Ok(Store { db, embedder, collection, access })
     }
 }
 
@@ -139,6 +142,11 @@ impl Store {
     /// The vector collection of the embedder.
     pub fn collection(&self) -> &Collection {
         &self.collection
+    }
+
+    /// The group commit of recall's access counts.
+    pub(crate) fn access(&self) -> &Arc<AccessRecorder> {
+        &self.access
     }
 
     /// A hybrid search preconfigured with this store's collection and embedder.
