@@ -53,6 +53,13 @@ pub struct Args {
     /// Episodes in the project recall searches.
     #[arg(long, default_value_t = 10_000)]
     episodes: usize,
+    /// Count recall's accesses in shared transactions (`StoreBuilder::group_commit`); false:
+    /// one write transaction per recall, as before group commit.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    group_commit: bool,
+    /// Reader connections of the store (default: the store's default, from the core count).
+    #[arg(long)]
+    readers: Option<u32>,
     /// Where the text comes from (module docs).
     #[arg(long, value_enum, default_value_t = CorpusKind::Zipf)]
     corpus: CorpusKind,
@@ -188,7 +195,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let scratch = tempfile::tempdir()?;
     let path = scratch.path().join("serve.db");
-    let store = Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).open().await?;
+    let mut builder =
+        Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).group_commit(args.group_commit);
+    if let Some(readers) = args.readers {
+        builder = builder.readers(readers);
+    }
+    let store = builder.open().await?;
     let user = users::create(store.db().writer(), "bench@example.com").await?;
     let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
     let project = projects::create(store.db().writer(), NewProject::new("bench", "api://bench")).await?;
@@ -295,6 +307,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "seconds_per_workload": args.seconds,
         "episodes": args.episodes,
         "corpus": format!("{:?}", args.corpus).to_lowercase(),
+        "group_commit": args.group_commit,
+        "readers": args.readers,
         "direct_recall_p50_ms": direct_p50,
         "direct_recall_p99_ms": direct_p99,
         "errors": errors,

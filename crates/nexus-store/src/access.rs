@@ -39,6 +39,8 @@ struct Queue {
 /// Counts the accesses of concurrent recalls in shared write transactions (module docs).
 pub(crate) struct AccessRecorder {
     db: Db,
+    /// Whether concurrent recalls share transactions (else each has its own).
+    group: bool,
     queue: Mutex<Queue>,
 }
 
@@ -47,6 +49,7 @@ impl std::fmt::Debug for AccessRecorder {
         let queue = self.lock();
         f.debug_struct("AccessRecorder")
             .field("pending", &queue.pending.len())
+            .field("group", &self.group)
             .field("flushing", &queue.flushing)
             .finish()
     }
@@ -68,9 +71,10 @@ impl Drop for FlushGuard {
 }
 
 impl AccessRecorder {
-    /// A recorder writing through `db`'s writer.
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db, queue: Mutex::default() }
+    /// A recorder writing through `db`'s writer; with `group` false, each recall writes its
+    /// own transaction (as before group commit; benchmarks compare the two).
+    pub(crate) fn new(db: Db, group: bool) -> Self {
+        Self { db, group, queue: Mutex::default() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -82,6 +86,9 @@ impl AccessRecorder {
     pub(crate) async fn record(self: &Arc<Self>, ids: Vec<EpisodeId>) -> Result<Vec<Option<Episode>>> {
         if ids.is_empty() {
             return Ok(Vec::new());
+        }
+        if !self.group {
+            return Ok(self.transaction(&[&ids]).await?.into_iter().next().unwrap_or_default());
         }
         let (reply, answer) = oneshot::channel();
         let start = {
@@ -176,7 +183,7 @@ mod tests {
         let gone = episodes::create(db.writer(), NewEpisode::new(&project.id, EpisodeType::Decision, "gone"))
             .await?;
         sqlx::query("DELETE FROM episodes WHERE id = ?").bind(&gone.id).execute(db.writer()).await?;
-        let recorder = Arc::new(AccessRecorder::new(db.clone()));
+        let recorder = Arc::new(AccessRecorder::new(db.clone(), true));
         let counted = recorder.record(vec![gone.id.clone(), kept.id.clone()]).await?;
         assert!(counted[0].is_none(), "a deleted episode is left out");
         assert_eq!(counted[1].as_ref().map(|e| e.access_count), Some(1));

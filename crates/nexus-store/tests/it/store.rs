@@ -82,10 +82,19 @@ async fn recall_finds_relevant_episodes_filters_by_type_and_counts_access() -> T
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_recalls_count_every_access_exactly_once() -> TestResult {
-    let (_dir, store, project) = store().await?;
+    for group_commit in [true, false] {
+        let dir = tempfile::tempdir()?;
+        let store = Store::builder(dir.path().join("store.db")).group_commit(group_commit).open().await?;
+        let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
+        concurrent_recalls(&store, &project).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_recalls(store: &Store, project: &ProjectId) -> TestResult {
     for i in 0..8 {
         let text = format!("Prices are kept in cents, note {i}");
-        store.remember(NewEpisode::new(&project, EpisodeType::Decision, text)).await?;
+        store.remember(NewEpisode::new(project, EpisodeType::Decision, text)).await?;
     }
     let recalls = 40;
     let options = RecallOptions { limit: 5, ..Default::default() };
