@@ -1,5 +1,5 @@
-//! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]`: the
-//! HTTP API under load.
+//! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
+//! [--group-commit true|false] [--readers N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
