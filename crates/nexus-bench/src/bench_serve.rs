@@ -1,9 +1,20 @@
-//! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N]`: the HTTP API
-//! under load.
+//! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
+//! [--group-commit true|false] [--readers N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
-//! 2. Baseline, in the same run: `Store::recall` called directly (no HTTP), one at a time.
+//!    The text of episodes, queries and knowledge comes from `--corpus`:
+//!    - `zipf` (the default): words of a vocabulary of [`ZIPF_VOCABULARY`] made-up words
+//!      (generated from syllables with a fixed seed), drawn with Zipf's law (exponent 1, as
+//!      in natural text): a few words are in most episodes, most words in a few, and a query's
+//!      three words are drawn the same way.
+//!    - `words16` (the corpus of the first measurements, kept so their figures stay
+//!      comparable): every word drawn uniformly from 16 words, so each query word is in about
+//!      half of all episodes — a keyword search scores thousands of rows per query, which real
+//!      memories never ask for.
+//! 2. Baseline, in the same run: `Store::recall` called directly (no HTTP), one at a time,
+//!    and the stages of one recall timed apart (query embedding, keyword leg, vector leg,
+//!    the whole search, the whole recall).
 //! 3. The load generator (reqwest, in this process): `--connections` concurrent keep-alive
 //!    connections, each sending its next request when the last one is answered, for
 //!    `--seconds` per workload: recall (`GET /v1/memory`), search (`GET /v1/search`),
@@ -21,8 +32,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use nexus_db::episodes::{EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
-use nexus_db::{Db, DbOptions, api_keys, users};
+use nexus_db::{Db, DbOptions, ProjectId, SourceKind, api_keys, users};
 use nexus_embed::LocalEmbedder;
+use nexus_search::Mode;
 use nexus_server::ServerConfig;
 use nexus_store::{RecallOptions, Store};
 use serde_json::json;
@@ -41,6 +53,25 @@ pub struct Args {
     /// Episodes in the project recall searches.
     #[arg(long, default_value_t = 10_000)]
     episodes: usize,
+    /// Count recall's accesses in shared transactions (`StoreBuilder::group_commit`); false:
+    /// one write transaction per recall, as before group commit.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    group_commit: bool,
+    /// Reader connections of the store (default: the store's default, from the core count).
+    #[arg(long)]
+    readers: Option<u32>,
+    /// Where the text comes from (module docs).
+    #[arg(long, value_enum, default_value_t = CorpusKind::Zipf)]
+    corpus: CorpusKind,
+}
+
+/// The text generators of `--corpus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CorpusKind {
+    /// Made-up words with Zipf's law.
+    Zipf,
+    /// 16 words, uniformly.
+    Words16,
 }
 
 /// A request of a workload.
@@ -68,6 +99,7 @@ impl Outcome {
     }
 }
 
+/// The vocabulary of `--corpus words16`.
 const WORDS: [&str; 16] = [
     "cart",
     "totals",
@@ -87,36 +119,110 @@ const WORDS: [&str; 16] = [
     "deploy",
 ];
 
+/// Words of the `zipf` corpus.
+const ZIPF_VOCABULARY: usize = 5_000;
+
+/// A deterministic text generator: sentences of `words` words.
+#[derive(Debug, Clone)]
+struct Corpus {
+    words: Vec<String>,
+    /// Cumulative Zipf weights of `words` (rank order), ending at 1; empty: uniform.
+    cumulative: Vec<f64>,
+}
+
+impl Corpus {
+    fn new(kind: CorpusKind) -> Self {
+        match kind {
+            CorpusKind::Words16 => {
+                Self { words: WORDS.iter().map(|w| (*w).to_owned()).collect(), cumulative: Vec::new() }
+            }
+            CorpusKind::Zipf => {
+                const ONSETS: [&str; 16] =
+                    ["b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z"];
+                const NUCLEI: [&str; 8] = ["a", "e", "i", "o", "u", "ai", "ou", "ea"];
+                let mut rng = fastrand::Rng::with_seed(0x21f);
+                let mut seen = std::collections::HashSet::new();
+                let mut words = Vec::with_capacity(ZIPF_VOCABULARY);
+                while words.len() < ZIPF_VOCABULARY {
+                    let syllables = rng.usize(2..=4);
+                    let word: String = (0..syllables)
+                        .map(|_| {
+                            format!(
+                                "{}{}",
+                                ONSETS[rng.usize(..ONSETS.len())],
+                                NUCLEI[rng.usize(..NUCLEI.len())]
+                            )
+                        })
+                        .collect();
+                    if seen.insert(word.clone()) {
+                        words.push(word);
+                    }
+                }
+                let total: f64 = (1..=words.len()).map(|r| 1.0 / r as f64).sum();
+                let mut sum = 0.0;
+                let cumulative = (1..=words.len())
+                    .map(|r| {
+                        sum += 1.0 / r as f64 / total;
+                        sum
+                    })
+                    .collect();
+                Self { words, cumulative }
+            }
+        }
+    }
+
+    fn word(&self, rng: &mut fastrand::Rng) -> &str {
+        let index = if self.cumulative.is_empty() {
+            rng.usize(..self.words.len())
+        } else {
+            let x = rng.f64();
+            self.cumulative.partition_point(|&c| c < x).min(self.words.len() - 1)
+        };
+        &self.words[index]
+    }
+
+    fn sentence(&self, rng: &mut fastrand::Rng, words: usize) -> String {
+        (0..words).map(|_| self.word(rng)).collect::<Vec<_>>().join(" ")
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(bench(args))
-}
-
-fn sentence(rng: &mut fastrand::Rng, words: usize) -> String {
-    (0..words).map(|_| WORDS[rng.usize(..WORDS.len())]).collect::<Vec<_>>().join(" ")
 }
 
 async fn bench(args: Args) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let scratch = tempfile::tempdir()?;
     let path = scratch.path().join("serve.db");
-    let store = Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).open().await?;
+    let mut builder =
+        Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).group_commit(args.group_commit);
+    if let Some(readers) = args.readers {
+        builder = builder.readers(readers);
+    }
+    let store = builder.open().await?;
     let user = users::create(store.db().writer(), "bench@example.com").await?;
     let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
     let project = projects::create(store.db().writer(), NewProject::new("bench", "api://bench")).await?;
     users::own_project(store.db().writer(), &user.id, &project.id).await?;
+    let corpus = Arc::new(Corpus::new(args.corpus));
     let mut rng = fastrand::Rng::with_seed(0x5e7e);
     let seeded = Instant::now();
     for _ in 0..args.episodes {
-        let text = sentence(&mut rng, 12);
+        let text = corpus.sentence(&mut rng, 12);
         store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text)).await?;
     }
     println!("seeded {} episodes in {:.1} s", args.episodes, seeded.elapsed().as_secs_f64());
 
+    let stages = stage_profile(&store, &project.id, &corpus).await?;
+    for (stage, ms) in &stages {
+        println!("direct {stage:<14} p50 {ms:>7.3} ms");
+    }
+
     // Baseline: recall without HTTP, one at a time.
     let mut direct = Vec::new();
     for _ in 0..300 {
-        let query = sentence(&mut rng, 3);
+        let query = corpus.sentence(&mut rng, 3);
         let started = Instant::now();
         store.recall(&project.id, &query, &RecallOptions::default()).await?;
         direct.push(started.elapsed());
@@ -132,7 +238,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
-    let target = Target { client, base, key, project: project.id.to_string() };
+    let target = Target { client, base, key, project: project.id.to_string(), corpus };
 
     let duration = Duration::from_secs(args.seconds);
     let mut outcomes = Vec::new();
@@ -200,6 +306,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "connections": args.connections,
         "seconds_per_workload": args.seconds,
         "episodes": args.episodes,
+        "corpus": format!("{:?}", args.corpus).to_lowercase(),
+        "group_commit": args.group_commit,
+        "readers": args.readers,
         "direct_recall_p50_ms": direct_p50,
         "direct_recall_p99_ms": direct_p99,
         "errors": errors,
@@ -213,6 +322,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             report[format!("{name}_p50_ms")] = json!(percentile_ms(&o.latencies, 0.50));
             report[format!("{name}_p99_ms")] = json!(percentile_ms(&o.latencies, 0.99));
         }
+    }
+    for (stage, ms) in &stages {
+        report[format!("direct_{stage}_p50_ms")] = json!(ms);
     }
     if let Some(o) = get("recall") {
         report["recall_p50_vs_direct"] = json!(percentile_ms(&o.latencies, 0.50) / direct_p50.max(1e-9));
@@ -228,6 +340,7 @@ struct Target {
     base: String,
     key: String,
     project: String,
+    corpus: Arc<Corpus>,
 }
 
 /// Runs `connections` closed-loop clients over `mix` (round robin from a random start) for
@@ -281,7 +394,8 @@ async fn send(
     op: Op,
     rng: &mut fastrand::Rng,
 ) -> anyhow::Result<Option<(&'static str, String)>> {
-    let Target { client, base, key, project } = target;
+    let Target { client, base, key, project, corpus } = target;
+    let sentence = |rng: &mut fastrand::Rng, words| corpus.sentence(rng, words);
     let request = match op {
         Op::Recall => client
             .get(format!("{base}/v1/memory"))
@@ -306,4 +420,46 @@ async fn send(
     };
     let id = body["id"].as_str().context("no id in a write's answer")?.to_owned();
     Ok(Some((table, id)))
+}
+
+/// The p50 of each stage of a recall, each timed apart over the same 200 queries, one at a
+/// time: the query embedding, the keyword leg alone, the vector leg alone, the whole search
+/// (both legs, fusion, hydration, snippets) and the whole recall (search and access counts).
+async fn stage_profile(
+    store: &Store,
+    project: &ProjectId,
+    corpus: &Corpus,
+) -> anyhow::Result<Vec<(&'static str, f64)>> {
+    let mut rng = fastrand::Rng::with_seed(0x57a6e);
+    let queries: Vec<String> = (0..200).map(|_| corpus.sentence(&mut rng, 3)).collect();
+    let search = |query: &str| store.search().text(query).project(project).kinds([SourceKind::Episode]);
+    let mut stages = Vec::new();
+    let mut times = Vec::new();
+    for query in &queries {
+        let started = Instant::now();
+        store.embedder().embed_one(query).await?;
+        times.push(started.elapsed());
+    }
+    stages.push(("embed", percentile_ms(&std::mem::take(&mut times), 0.5)));
+    for (stage, mode) in [("fts_leg", Mode::FtsOnly), ("vector_leg", Mode::VectorOnly)] {
+        for query in &queries {
+            let started = Instant::now();
+            search(query).mode(mode).snippets(false).limit(1).execute().await?;
+            times.push(started.elapsed());
+        }
+        stages.push((stage, percentile_ms(&std::mem::take(&mut times), 0.5)));
+    }
+    for query in &queries {
+        let started = Instant::now();
+        search(query).execute().await?;
+        times.push(started.elapsed());
+    }
+    stages.push(("search", percentile_ms(&std::mem::take(&mut times), 0.5)));
+    for query in &queries {
+        let started = Instant::now();
+        store.recall(project, query, &RecallOptions::default()).await?;
+        times.push(started.elapsed());
+    }
+    stages.push(("recall", percentile_ms(&times, 0.5)));
+    Ok(stages)
 }

@@ -26,6 +26,7 @@
 //! assert_eq!((chunks[0].start_line, chunks[0].end_line), (1, 4));
 //! ```
 
+mod access;
 mod code_index;
 mod documents;
 mod error;

@@ -118,7 +118,14 @@ impl Store {
     }
 
     /// The project's episodes most relevant to `query` (hybrid search), best first; each
-    /// returned episode's `access_count` and `last_accessed_at` are updated.
+    /// returned episode's `access_count` and `last_accessed_at` are updated, and committed
+    /// before this returns: the returned episodes are as stored. An episode deleted between
+    /// the search and the update is left out.
+    ///
+    /// Concurrent recalls share their write transactions: the accesses of every recall that
+    /// is waiting while one transaction commits go into the next one (group commit; see the
+    /// module `access`), so many recalls at once do not queue for the single writer one by
+    /// one. Counts stay exact: each returned episode's access is counted once.
     pub async fn recall(
         &self,
         project_id: &ProjectId,
@@ -136,15 +143,21 @@ impl Store {
             search = search.min_score(min);
         }
         let results = search.execute().await?;
-        let mut recalled = Vec::with_capacity(results.hits.len());
-        let mut tx = self.db().begin().await?;
-        for hit in results.hits {
-            let Source::Episode(episode) = hit.source else { continue };
-            let episode = episodes::record_access(&mut *tx, &episode.id).await?;
-            recalled.push(Recalled { episode, score: hit.score, snippet: hit.snippet });
-        }
-        tx.commit().await.map_err(nexus_db::DbError::from)?;
-        Ok(recalled)
+        let hits: Vec<(Episode, f64, Option<String>)> = results
+            .hits
+            .into_iter()
+            .filter_map(|hit| match hit.source {
+                Source::Episode(episode) => Some((episode, hit.score, hit.snippet)),
+                _ => None,
+            })
+            .collect();
+        let ids = hits.iter().map(|(episode, _, _)| episode.id.clone()).collect();
+        let counted = self.access().record(ids).await?;
+        Ok(hits
+            .into_iter()
+            .zip(counted)
+            .filter_map(|((_, score, snippet), episode)| Some(Recalled { episode: episode?, score, snippet }))
+            .collect())
     }
 
     /// Applies `policy` to a project's episodes (their vectors and full-text entries go with

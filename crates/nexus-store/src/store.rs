@@ -9,6 +9,7 @@ use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
 use nexus_search::{Fusion, Search, Weights};
 use nexus_vector::{Collection, CollectionSpec};
 
+use crate::access::AccessRecorder;
 use crate::error::Result;
 
 /// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
@@ -20,6 +21,7 @@ pub struct Store {
     db: Db,
     embedder: Arc<dyn Embedder>,
     collection: Collection,
+    access: Arc<AccessRecorder>,
 }
 
 /// Configures and opens a [`Store`].
@@ -43,6 +45,7 @@ pub struct StoreBuilder {
     options: DbOptions,
     embedder: Option<Arc<dyn Embedder>>,
     cache: bool,
+    group_commit: bool,
 }
 
 impl StoreBuilder {
@@ -57,6 +60,15 @@ impl StoreBuilder {
     /// Wrap the embedder in the persistent embedding cache (default true).
     pub fn cache_embeddings(mut self, cache: bool) -> Self {
         self.cache = cache;
+        self
+    }
+
+    /// Count the accesses of concurrent [`Store::recall`]s in shared write transactions
+    /// (default true: group commit, see [`Store::recall`]); false gives every recall a write
+    /// transaction of its own. Results are the same either way; `cargo xtask bench serve`
+    /// compares the two.
+    pub fn group_commit(mut self, group: bool) -> Self {
+        self.group_commit = group;
         self
     }
 
@@ -103,7 +115,8 @@ impl StoreBuilder {
         } else {
             Collection::open_or_create(&db, &spec).await?
         };
-        Ok(Store { db, embedder, collection })
+        let access = Arc::new(AccessRecorder::new(db.clone(), self.group_commit));
+        Ok(Store { db, embedder, collection, access })
     }
 }
 
@@ -117,12 +130,12 @@ impl Store {
     /// A builder for the store file at `path`.
     pub fn builder(path: impl AsRef<Path>) -> StoreBuilder {
         let path: PathBuf = path.as_ref().to_path_buf();
-        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true }
+        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true, group_commit: true }
     }
 
     /// A builder for a private in-memory store (tests, throwaway work).
     pub fn builder_in_memory() -> StoreBuilder {
-        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true }
+        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true, group_commit: true }
     }
 
     /// The database: pass `store.db().reader()` / `.writer()` / `.begin()` to the table
@@ -139,6 +152,11 @@ impl Store {
     /// The vector collection of the embedder.
     pub fn collection(&self) -> &Collection {
         &self.collection
+    }
+
+    /// The group commit of recall's access counts.
+    pub(crate) fn access(&self) -> &Arc<AccessRecorder> {
+        &self.access
     }
 
     /// A hybrid search preconfigured with this store's collection and embedder.

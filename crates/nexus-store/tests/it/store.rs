@@ -80,6 +80,52 @@ async fn recall_finds_relevant_episodes_filters_by_type_and_counts_access() -> T
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_recalls_count_every_access_exactly_once() -> TestResult {
+    for group_commit in [true, false] {
+        let dir = tempfile::tempdir()?;
+        let store = Store::builder(dir.path().join("store.db")).group_commit(group_commit).open().await?;
+        let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
+        concurrent_recalls(&store, &project).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_recalls(store: &Store, project: &ProjectId) -> TestResult {
+    for i in 0..8 {
+        let text = format!("Prices are kept in cents, note {i}");
+        store.remember(NewEpisode::new(project, EpisodeType::Decision, text)).await?;
+    }
+    let recalls = 40;
+    let options = RecallOptions { limit: 5, ..Default::default() };
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..recalls {
+        let (store, project, options) = (store.clone(), project.clone(), options.clone());
+        // On blocking threads: recall's future is not `Send` (as the server runs it).
+        let handle = tokio::runtime::Handle::current();
+        tasks.spawn_blocking(move || handle.block_on(store.recall(&project, "prices cents", &options)));
+    }
+    let mut seen: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+    while let Some(recalled) = tasks.join_next().await {
+        let recalled = recalled??;
+        assert_eq!(recalled.len(), 5);
+        // One recall's episodes are counted in one transaction: they all show the same count.
+        let count = recalled[0].episode.access_count;
+        assert!(recalled.iter().all(|r| r.episode.access_count == count), "{recalled:?}");
+        for r in recalled {
+            seen.entry(r.episode.id.to_string()).or_default().push(r.episode.access_count);
+        }
+    }
+    assert_eq!(seen.len(), 5, "the same five episodes every time");
+    for (id, mut counts) in seen {
+        counts.sort_unstable();
+        // Each recall saw its own increment: 1, 2, …, 40, none twice, none lost.
+        assert_eq!(counts, (1..=recalls).collect::<Vec<i64>>(), "{id}");
+        assert_eq!(episodes::get(store.db().reader(), &id.as_str().into()).await?.access_count, recalls);
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn prune_removes_old_then_least_valuable_episodes_with_their_vectors() -> TestResult {
     let (_dir, store, project) = store().await?;
