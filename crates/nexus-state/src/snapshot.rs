@@ -12,7 +12,7 @@ use nexus_db::projects::{self, Project};
 use nexus_db::requirements::{self, Requirement, RequirementFilter};
 use nexus_db::sessions::{self, Session, SessionFilter, SessionStatus};
 use nexus_db::sub_features::{self, SubFeature, SubFeatureFilter};
-use nexus_db::tasks::{self, Task, TaskFilter, TaskStatus};
+use nexus_db::tasks::{self, Task, TaskStatus};
 use nexus_db::{CheckpointId, Db, DbError, FeatureId, ProjectId, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -197,7 +197,7 @@ impl Planning {
                 FeatureState { feature, sub_features }
             })
             .collect();
-        let tasks = tasks::list(&mut *conn, project_id, &TaskFilter::default()).await?;
+        let tasks = tasks::list_all(&mut *conn, project_id).await?;
         let requirements = requirements::list(&mut *conn, project_id, &RequirementFilter::default()).await?;
         Ok(Some(Self { project, features, tasks, requirements }))
     }

@@ -145,6 +145,15 @@ async fn tasks_list_filters_orders_pages_and_knows_what_is_ready() -> TestResult
     // Deleting the feature detaches its task rather than deleting it.
     features::delete(db.writer(), &feature.id).await?;
     assert_eq!(tasks::get(db.reader(), &urgent.id).await?.feature_id, None);
+
+    // list_all sorts in Rust what list sorts in SQL: a task stored last sorts second.
+    let mut late = tasks::NewTask::new(&p, "late but urgent");
+    late.priority = 1;
+    let late = tasks::create(db.writer(), late).await?;
+    let sorted: Vec<_> = tasks::list(db.reader(), &p, &tasks::TaskFilter::default()).await?;
+    let all = tasks::list_all(db.reader(), &p).await?;
+    assert_eq!(all, sorted);
+    assert_eq!((all.len(), &all[1].id), (7, &late.id));
     Ok(())
 }
 
