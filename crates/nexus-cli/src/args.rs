@@ -104,6 +104,14 @@ pub enum UserCommand {
     /// A user's API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Give a user an existing project, so their keys reach it over `nexus serve` and
+    /// `nexus mcp --http` (a project made by the command line has no owner).
+    Own {
+        /// The user's email.
+        email: String,
+        /// The project, by name or id.
+        project: String,
+    },
 }
 
 /// `nexus user key`.

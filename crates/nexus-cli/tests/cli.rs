@@ -669,6 +669,30 @@ fn export_import_backup_and_check_from_the_command_line() -> TestResult {
     assert_eq!(stdout(&history), "[]", "{}", errors(&history));
     let nobody = nexus(&db, &["export", "--history", "b@example.com", "--format", "md"])?;
     assert!(!nobody.status.success() && errors(&nobody).contains("b@example.com"), "{}", errors(&nobody));
+    // A project made by the command line gets an owner, once; then that user's keys reach it.
+    let own = nexus(&db, &["user", "own", "a@example.com", "shop"])?;
+    assert!(own.status.success() && stdout(&own).contains("now owns project shop"), "{}", errors(&own));
+    let again = nexus(&db, &["user", "own", "a@example.com", "shop"])?;
+    assert!(again.status.success() && stdout(&again).contains("already owns"), "{}", errors(&again));
+    assert!(nexus(&db, &["user", "create", "b@example.com"])?.status.success());
+    let taken = nexus(&db, &["user", "own", "b@example.com", "shop"])?;
+    assert!(!taken.status.success() && errors(&taken).contains("already has an owner"), "{}", errors(&taken));
+    let unknown = nexus(&db, &["user", "own", "a@example.com", "no-such-project"])?;
+    assert!(
+        !unknown.status.success() && errors(&unknown).contains("no-such-project"),
+        "{}",
+        errors(&unknown)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let owned = runtime.block_on(async {
+        let opened = nexus_db::Db::open(&db).await?;
+        let user = nexus_db::users::find_by_email(opened.reader(), "a@example.com").await?;
+        let shop = nexus_state::find_project(&opened, "shop").await?;
+        let owned = nexus_db::users::owns_project(opened.reader(), &user.id, &shop.id).await?;
+        opened.close().await?;
+        Ok::<_, Box<dyn std::error::Error>>(owned)
+    })?;
+    assert!(owned, "the row is in project_owners");
 
     let other = dir.path().join("b.db");
     let import = nexus(&other, &["import", archive.to_str().ok_or("path")?])?;

@@ -1,5 +1,5 @@
-//! `nexus user create|key add|key revoke|key list`: users of the HTTP API and their keys.
-//! A key is printed once, when created; only its hash is stored.
+//! `nexus user create|key add|key revoke|key list|own`: users of the HTTP API, their keys and
+//! the projects they own. A key is printed once, when created; only its hash is stored.
 
 use std::path::Path;
 
@@ -36,6 +36,21 @@ pub async fn run(db_path: &Path, command: &UserCommand) -> anyhow::Result<()> {
             let user = users::find_by_email(db.reader(), email).await?;
             let key = api_keys::revoke(db.writer(), &user.id, &ApiKeyId::from(key_id.as_str())).await?;
             out!("revoked {} ({}…)", key.id, key.prefix)
+        }
+        UserCommand::Own { email, project } => {
+            let user = users::find_by_email(db.reader(), email).await?;
+            let project = nexus_state::find_project(&db, project).await?;
+            if users::owns_project(db.reader(), &user.id, &project.id).await? {
+                out!("{} already owns project {} ({})", user.email, project.name, project.id)
+            } else {
+                users::own_project(db.writer(), &user.id, &project.id).await.map_err(|e| match e {
+                    nexus_db::DbError::Constraint { .. } => {
+                        anyhow::anyhow!("project {} already has an owner", project.name)
+                    }
+                    other => other.into(),
+                })?;
+                out!("{} now owns project {} ({})", user.email, project.name, project.id)
+            }
         }
         UserCommand::Key(KeyCommand::List { email, json }) => {
             let user = users::find_by_email(db.reader(), email).await?;
