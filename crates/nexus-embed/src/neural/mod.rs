@@ -4,8 +4,8 @@
 //! The recipe is sentence-transformers' for that model: the model's own `tokenizer.json`
 //! (uncased WordPiece) truncating to [`MAX_TOKENS`] pieces including `[CLS]`/`[SEP]` (the
 //! file itself says 128 and pads to 128; both are overridden), padding per batch only, a
-//! 6-layer BERT with exact GELU ([`bert`], candle), mean pooling over the attention mask and
-//! L2 normalisation: 384 dimensions.
+//! 6-layer BERT with exact GELU ([`bert`]: candle's matrix products, fused kernels between
+//! them), mean pooling over the attention mask and L2 normalisation: 384 dimensions.
 //!
 //! A call tokenizes every text, sorts them by length so a batch wastes little padding, cuts
 //! them into batches of at most [`BATCH_TOKENS`] padded pieces and runs the batches on rayon's
@@ -22,6 +22,7 @@
 mod allocator;
 mod bert;
 pub(crate) mod files;
+mod kernels;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -90,7 +91,7 @@ impl NeuralEmbedder {
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() }))
             .map_err(|e| model_error(TOKENIZER.name, e.to_string()))?;
         tokenizer.with_padding(None);
-        let bert = Bert::load(&config, weights).map_err(|reason| model_error(WEIGHTS.name, reason))?;
+        let bert = Bert::load(&config, &weights).map_err(|reason| model_error(WEIGHTS.name, reason))?;
         tracing::debug!(model = NEURAL_MODEL, dir = %dir.display(), "neural embedder loaded");
         Ok(Self { loaded: Arc::new(Loaded { bert, tokenizer }) })
     }
