@@ -224,7 +224,7 @@ fn expansion(word: &str) -> Option<&'static str> {
 /// The lowercase words of `text`: split at every character that is not a letter or digit, at
 /// camelCase humps (`parseHTTPHeader` → `parse`, `http`, `header`) and where digits start
 /// (`get_u16` → `get`, `u`, `16`).
-pub(crate) fn split_words(text: &str) -> Vec<String> {
+fn split_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     for part in text.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()) {
         let chars: Vec<char> = part.chars().collect();
