@@ -25,6 +25,7 @@ use crate::cursor::Cursor;
 use crate::error::{Result, SearchError};
 use crate::fusion::{Fused, Fusion, HitKey, LegHit, fuse};
 use crate::hit::{Hit, load_sources};
+use crate::rerank::{NameMatch, Named, Question};
 
 /// Which legs a search runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +67,7 @@ pub fn search(db: &Db) -> Search<'_> {
         chunk_weights: Vec::new(),
         chunk_types: Vec::new(),
         fts_weights: FieldWeights::default(),
+        name_match: NameMatch::default(),
     }
 }
 
@@ -97,6 +99,7 @@ pub struct Search<'a> {
     chunk_weights: Vec<(String, f64)>,
     chunk_types: Vec<String>,
     fts_weights: FieldWeights,
+    name_match: NameMatch,
 }
 
 /// A page of results.
@@ -217,9 +220,18 @@ impl<'a> Search<'a> {
 
     /// Multiplies the fused score of code chunks of this `chunk_type` by `factor` (finite,
     /// `>= 0`), before paging: `("test", 0.5)` ranks test code below the code it tests without
-    /// hiding it. May be called once per type.
+    /// hiding it. A second call for the same type replaces the first's factor.
     pub fn chunk_type_weight(mut self, chunk_type: impl Into<String>, factor: f64) -> Self {
-        self.chunk_weights.push((chunk_type.into(), factor));
+        let chunk_type = chunk_type.into();
+        self.chunk_weights.retain(|(t, _)| *t != chunk_type);
+        self.chunk_weights.push((chunk_type, factor));
+        self
+    }
+
+    /// Re-ranks the best fused code chunks by how well the query's words name them (their
+    /// name, owner and signature; see [`NameMatch`]). Default: off (all weights zero).
+    pub fn name_match(mut self, name_match: NameMatch) -> Self {
+        self.name_match = name_match;
         self
     }
 
@@ -264,6 +276,9 @@ impl<'a> Search<'a> {
             && !score.is_finite()
         {
             return invalid("min_score", format!("must be finite, not {score}"));
+        }
+        if let Err(reason) = self.name_match.validate() {
+            return invalid("name_match", reason);
         }
         if let Some((chunk_type, factor)) =
             self.chunk_weights.iter().find(|(_, f)| !(f.is_finite() && *f >= 0.0))
@@ -330,8 +345,8 @@ impl<'a> Search<'a> {
         )?;
         let fts_len = fts_hits.len();
         let mut fused = self.fuse_legs(&fts_hits, &neighbors);
-        if !self.chunk_weights.is_empty() || !self.chunk_types.is_empty() {
-            self.by_chunk_type(&mut fused).await?;
+        if !self.chunk_weights.is_empty() || !self.chunk_types.is_empty() || self.name_match.is_active() {
+            self.by_chunk_type(&mut fused, text).await?;
         }
         let (page, next) = self.page(&fused, depth);
         let hits = self.hydrate(page, fts_hits, text, depth).await?;
@@ -418,33 +433,43 @@ impl<'a> Search<'a> {
         fused
     }
 
-    /// Applies the chunk-type weights and filter to `fused` (reading the candidates' chunk
-    /// types), then restores the fused order.
-    async fn by_chunk_type(&self, fused: &mut Vec<Fused>) -> Result<()> {
+    /// Applies the chunk-type filter, the name-match bonus (with `text`) and the chunk-type
+    /// weights to `fused` (reading the candidates' rows), then restores the fused order.
+    async fn by_chunk_type(&self, fused: &mut Vec<Fused>, text: Option<&str>) -> Result<()> {
         let ids: Vec<nexus_db::CodeChunkId> = fused
             .iter()
             .filter(|f| f.key.kind == SourceKind::CodeChunk)
             .map(|f| nexus_db::CodeChunkId::from(f.key.id.as_str()))
             .collect();
         let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
-        let types: HashMap<String, String> = if ids.is_empty() {
+        let rows: HashMap<String, code_chunks::CodeChunk> = if ids.is_empty() {
             HashMap::new()
         } else {
             code_chunks::get_many(&mut *reader, &ids)
                 .await?
                 .into_iter()
-                .map(|c| (c.id.to_string(), c.chunk_type))
+                .map(|c| (c.id.to_string(), c))
                 .collect()
         };
         reader.release();
-        let chunk_type =
-            |f: &Fused| (f.key.kind == SourceKind::CodeChunk).then(|| types.get(&f.key.id)).flatten();
+        let row = |f: &Fused| (f.key.kind == SourceKind::CodeChunk).then(|| rows.get(&f.key.id)).flatten();
         if !self.chunk_types.is_empty() {
-            fused.retain(|f| chunk_type(f).is_some_and(|t| self.chunk_types.contains(t)));
+            fused.retain(|f| row(f).is_some_and(|c| self.chunk_types.contains(&c.chunk_type)));
         }
-        for f in fused.iter_mut() {
-            let Some(t) = chunk_type(f) else { continue };
-            if let Some((_, factor)) = self.chunk_weights.iter().find(|(name, _)| name == t) {
+        let question = text.filter(|_| self.name_match.is_active()).map(Question::new);
+        let top = fused.first().map_or(0.0, |f| f.score);
+        for (i, f) in fused.iter_mut().enumerate() {
+            let Some(chunk) = row(f) else { continue };
+            if let Some(question) = &question
+                && i < self.name_match.depth
+            {
+                let named = Named {
+                    symbol: chunk.symbols.first().map(String::as_str),
+                    signature: chunk.signature.as_deref(),
+                };
+                f.score += question.bonus(named, &self.name_match, top);
+            }
+            if let Some((_, factor)) = self.chunk_weights.iter().find(|(name, _)| *name == chunk.chunk_type) {
                 f.score *= factor;
             }
         }

@@ -7,6 +7,7 @@
 //!   labels, mode, fusion, candidate depth, page size, explain, cursor pagination.
 //! * [`fusion`] — reciprocal rank fusion and normalised-score fusion, with a per-hit
 //!   [`Breakdown`] of each leg's rank, score and contribution.
+//! * [`NameMatch`] — code candidates re-ranked by how well the query's words name them.
 //! * [`Hit`] / [`Source`] — results hydrated with their typed rows and FTS snippets.
 //!
 //! ```
@@ -52,9 +53,11 @@ mod cursor;
 mod error;
 pub mod fusion;
 mod hit;
+mod rerank;
 
 pub use builder::{MAX_CANDIDATES, Mode, Search, SearchResults, search};
 pub use cursor::Cursor;
 pub use error::{Result, SearchError};
 pub use fusion::{Breakdown, Fused, Fusion, HitKey, LegHit, LegScore, Weights, fuse};
 pub use hit::{Hit, Source};
+pub use rerank::NameMatch;

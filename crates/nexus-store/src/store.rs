@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use nexus_db::{Db, DbOptions, SourceKind};
 use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
-use nexus_search::{Fusion, Search, Weights};
+use nexus_search::{Fusion, NameMatch, Search, Weights};
 use nexus_vector::{Collection, CollectionSpec};
 
 use crate::access::AccessRecorder;
@@ -180,11 +180,13 @@ impl Store {
     /// generated code ranked lower (their fused score times [`CODE_TEST_WEIGHT`]; find them
     /// with `.chunk_types(["test"])`) and so are `block`s — imports, module docs, top-level
     /// statements — ([`CODE_BLOCK_WEIGHT`]), so a question about behaviour finds the
-    /// definition: the store's collection and embedder, like [`Store::search`].
+    /// definition, and the best candidates re-ranked by how well the question's words name
+    /// them ([`CODE_NAME_MATCH`]): the store's collection and embedder, like [`Store::search`].
     pub fn search_code(&self) -> Search<'_> {
         self.search()
             .kinds([SourceKind::CodeChunk])
             .fusion(code_fusion(self.embedder.model()))
+            .name_match(CODE_NAME_MATCH)
             .chunk_type_weight("test", CODE_TEST_WEIGHT)
             .chunk_type_weight("generated", CODE_TEST_WEIGHT)
             .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
@@ -233,6 +235,13 @@ pub const CODE_TEST_WEIGHT: f64 = 0.5;
 
 /// What [`Store::search_code`] multiplies the fused score of `block` chunks by.
 pub const CODE_BLOCK_WEIGHT: f64 = 0.5;
+
+/// How [`Store::search_code`] re-ranks its 30 best candidates by the words that name them:
+/// the share of the name's words in the question at weight 0.4, of the owner's (a method's
+/// type) at 0.2, of the question's content words found in name, owner or signature at 0.8,
+/// times the best fused score (chosen on the train half of `cargo xtask eval-code`, see
+/// `docs/code-index.md`).
+pub const CODE_NAME_MATCH: NameMatch = NameMatch { name: 0.4, owner: 0.2, signature: 0.8, depth: 30 };
 
 /// RRF rank constant of [`code_fusion`].
 pub const CODE_RRF_K: f64 = 10.0;

@@ -23,7 +23,7 @@ use anyhow::Context;
 use nexus_embed::{Embedder, EmbedderConfig, EmbedderKind};
 use nexus_fts::FieldWeights;
 use nexus_search::Source;
-use nexus_search::{Fusion, Mode, Weights};
+use nexus_search::{Fusion, Mode, NameMatch, Weights};
 use nexus_store::Store;
 use nexus_store::db::Db;
 use nexus_store::db::code_chunks::CodeChunk;
@@ -100,6 +100,32 @@ pub struct Args {
     /// `--fts-weights`).
     #[arg(long, value_delimiter = ',')]
     grid_vector: Vec<f64>,
+    /// Name-match re-ranking of code hits as `name,owner,signature,depth` (nexus-search
+    /// `NameMatch`) [default: the store's]. Repeat to compare several (hybrid, after the main
+    /// table; the main table and the JSON use the first).
+    #[arg(long, value_parser = parse_name_match)]
+    name_match: Vec<NameMatch>,
+    /// Factor of the fused score of test and generated chunks [default: the store's].
+    #[arg(long)]
+    test_weight: Option<f64>,
+    /// Factor of the fused score of `block` chunks [default: the store's].
+    #[arg(long)]
+    block_weight: Option<f64>,
+}
+
+/// `name,owner,signature,depth` as a [`NameMatch`].
+fn parse_name_match(text: &str) -> Result<NameMatch, String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().map_err(|e| format!("{v}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let [name, owner, signature, depth] = values[..] else {
+        return Err(format!("4 values expected, got {}", values.len()));
+    };
+    if !(depth >= 0.0 && depth.fract() == 0.0) {
+        return Err(format!("depth must be a whole number, not {depth}"));
+    }
+    Ok(NameMatch { name, owner, signature, depth: depth as usize })
 }
 
 /// `file,symbols,content,identifiers,name,context,signature` as the code columns of
@@ -207,8 +233,10 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
     for (name, mode) in [("fts", Mode::FtsOnly), ("vector", Mode::VectorOnly), ("hybrid", Mode::Hybrid)] {
         let verbose = args.verbose && mode == Mode::Hybrid;
         let fusion = fusion(&args, embedder.model());
-        let run = Run { mode, fusion, weights, verbose };
-        let (scores, latencies) = run_mode(&store, &project.id, run, &queries, &functions).await?;
+        let run = Run { mode, fusion, weights, verbose, name_match: args.name_match.first().copied() };
+        let (scores, latencies) =
+            run_mode(&store, &project.id, run, &queries, &functions, (args.test_weight, args.block_weight))
+                .await?;
         let p50 = percentile_ms(&latencies, 0.5);
         println!(
             "{name}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{p50:.1}",
@@ -227,6 +255,7 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
         );
     }
     grid(&args, &store, &project.id, embedder.model(), &queries, &functions).await?;
+    name_match_grid(&args, &store, &project.id, embedder.model(), &queries, &functions).await?;
     store.close().await?;
     if let Some(cache) = cache {
         embedder.flush().await?;
@@ -286,8 +315,10 @@ async fn grid(
         let base = fusion(args, model);
         let vectors: Vec<Option<f64>> =
             std::iter::once(None).chain(args.grid_vector.iter().copied().map(Some)).collect();
-        let mut runs =
-            vec![(format!("{w} fts"), Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false })];
+        let mut runs = vec![(
+            format!("{w} fts"),
+            Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false, name_match: None },
+        )];
         for v in vectors {
             let fusion = match (base, v) {
                 (Fusion::Rrf { k, weights: fw }, Some(v)) => {
@@ -296,12 +327,46 @@ async fn grid(
                 (other, _) => other,
             };
             let label = v.map_or_else(|| format!("{w} hybrid"), |v| format!("{w} hybrid {v}"));
-            runs.push((label, Run { mode: Mode::Hybrid, fusion, weights, verbose: false }));
+            runs.push((label, Run { mode: Mode::Hybrid, fusion, weights, verbose: false, name_match: None }));
         }
         for (label, run) in runs {
-            let (s, _) = run_mode(store, project, run, queries, functions).await?;
+            let (s, _) =
+                run_mode(store, project, run, queries, functions, (args.test_weight, args.block_weight))
+                    .await?;
             println!("{label}\t{:.4}\t{:.4}\t{:.4}\t{:.4}", s.success_1, s.success_10, s.mrr_10, s.strict_1);
         }
+    }
+    Ok(())
+}
+
+/// The comparisons asked for with a repeated `--name-match`: hybrid per setting, one line each.
+async fn name_match_grid(
+    args: &Args,
+    store: &Store,
+    project: &nexus_store::db::ProjectId,
+    model: &str,
+    queries: &[Query],
+    functions: &Functions,
+) -> anyhow::Result<()> {
+    if args.name_match.len() < 2 {
+        return Ok(());
+    }
+    println!("grid: name match (name,owner,signature,depth) hybrid\tS@1\tS@10\tMRR@10\tstrict S@1");
+    let weights = args.fts_weights.first().copied().unwrap_or_default();
+    for &m in &args.name_match {
+        let run = Run {
+            mode: Mode::Hybrid,
+            fusion: fusion(args, model),
+            weights,
+            verbose: false,
+            name_match: Some(m),
+        };
+        let (s, _) =
+            run_mode(store, project, run, queries, functions, (args.test_weight, args.block_weight)).await?;
+        println!(
+            "{},{},{},{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+            m.name, m.owner, m.signature, m.depth, s.success_1, s.success_10, s.mrr_10, s.strict_1
+        );
     }
     Ok(())
 }
@@ -314,30 +379,41 @@ struct Run {
     weights: FieldWeights,
     /// Print each query with the rank of its answer.
     verbose: bool,
+    /// The name-match re-ranking, when not the store's.
+    name_match: Option<NameMatch>,
 }
 
 /// Runs every query as `run` says; the mean scores and each query's latency.
 async fn run_mode(
     store: &Store,
     project: &nexus_store::db::ProjectId,
-    Run { mode, fusion, weights, verbose }: Run,
+    Run { mode, fusion, weights, verbose, name_match }: Run,
     queries: &[Query],
     functions: &Functions,
+    chunk_weights: (Option<f64>, Option<f64>),
 ) -> anyhow::Result<(Scores, Vec<Duration>)> {
     let mut sum = Scores::default();
     let mut latencies = Vec::with_capacity(queries.len());
     for query in queries {
         let started = Instant::now();
-        let results = store
+        let mut search = store
             .search_code()
             .text(query.text.as_str())
             .limit(10)
             .mode(mode)
             .fusion(fusion)
             .fts_weights(weights)
-            .project(project.clone())
-            .execute()
-            .await;
+            .project(project.clone());
+        if let Some(name_match) = name_match {
+            search = search.name_match(name_match);
+        }
+        if let Some(factor) = chunk_weights.0 {
+            search = search.chunk_type_weight("test", factor).chunk_type_weight("generated", factor);
+        }
+        if let Some(factor) = chunk_weights.1 {
+            search = search.chunk_type_weight("block", factor);
+        }
+        let results = search.execute().await;
         latencies.push(started.elapsed());
         let hits: Vec<CodeChunk> = match results {
             Ok(results) => results

@@ -3,3 +3,4 @@
 
 mod builder;
 mod fusion;
+mod name_match;
