@@ -7,8 +7,8 @@
 //!    of them large generated Rust files (about 400 KiB each) side by side in one directory.
 //!    A seeded generator makes every run see the same tree, and almost every chunk is
 //!    distinct (the embedding cache cannot hide the work).
-//! 2. Open a store on a file in another temporary directory with the defaults (the offline
-//!    embedder, cached; `--cache-kib` and `--mmap-bytes` change SQLite's page cache and
+//! 2. Open a store on a file in another temporary directory with the defaults (`--embedder`:
+//!    the offline default, cached; `--cache-kib` and `--mmap-bytes` change SQLite's page cache and
 //!    memory map) and index the tree once, then once more (nothing changed).
 //!
 //! Heap is counted by this binary's own `#[global_allocator]` (every Rust allocation: current
@@ -110,6 +110,10 @@ struct Args {
     /// Seed of the generator.
     #[arg(long, default_value_t = 0x1dec_5eed)]
     seed: u64,
+    /// The embedder: `local` (the offline default, as `nexus index` chooses it: the neural
+    /// model when its files are present, else hashing), `neural`, `hashing` or `openai`.
+    #[arg(long, default_value = "local")]
+    embedder: nexus_embed::EmbedderKind,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -138,7 +142,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     if let Some(bytes) = args.mmap_bytes {
         options = options.mmap_size(bytes);
     }
-    let store = Store::builder(scratch.path().join("bench.db")).db_options(options).open().await?;
+    let embedder = nexus_embed::EmbedderConfig::from_env_for(Some(args.embedder))?.build()?;
+    println!("embedder: {} ({} dimensions)", embedder.model(), embedder.dimensions());
+    let store = Store::builder(scratch.path().join("bench.db")).db_options(options).embedder(embedder).open().await?;
     let project = projects::create(store.db().writer(), NewProject::new("bench", "/bench")).await?;
     let heap_before = CURRENT.load(Ordering::Relaxed);
     PEAK.store(heap_before, Ordering::Relaxed);
@@ -196,11 +202,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         mib(rss.anon_peak as usize),
         mib(rss.file_peak as usize),
     );
+    let model = store.embedder().model().to_owned();
     store.close().await?;
     println!(
         "{}",
         serde_json::json!({
             "bench": "index",
+            "embedder": model,
             "files": report.files_indexed,
             "chunks": report.chunks_written,
             "tree_bytes": tree_bytes,
