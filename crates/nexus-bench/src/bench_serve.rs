@@ -1,5 +1,5 @@
 //! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
-//! [--group-commit true|false] [--readers N]`: the HTTP API under load.
+//! [--group-commit true|false] [--readers N] [--mmap-mib N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
@@ -13,8 +13,9 @@
 //!      half of all episodes — a keyword search scores thousands of rows per query, which real
 //!      memories never ask for.
 //! 2. Baseline, in the same run: `Store::recall` called directly (no HTTP), one at a time,
-//!    and the stages of one recall timed apart (query embedding, keyword leg, vector leg,
-//!    the whole search, the whole recall).
+//!    and the stages of one recall timed apart, with their CPU time per query (query
+//!    embedding, keyword leg, vector leg, the whole search with a recall's candidates and
+//!    with the search's default 100, the whole recall).
 //! 3. The load generator (reqwest, in this process): `--connections` concurrent keep-alive
 //!    connections, each sending its next request when the last one is answered, for
 //!    `--seconds` per workload: recall (`GET /v1/memory`), search (`GET /v1/search`),
