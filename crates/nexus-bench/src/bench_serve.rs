@@ -1,5 +1,5 @@
 //! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
-//! [--group-commit true|false] [--readers N]`: the HTTP API under load.
+//! [--group-commit true|false] [--readers N] [--mmap-mib N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
@@ -13,8 +13,9 @@
 //!      half of all episodes — a keyword search scores thousands of rows per query, which real
 //!      memories never ask for.
 //! 2. Baseline, in the same run: `Store::recall` called directly (no HTTP), one at a time,
-//!    and the stages of one recall timed apart (query embedding, keyword leg, vector leg,
-//!    the whole search, the whole recall).
+//!    and the stages of one recall timed apart, with their CPU time per query (query
+//!    embedding, keyword leg, vector leg, the whole search with a recall's candidates and
+//!    with the search's default 100, the whole recall).
 //! 3. The load generator (reqwest, in this process): `--connections` concurrent keep-alive
 //!    connections, each sending its next request when the last one is answered, for
 //!    `--seconds` per workload: recall (`GET /v1/memory`), search (`GET /v1/search`),
@@ -23,8 +24,11 @@
 //! 4. Graceful shutdown, then the file is reopened: every acknowledged write (2xx with an id)
 //!    must be there (`lost_writes`), and `PRAGMA integrity_check` must say ok.
 //!
-//! Requests/s and p50/p99 per workload; the last line is one JSON object with the figures.
-//! Load generator and server share the machine's cores.
+//! Requests/s, p50/p99 and CPU milliseconds per request (the process's CPU time over the
+//! workload divided by the requests answered: server and load generator together) per
+//! workload, and the CPU per direct recall; the last line is one JSON object with the figures
+//! and the load average before and after. Load generator and server share the machine's
+//! cores: on busy cores the wall-clock figures follow the load, the CPU figures do not.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,6 +67,10 @@ pub struct Args {
     /// Where the text comes from (module docs).
     #[arg(long, value_enum, default_value_t = CorpusKind::Zipf)]
     corpus: CorpusKind,
+    /// SQLite memory-mapped I/O per connection, in MiB (default: the store's default, 256;
+    /// 0 turns it off).
+    #[arg(long)]
+    mmap_mib: Option<u64>,
 }
 
 /// The text generators of `--corpus`.
@@ -91,12 +99,36 @@ struct Outcome {
     /// Ids of acknowledged writes: (table, id).
     acked: Vec<(&'static str, String)>,
     elapsed: Duration,
+    /// CPU time of the whole process (server and load generator) during the workload.
+    cpu: Duration,
 }
 
 impl Outcome {
     fn rps(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+
+    /// Milliseconds of CPU (server and load generator) per answered request.
+    fn cpu_ms_per_request(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e3 / (self.latencies.len().max(1) as f64)
+    }
+}
+
+/// CPU time (user and system, every thread) this process has used so far: `utime` and
+/// `stime` of `/proc/self/stat`, in clock ticks of 10 ms (Linux's `USER_HZ`); zero where the
+/// file cannot be read. CPU time does not depend on what else runs on the machine, so it is
+/// the figure to compare between runs on busy cores.
+fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|stat| {
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        let utime: u64 = fields.get(11)?.parse().ok()?;
+        let stime: u64 = fields.get(12)?.parse().ok()?;
+        Some(utime + stime)
+    });
+    Duration::from_millis(ticks.unwrap_or(0) * 10)
 }
 
 /// The vocabulary of `--corpus words16`.
@@ -192,14 +224,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn bench(args: Args) -> anyhow::Result<()> {
+    let load_before = load_average();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let scratch = tempfile::tempdir()?;
     let path = scratch.path().join("serve.db");
-    let mut builder =
-        Store::builder(&path).embedder(Arc::new(LocalEmbedder::new(384)?)).group_commit(args.group_commit);
+    let mut options = DbOptions::file(&path);
     if let Some(readers) = args.readers {
-        builder = builder.readers(readers);
+        options = options.readers(readers);
     }
+    if let Some(mib) = args.mmap_mib {
+        options = options.mmap_size(mib << 20);
+    }
+    let builder = Store::builder(&path)
+        .db_options(options)
+        .embedder(Arc::new(LocalEmbedder::new(384)?))
+        .group_commit(args.group_commit);
     let store = builder.open().await?;
     let user = users::create(store.db().writer(), "bench@example.com").await?;
     let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
@@ -215,21 +254,25 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     println!("seeded {} episodes in {:.1} s", args.episodes, seeded.elapsed().as_secs_f64());
 
     let stages = stage_profile(&store, &project.id, &corpus).await?;
-    for (stage, ms) in &stages {
-        println!("direct {stage:<14} p50 {ms:>7.3} ms");
+    for (stage, ms, cpu) in &stages {
+        println!("direct {stage:<14} p50 {ms:>7.3} ms  CPU {cpu:>7.3} ms");
     }
 
     // Baseline: recall without HTTP, one at a time.
     let mut direct = Vec::new();
+    let cpu_before = process_cpu();
     for _ in 0..300 {
         let query = corpus.sentence(&mut rng, 3);
         let started = Instant::now();
         store.recall(&project.id, &query, &RecallOptions::default()).await?;
         direct.push(started.elapsed());
     }
+    let direct_cpu_ms = process_cpu().saturating_sub(cpu_before).as_secs_f64() * 1e3 / direct.len() as f64;
     let direct_p50 = percentile_ms(&direct, 0.50);
     let direct_p99 = percentile_ms(&direct, 0.99);
-    println!("direct recall (no HTTP): p50 {direct_p50:.2} ms, p99 {direct_p99:.2} ms");
+    println!(
+        "direct recall (no HTTP): p50 {direct_p50:.2} ms, p99 {direct_p99:.2} ms, CPU {direct_cpu_ms:.2} ms per recall"
+    );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -264,10 +307,11 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     ] {
         let outcome = load(&target, mix, args.connections, duration).await;
         println!(
-            "{name:<10} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+            "{name:<10} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6.2} ms/req  errors {}",
             outcome.rps(),
             percentile_ms(&outcome.latencies, 0.50),
             percentile_ms(&outcome.latencies, 0.99),
+            outcome.cpu_ms_per_request(),
             outcome.errors
         );
         outcomes.push((name, outcome));
@@ -309,8 +353,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "corpus": format!("{:?}", args.corpus).to_lowercase(),
         "group_commit": args.group_commit,
         "readers": args.readers,
+        "mmap_mib": args.mmap_mib,
         "direct_recall_p50_ms": direct_p50,
         "direct_recall_p99_ms": direct_p99,
+        "direct_recall_cpu_ms": direct_cpu_ms,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
         "errors": errors,
         "acknowledged_writes": acked,
         "lost_writes": lost,
@@ -321,10 +369,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             report[format!("{name}_rps")] = json!((o.rps() * 10.0).round() / 10.0);
             report[format!("{name}_p50_ms")] = json!(percentile_ms(&o.latencies, 0.50));
             report[format!("{name}_p99_ms")] = json!(percentile_ms(&o.latencies, 0.99));
+            report[format!("{name}_cpu_ms_per_req")] = json!(o.cpu_ms_per_request());
         }
     }
-    for (stage, ms) in &stages {
+    for (stage, ms, cpu) in &stages {
         report[format!("direct_{stage}_p50_ms")] = json!(ms);
+        report[format!("direct_{stage}_cpu_ms")] = json!(cpu);
     }
     if let Some(o) = get("recall") {
         report["recall_p50_vs_direct"] = json!(percentile_ms(&o.latencies, 0.50) / direct_p50.max(1e-9));
@@ -347,6 +397,7 @@ struct Target {
 /// `duration`.
 async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duration) -> Outcome {
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(connections);
     for worker in 0..connections {
@@ -385,7 +436,13 @@ async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duratio
         }
     }
     total.elapsed = started.elapsed();
+    total.cpu = process_cpu().saturating_sub(cpu_before);
     total
+}
+
+/// The 1-minute load average (`/proc/loadavg`), to print next to wall-clock figures.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
 }
 
 /// Sends one request; a write answers with the table and id it acknowledged.
@@ -422,44 +479,67 @@ async fn send(
     Ok(Some((table, id)))
 }
 
-/// The p50 of each stage of a recall, each timed apart over the same 200 queries, one at a
-/// time: the query embedding, the keyword leg alone, the vector leg alone, the whole search
-/// (both legs, fusion, hydration, snippets) and the whole recall (search and access counts).
+/// The p50 and the mean CPU time (whole process) of each stage of a recall, each timed apart
+/// over the same 200 queries, one at a time: the query embedding, the keyword leg alone, the
+/// vector leg alone, the whole search (both legs, fusion, hydration, snippets) with the
+/// candidates of a recall ([`nexus_store::RECALL_CANDIDATES`]) and with the search's default,
+/// and the whole recall (search and access counts).
 async fn stage_profile(
     store: &Store,
     project: &ProjectId,
     corpus: &Corpus,
-) -> anyhow::Result<Vec<(&'static str, f64)>> {
+) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
     let mut rng = fastrand::Rng::with_seed(0x57a6e);
     let queries: Vec<String> = (0..200).map(|_| corpus.sentence(&mut rng, 3)).collect();
-    let search = |query: &str| store.search().text(query).project(project).kinds([SourceKind::Episode]);
+    let search = |query: &str| {
+        store
+            .search()
+            .text(query)
+            .project(project)
+            .kinds([SourceKind::Episode])
+            .candidates(nexus_store::RECALL_CANDIDATES)
+    };
     let mut stages = Vec::new();
     let mut times = Vec::new();
+    let mut cpu = process_cpu();
+    let mut done =
+        |stage: &'static str, times: &mut Vec<Duration>, stages: &mut Vec<(&'static str, f64, f64)>| {
+            let now = process_cpu();
+            let per_query = now.saturating_sub(cpu).as_secs_f64() * 1e3 / times.len().max(1) as f64;
+            cpu = now;
+            stages.push((stage, percentile_ms(&std::mem::take(times), 0.5), per_query));
+        };
     for query in &queries {
         let started = Instant::now();
         store.embedder().embed_one(query).await?;
         times.push(started.elapsed());
     }
-    stages.push(("embed", percentile_ms(&std::mem::take(&mut times), 0.5)));
+    done("embed", &mut times, &mut stages);
     for (stage, mode) in [("fts_leg", Mode::FtsOnly), ("vector_leg", Mode::VectorOnly)] {
         for query in &queries {
             let started = Instant::now();
             search(query).mode(mode).snippets(false).limit(1).execute().await?;
             times.push(started.elapsed());
         }
-        stages.push((stage, percentile_ms(&std::mem::take(&mut times), 0.5)));
+        done(stage, &mut times, &mut stages);
     }
     for query in &queries {
         let started = Instant::now();
         search(query).execute().await?;
         times.push(started.elapsed());
     }
-    stages.push(("search", percentile_ms(&std::mem::take(&mut times), 0.5)));
+    done("search", &mut times, &mut stages);
+    for query in &queries {
+        let started = Instant::now();
+        search(query).candidates(100).execute().await?;
+        times.push(started.elapsed());
+    }
+    done("search100", &mut times, &mut stages);
     for query in &queries {
         let started = Instant::now();
         store.recall(project, query, &RecallOptions::default()).await?;
         times.push(started.elapsed());
     }
-    stages.push(("recall", percentile_ms(&times, 0.5)));
+    done("recall", &mut times, &mut stages);
     Ok(stages)
 }

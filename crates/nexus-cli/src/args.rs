@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// by default, so that users cannot reach the server's own network).
     #[arg(long)]
     pub allow_private_urls: bool,
+    /// Let projects created over the API have a root directory inside DIR (by default they
+    /// get `api://` roots only: checkpoints run git in a project's root).
+    #[arg(long, value_name = "DIR")]
+    pub projects_dir: Option<std::path::PathBuf>,
     /// The embedder.
     #[command(flatten)]
     pub embedder: EmbedderArgs,

@@ -45,6 +45,8 @@ pub struct Db {
 /// Pool options of the single writer connection.
 fn writer_pool(options: &DbOptions) -> SqlitePoolOptions {
     SqlitePoolOptions::new()
+        // No ping before each transaction (see the reader pool in `Db::open_with`).
+        .test_before_acquire(false)
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
@@ -180,7 +182,11 @@ impl Db {
             // may be replaced after a failed commit (see `release_writer`), and the shared
             // in-memory database lives only while some connection to it is open.
             let keep_one = u32::from(matches!(options.location, Location::InMemory));
+            // No ping before handing out a reader: a connection to a local file does not go
+            // stale, and the ping is a round trip to the connection's thread on every acquire
+            // (a search takes three or four readers).
             let reader = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(options.readers)
                 .min_connections(keep_one)
                 .idle_timeout((keep_one == 0).then_some(std::time::Duration::from_secs(600)))

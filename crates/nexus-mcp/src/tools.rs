@@ -104,7 +104,8 @@ STATE.md of a project that does not exist yet creates it.")]
         Parameters(args): Parameters<StateArgs>,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResult> {
-        self.run(&context, move |scope| state(scope, args)).await
+        let roots = Arc::clone(&self.roots);
+        self.run(&context, move |scope| state(scope, roots, args)).await
     }
 
     /// `tasks_ready`.
@@ -347,7 +348,7 @@ async fn index(
     }))
 }
 
-async fn state(scope: Scope, args: StateArgs) -> Result<CallToolResult> {
+async fn state(scope: Scope, roots: Arc<Roots>, args: StateArgs) -> Result<CallToolResult> {
     let db = scope.store.db();
     let Some(text) = args.markdown else {
         let project = scope.find(&args.project).await?;
@@ -365,13 +366,17 @@ async fn state(scope: Scope, args: StateArgs) -> Result<CallToolResult> {
         ));
     }
     // An existing project must be in reach; a new one becomes the caller's.
-    let exists = match projects::get(db.reader(), &parsed.project.id).await {
-        Ok(_) => true,
-        Err(DbError::NotFound { .. }) => false,
+    let existing = match projects::get(db.reader(), &parsed.project.id).await {
+        Ok(project) => Some(project),
+        Err(DbError::NotFound { .. }) => None,
         Err(e) => return Err(e.into()),
     };
+    let exists = existing.is_some();
     if exists {
         scope.find(&parsed.project.id).await?;
+    }
+    if existing.is_none_or(|p| p.root_path != parsed.project.root_path) {
+        check_root(&scope, &roots, &parsed.project.root_path)?;
     }
     let mode = if args.force.unwrap_or(false) { SaveMode::Force } else { SaveMode::CheckRevision };
     let saved = markdown::import(db, &text, mode).await?;
@@ -526,6 +531,27 @@ async fn task_of_project(scope: &Scope, project: &ProjectId, task: &TaskId) -> R
         return Err(invalid("task_id", format!("task {task} belongs to another project")));
     }
     Ok(())
+}
+
+/// Over HTTP, a project's root set by a caller must be an `api://` name (no `..`) or an
+/// absolute directory inside the server's roots: checkpoints run git in a project's root, and
+/// a user must not make the server probe any directory (docs/server.md, "Project roots").
+/// Over stdio the caller started the server and may name any root.
+fn check_root(scope: &Scope, roots: &Roots, root: &str) -> Result<()> {
+    if scope.caller == Caller::Local {
+        return Ok(());
+    }
+    let api_name = root.strip_prefix("api://").is_some_and(|name| !name.split('/').any(|part| part == ".."));
+    let inside = std::path::Path::new(root).is_absolute() && roots.resolve(root).is_ok();
+    if api_name || inside {
+        return Ok(());
+    }
+    Err(invalid(
+        "markdown",
+        format!(
+            "root_path {root:?} is not allowed over HTTP: use an api:// name or a directory inside the server's roots"
+        ),
+    ))
 }
 
 fn invalid(argument: &'static str, reason: String) -> McpError {

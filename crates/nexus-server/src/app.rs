@@ -44,6 +44,10 @@ pub struct ServerConfig {
     /// Fetch knowledge URLs on loopback, private and link-local addresses (default false:
     /// they are refused, so that users cannot reach the server's own network).
     pub allow_private_urls: bool,
+    /// The directory inside which a project created or saved over the API may have its
+    /// `root_path` (`nexus serve --projects-dir`). Default none: such projects get `api://`
+    /// roots only, so that checkpoints never run `git` in a directory a user chose.
+    pub projects_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +60,7 @@ impl Default for ServerConfig {
             fetch_timeout: Duration::from_secs(20),
             fetch_max_redirects: 5,
             allow_private_urls: false,
+            projects_dir: None,
         }
     }
 }

@@ -63,6 +63,15 @@ pub enum ServerError {
     /// An export could not be written.
     #[error("export failed: {0}")]
     Export(String),
+    /// A project's `root_path` that the API does not allow (see `docs/server.md`, "Project
+    /// roots"): not an `api://` name, nor a directory inside the server's projects directory.
+    #[error("root_path {root:?} is not allowed: {reason}")]
+    RootNotAllowed {
+        /// The root that was asked for.
+        root: String,
+        /// Why it is refused.
+        reason: String,
+    },
 }
 
 /// A problem detail (RFC 9457), the body of every error response.
@@ -93,6 +102,9 @@ impl ServerError {
             Self::Gone { .. } => (S::GONE, "expired", "Expired", detail),
             Self::BadRequest(_) => (S::BAD_REQUEST, "invalid-request", "Invalid request", detail),
             Self::TooLarge => (S::PAYLOAD_TOO_LARGE, "too-large", "Payload too large", detail),
+            Self::RootNotAllowed { .. } => {
+                (S::BAD_REQUEST, "root-not-allowed", "Project root not allowed", detail)
+            }
             Self::Db(e) => classify_db(e, detail),
             Self::Search(SearchError::Db(e)) => classify_db(e, detail),
             Self::Store(StoreError::Db(e)) => classify_db(e, detail),

@@ -27,6 +27,7 @@ mod fetch;
 mod html;
 mod openapi;
 mod responses;
+mod roots;
 pub mod routes;
 
 pub use app::{AppState, ServerConfig, router, serve, shutdown_signal};

@@ -16,9 +16,11 @@ pub(crate) struct GitPosition {
 }
 
 /// The position of the repository at `root`, or `None` when `root` is not inside a git
-/// work tree with at least one commit (or git is not installed).
+/// work tree with at least one commit (or git is not installed). A relative root (such as an
+/// `api://` name) names no directory: it is not resolved against the process's working
+/// directory, where the project never was.
 pub(crate) async fn position(root: &Path) -> Option<GitPosition> {
-    if !root.is_dir() {
+    if !root.is_absolute() || !root.is_dir() {
         return None;
     }
     let commit = git(root, &["rev-parse", "--verify", "HEAD"]).await?;

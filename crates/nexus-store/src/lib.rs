@@ -37,7 +37,9 @@ mod store;
 
 pub use code_index::{IndexProgress, IndexReport, IntoNewCodeChunk, Unreadable};
 pub use error::{Result, StoreError};
-pub use memory::{MAX_EPISODE_BYTES, PruneReport, RecallOptions, Recalled, RetentionPolicy};
+pub use memory::{
+    MAX_EPISODE_BYTES, PruneReport, RECALL_CANDIDATES, RecallOptions, Recalled, RetentionPolicy,
+};
 pub use nexus_artifacts as artifacts;
 pub use nexus_code as code;
 pub use nexus_db as db;

@@ -20,6 +20,10 @@ use crate::error::Result;
 pub struct Store {
     db: Db,
     embedder: Arc<dyn Embedder>,
+    /// What embeds search queries: `embedder`, except for the hashing embedder, which embeds
+    /// a query in microseconds — less than looking it up in the cache, and it spares the
+    /// cache a write per new query (the same vectors either way).
+    query_embedder: Arc<dyn Embedder>,
     collection: Collection,
     access: Arc<AccessRecorder>,
 }
@@ -103,10 +107,11 @@ impl StoreBuilder {
         let db = Db::open_with(self.options).await?;
         let base: Arc<dyn Embedder> = self.embedder.unwrap_or_else(|| Arc::new(LocalEmbedder::default()));
         let embedder: Arc<dyn Embedder> = if self.cache && !db.is_read_only() {
-            Arc::new(CachedEmbedder::new(base, db.clone()))
+            Arc::new(CachedEmbedder::new(Arc::clone(&base), db.clone()))
         } else {
-            base
+            Arc::clone(&base)
         };
+        let query_embedder = if base.model() == LOCAL_MODEL { base } else { Arc::clone(&embedder) };
         let spec = CollectionSpec::for_model(embedder.model(), embedder.dimensions());
         let collection = if db.is_read_only() {
             // Nothing can be created: a database where nothing was embedded with this model yet
@@ -116,7 +121,7 @@ impl StoreBuilder {
             Collection::open_or_create(&db, &spec).await?
         };
         let access = Arc::new(AccessRecorder::new(db.clone(), self.group_commit));
-        Ok(Store { db, embedder, collection, access })
+        Ok(Store { db, embedder, query_embedder, collection, access })
     }
 }
 
@@ -172,7 +177,7 @@ impl Store {
     pub fn search(&self) -> Search<'_> {
         nexus_search::search(&self.db)
             .collection(&self.collection)
-            .embed_with(self.embedder.as_ref())
+            .embed_with(self.query_embedder.as_ref())
             .fusion(default_fusion(self.embedder.model()))
     }
 

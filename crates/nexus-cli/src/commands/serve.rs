@@ -11,6 +11,13 @@ use crate::commands::open::{Access, open_store};
 
 /// Serves the database at `db` (created and migrated when needed).
 pub async fn run(db: &Path, args: &ServeArgs) -> anyhow::Result<()> {
+    let projects_dir = match &args.projects_dir {
+        Some(dir) => Some(
+            std::fs::canonicalize(dir)
+                .with_context(|| format!("--projects-dir {}: no such directory", dir.display()))?,
+        ),
+        None => None,
+    };
     let store = open_store(db, args.embedder, Access::ReadWrite { migrate: true }).await?;
     let listener = tokio::net::TcpListener::bind(&args.addr)
         .await
@@ -20,6 +27,7 @@ pub async fn run(db: &Path, args: &ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         body_limit: args.body_limit,
         allow_private_urls: args.allow_private_urls,
+        projects_dir,
         ..ServerConfig::default()
     };
     nexus_server::serve(store, listener, config, nexus_server::shutdown_signal()).await?;

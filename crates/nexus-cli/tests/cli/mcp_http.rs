@@ -105,6 +105,14 @@ impl HttpServer {
     }
 }
 
+/// STATE.md with its data block's `root_path` replaced by `root`.
+fn with_root(markdown: &str, root: &str) -> Option<String> {
+    let key = "\"root_path\": \"";
+    let start = markdown.find(key)? + key.len();
+    let end = start + markdown[start..].find('"')?;
+    Some(format!("{}{root}{}", &markdown[..start], &markdown[end..]))
+}
+
 fn initialize() -> Value {
     json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": { "name": "raw", "version": "1" } } })
@@ -232,6 +240,15 @@ async fn a_key_reaches_only_its_users_projects_and_sessions() -> TestResult {
     );
     let ready = ok_json(&call(&alice, "tasks_ready", json!({ "project": "shop" })).await?)?;
     let task = ready["tasks"][0]["id"].as_str().ok_or("no task")?.to_owned();
+    // Checkpoints run git in a project's root: over HTTP a STATE.md cannot move it out of the
+    // server's roots.
+    let current = super::mcp::text(&call(&alice, "state", json!({ "project": "shop" })).await?);
+    for root in ["/", "api://../x"] {
+        let moved = with_root(&current, root).ok_or("no root_path in STATE.md")?;
+        let refused =
+            tool_error(&call(&alice, "state", json!({ "project": "shop", "markdown": moved })).await?)?;
+        assert!(refused.contains("not allowed"), "{root}: {refused}");
+    }
 
     // Bob's key: Alice's project is unknown by name and by id, her task too.
     let bob = server.connect(&bob_key).await?;

@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params, Text};
 use crate::responses::{ChangeErrors, CreateUniqueErrors, QueryErrors, ReadErrors};
+use crate::roots;
 
 type Value = axum::Json<serde_json::Value>;
 
@@ -25,7 +26,9 @@ type Value = axum::Json<serde_json::Value>;
 pub struct CreateProject {
     /// Display name (unique in the database).
     pub name: String,
-    /// Root path of its sources (default: `api://<name>`).
+    /// Root of its sources (default: `api://<name>`): an `api://` name, or a directory inside
+    /// the server's projects directory when it has one (`nexus serve --projects-dir`); any
+    /// other is 400 `root-not-allowed`.
     pub root_path: Option<String>,
     /// Description.
     pub description: Option<String>,
@@ -59,7 +62,10 @@ pub async fn create(
     if body.name.trim().is_empty() {
         return Err(ServerError::BadRequest("name must not be empty".to_owned()));
     }
-    let root = body.root_path.clone().unwrap_or_else(|| format!("api://{}", body.name));
+    let root = match &body.root_path {
+        Some(root) => roots::check(state.config.projects_dir.as_deref(), root)?,
+        None => format!("{}{}", roots::API_ROOT_SCHEME, body.name),
+    };
     let mut new = NewProject::new(body.name, root);
     new.description = body.description;
     let mut tx = state.store.db().begin().await?;
@@ -159,7 +165,11 @@ async fn save(
     params: SaveParams,
     mut target: ProjectState,
 ) -> Result<Value> {
-    owned_project(state, user, &id).await?;
+    let current = owned_project(state, user, &id).await?;
+    if target.project.root_path != current.root_path {
+        target.project.root_path =
+            roots::check(state.config.projects_dir.as_deref(), &target.project.root_path)?;
+    }
     if target.project.id != id {
         return Err(ServerError::BadRequest(format!(
             "the state is of project {}, not of this one",

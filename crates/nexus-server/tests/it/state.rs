@@ -1,10 +1,12 @@
 //! Projects' state over HTTP: saving a whole state (409 when stale, `?force=true`), STATE.md
 //! import, checkpoint diff and restore, every workflow move with its typed refusals, continue
-//! points, and cursor pagination of the project lists.
+//! points, cursor pagination of the project lists, and which project roots the API allows.
 
 use nexus_db::agents::{self, AgentType, NewAgent};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use nexus_server::ServerConfig;
 
 use crate::harness::{Server, TestResult, json, problem, text};
 
@@ -352,5 +354,74 @@ async fn continue_points_save_resume_and_history() -> TestResult {
         "not-found",
     )
     .await?;
+    server.stop().await
+}
+
+#[tokio::test]
+async fn a_project_root_is_an_api_name_or_inside_the_projects_directory() -> TestResult {
+    // Checkpoints run git in a project's root: a user must not choose any directory.
+    let secret = tempfile::tempdir()?;
+    let server = Server::start().await?;
+    let key = server.user("a@example.com").await?;
+    let create = |body: Value| server.req(Method::POST, "/v1/projects", &key).json(&body).send();
+    let outside = secret.path().display().to_string();
+    for root in [outside.as_str(), "/", "relative/dir", "api://../x"] {
+        let body = problem(
+            create(json!({"name": format!("p {root}"), "root_path": root})).await?,
+            StatusCode::BAD_REQUEST,
+            "root-not-allowed",
+        )
+        .await?;
+        assert!(text(&body, "detail").contains("not allowed"), "{body}");
+    }
+    let (status, named) = json(create(json!({"name": "named", "root_path": "api://named"})).await?).await?;
+    assert_eq!((status, text(&named, "root_path")), (StatusCode::CREATED, "api://named".to_owned()));
+    let (status, plain) = json(create(json!({"name": "plain"})).await?).await?;
+    assert_eq!((status, text(&plain, "root_path")), (StatusCode::CREATED, "api://plain".to_owned()));
+
+    // Nor can a saved state move an existing project's root out.
+    let id = text(&plain, "id");
+    let path = format!("/v1/projects/{id}/state");
+    let mut moved = get(&server, &key, &path).await?;
+    moved["project"]["root_path"] = json!(outside);
+    problem(
+        server.req(Method::PUT, &path, &key).json(&moved).send().await?,
+        StatusCode::BAD_REQUEST,
+        "root-not-allowed",
+    )
+    .await?;
+    let (status, checkpoint) = json(
+        server
+            .req(Method::POST, &format!("/v1/projects/{id}/checkpoints"), &key)
+            .json(&json!({"reason": "probe"}))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
+    assert!(checkpoint["git_commit"].is_null(), "no git ran for an api:// root: {checkpoint}");
+    server.stop().await?;
+
+    // With a projects directory, a directory inside it is allowed (stored resolved).
+    let projects = tempfile::tempdir()?;
+    std::fs::create_dir(projects.path().join("shop"))?;
+    let config =
+        ServerConfig { projects_dir: Some(projects.path().to_path_buf()), ..ServerConfig::default() };
+    let server = Server::with_config(config).await?;
+    let key = server.user("a@example.com").await?;
+    let create = |body: Value| server.req(Method::POST, "/v1/projects", &key).json(&body).send();
+    let shop = projects.path().join("shop");
+    let (status, body) =
+        json(create(json!({"name": "shop", "root_path": shop.display().to_string()})).await?).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(text(&body, "root_path"), std::fs::canonicalize(&shop)?.display().to_string());
+    for root in [outside.clone(), projects.path().join("shop/../..").display().to_string()] {
+        problem(
+            create(json!({"name": "out", "root_path": root})).await?,
+            StatusCode::BAD_REQUEST,
+            "root-not-allowed",
+        )
+        .await?;
+    }
     server.stop().await
 }
