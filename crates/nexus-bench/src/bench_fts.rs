@@ -8,7 +8,8 @@
 //! 2. Time `--queries` searches (`nexus_fts::search` on the reader pool, code chunks of the
 //!    project, top 10, default [`MatchMode::Any`], then again with `All`): plain words,
 //!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
-//!    exclusions.
+//!    exclusions (also timed per shape, `shape_*` keys), and again as the keyword leg of
+//!    `bench hybrid` asks (top 100, no snippets, `top100_*` keys).
 //! 3. Time two baselines in the same run on the same queries: the bare FTS5 statement
 //!    (`MATCH` + `ORDER BY rank LIMIT 10`, no join, filter or snippet) and an unindexed
 //!    `LIKE '%word%'` scan for the query's first word.
@@ -107,12 +108,19 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?; // warm-up
     }
     let (mut nexus, mut all, mut bare, mut like) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut by_shape, mut top100): ([Vec<Duration>; SHAPES.len()], _) = (Default::default(), Vec::new());
     let mut hits_total = 0usize;
-    for text in &queries {
+    for (i, text) in queries.iter().enumerate() {
         let started = Instant::now();
         let hits = nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?;
         nexus.push(started.elapsed());
+        by_shape[i % SHAPES.len()].push(started.elapsed());
         hits_total += hits.len();
+
+        // What the keyword leg of `bench hybrid` asks: 100 candidates, no snippets.
+        let started = Instant::now();
+        nexus_fts::search(db.reader(), &search_query(text, &project.id).limit(100).snippet(None)).await?;
+        top100.push(started.elapsed());
 
         let started = Instant::now();
         nexus_fts::search(db.reader(), &search_query(text, &project.id).mode(MatchMode::All)).await?;
@@ -172,6 +180,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         nexus.len(),
         hits_total as f64 / nexus.len() as f64
     );
+    for (shape, samples) in SHAPES.iter().zip(&by_shape) {
+        println!("  shape {shape:<9}: p50 {:.3} ms, p95 {:.3} ms", p(samples, 0.5), p(samples, 0.95));
+    }
+    println!("same, top 100 without snippets: p50 {:.3} ms, p95 {:.3} ms", p(&top100, 0.5), p(&top100, 0.95));
     println!("same with MatchMode::All: p50 {:.3} ms, p95 {:.3} ms", p(&all, 0.5), p(&all, 0.95));
     println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
     println!(
@@ -208,6 +220,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "profile_join_p95_ms": round3(p(&profile[3], 0.95)),
         "profile_search_no_snippets_p50_ms": round3(p(&no_snippets, 0.5)),
         "profile_search_no_snippets_p95_ms": round3(p(&no_snippets, 0.95)),
+        "top100_no_snippets_p50_ms": round3(p(&top100, 0.5)),
+        "top100_no_snippets_p95_ms": round3(p(&top100, 0.95)),
+        "shape_p50_ms": shapes(&by_shape, 0.5),
+        "shape_p95_ms": shapes(&by_shape, 0.95),
     });
     println!("{summary}");
     Ok(())
@@ -215,6 +231,19 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
 fn search_query(text: &str, project: &str) -> FtsQuery {
     FtsQuery::new(text).project(project).kinds([SourceKind::CodeChunk]).limit(10)
+}
+
+/// The query shapes of [`Corpus::query`], in the order of `i % 8`.
+const SHAPES: [&str; 8] = ["words", "snake", "camel", "file", "prefix", "phrase", "exclusion", "pascal"];
+
+/// `{shape: percentile}` of the per-shape timings.
+fn shapes(by_shape: &[Vec<Duration>], q: f64) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = SHAPES
+        .iter()
+        .zip(by_shape)
+        .map(|(shape, samples)| ((*shape).to_owned(), round3(percentile_ms(samples, q)).into()))
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 fn round3(x: f64) -> f64 {
