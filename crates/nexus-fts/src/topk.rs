@@ -52,7 +52,7 @@ pub(crate) const SMALL_MATCHES: i64 = 5_000;
 /// Pruning goes on only when the essential rows are at most 1/this of the matches (counted as
 /// the sum of the phrases' counts): scoring one costs more than a plain match (`bm25()` of the
 /// essential phrases, the filters, then the full `bm25()` of the candidates).
-const CANDIDATE_SHARE: i64 = 4;
+const CANDIDATE_SHARE: i64 = 2;
 /// What to rank: one index, its filters, how many hits.
 pub(crate) struct Target<'q> {
     /// The index.
