@@ -394,20 +394,19 @@ async fn with_snippets(
              WHERE {table} MATCH ?6 AND {table}.rowid BETWEEN ?7 AND ?8 \
              AND +{table}.rowid IN (SELECT value FROM json_each(?9))"
         );
-        let rows: Vec<(i64, bool, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&style.open)
-                .bind(&style.close)
-                .bind(&style.ellipsis)
-                .bind(tokens)
-                .bind(FULL_ROW_BYTES)
-                .bind(expr.as_str())
-                .bind(first)
-                .bind(last)
-                .bind(Json(&rowids))
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| FtsError::sqlx(table, e))?;
+        let rows: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&style.open)
+            .bind(&style.close)
+            .bind(&style.ellipsis)
+            .bind(tokens)
+            .bind(FULL_ROW_BYTES)
+            .bind(expr.as_str())
+            .bind(first)
+            .bind(last)
+            .bind(Json(&rowids))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(table, e))?;
         let terms = expr.highlight_terms();
         for (rowid, is_large, snippet, first_text, second_text) in rows {
             let text = if is_large {
@@ -429,6 +428,10 @@ async fn with_snippets(
     }
     Ok(hits)
 }
+
+/// One row of a kind's snippet statement in [`with_snippets`]: rowid, whether it is large, its
+/// FTS5 snippet (small rows), the text of its two snippet columns (large rows).
+type SnippetRow = (i64, bool, Option<String>, Option<String>, Option<String>);
 
 /// A row ranked by [`top_k`], handed to the search statement as JSON.
 #[derive(Debug, Serialize)]
