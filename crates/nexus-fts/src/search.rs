@@ -340,9 +340,11 @@ async fn ranked_hits(
     }
 }
 
-/// `hits` with their snippets: for each kind among them, one statement with one FTS5 cursor
-/// (a cursor per row would redo FTS5's per-cursor setup for every row: a prefix phrase merges
-/// every matching term's doclist at each setup, ~10–20 ms for a common prefix). FTS5's
+/// `hits` with their snippets, per kind: for a query with a prefix phrase, one statement with
+/// one FTS5 cursor over the hits' rowid range (a cursor per row would redo FTS5's setup of the
+/// prefix for every row, a merge of every matching term's doclist: ~20 ms for a common prefix);
+/// otherwise one cursor per row (cheap to set up, while a range steps through every match in
+/// it). FTS5's
 /// `snippet()` only runs on rows of at most [`FULL_ROW_BYTES`] in their snippet columns
 /// (`octet_length` reads the size without the text), since it is quadratic in a row's
 /// matches; larger rows come back with their column text, and [`LargeRows`] cuts theirs in
@@ -357,7 +359,9 @@ async fn with_snippets(
     let mut large = LargeRows::default();
     for kind in INDEXES {
         let rowids: Vec<i64> = hits.iter().filter(|h| h.kind == kind).map(|h| h.rowid).collect();
-        let (Some(&first), Some(&last)) = (rowids.iter().min(), rowids.iter().max()) else { continue };
+        if rowids.is_empty() {
+            continue;
+        }
         let expr = if kind == SourceKind::CodeChunk { code } else { prose };
         // The snippet column (-1: the best of all), the size of the snippet columns, and the
         // text of the (up to two) snippet columns for a large row.
@@ -384,8 +388,8 @@ async fn with_snippets(
             SourceKind::TranscriptEntry => (-1, "octet_length(s.content)", "s.content", "NULL"),
         };
         let (table, base) = (index_name(kind), kind.table());
-        // The rowid range is FTS5's (one cursor over the hits' span); `+rowid IN` is a filter,
-        // not a constraint FTS5 would answer with one cursor per value.
+        // The rowid range is FTS5's (one cursor over the range); `+rowid IN` is a filter, not a
+        // constraint FTS5 would answer with one cursor per value.
         let sql = format!(
             "SELECT {table}.rowid, {size} > ?5, \
              CASE WHEN {size} > ?5 THEN NULL ELSE snippet({table}, {column}, ?1, ?2, ?3, ?4) END, \
@@ -394,19 +398,33 @@ async fn with_snippets(
              WHERE {table} MATCH ?6 AND {table}.rowid BETWEEN ?7 AND ?8 \
              AND +{table}.rowid IN (SELECT value FROM json_each(?9))"
         );
-        let rows: Vec<SnippetRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(&style.open)
-            .bind(&style.close)
-            .bind(&style.ellipsis)
-            .bind(tokens)
-            .bind(FULL_ROW_BYTES)
-            .bind(expr.as_str())
-            .bind(first)
-            .bind(last)
-            .bind(Json(&rowids))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(|e| FtsError::sqlx(table, e))?;
+        // A prefix phrase costs a merge of its terms' doclists at every cursor: one cursor over
+        // the hits' rowid range. Any other expression is cheap to set up but costs a step per
+        // match in a range: one cursor per row (a one-rowid range, which FTS5 seeks to).
+        let groups: Vec<Vec<i64>> = if expr.has_prefix() {
+            vec![rowids]
+        } else {
+            rowids.into_iter().map(|rowid| vec![rowid]).collect()
+        };
+        let mut rows: Vec<SnippetRow> = Vec::new();
+        for group in groups {
+            let (Some(&first), Some(&last)) = (group.iter().min(), group.iter().max()) else { continue };
+            rows.extend(
+                sqlx::query_as::<_, SnippetRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(&style.open)
+                    .bind(&style.close)
+                    .bind(&style.ellipsis)
+                    .bind(tokens)
+                    .bind(FULL_ROW_BYTES)
+                    .bind(expr.as_str())
+                    .bind(first)
+                    .bind(last)
+                    .bind(Json(&group))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| FtsError::sqlx(table, e))?,
+            );
+        }
         let terms = expr.highlight_terms();
         for (rowid, is_large, snippet, first_text, second_text) in rows {
             let text = if is_large {
