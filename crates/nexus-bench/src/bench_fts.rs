@@ -8,7 +8,9 @@
 //! 2. Time `--queries` searches (`nexus_fts::search` on the reader pool, code chunks of the
 //!    project, top 10, default [`MatchMode::Any`], then again with `All`): plain words,
 //!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
-//!    exclusions.
+//!    exclusions (also timed per shape, `shape_*` keys), and again as the keyword leg of
+//!    `bench hybrid` asks (top 100, no snippets, `top100_*` keys); besides wall-clock time,
+//!    each query's CPU time (`*cpu*` keys), which a loaded machine inflates far less.
 //! 3. Time two baselines in the same run on the same queries: the bare FTS5 statement
 //!    (`MATCH` + `ORDER BY rank LIMIT 10`, no join, filter or snippet) and an unindexed
 //!    `LIKE '%word%'` scan for the query's first word.
@@ -107,24 +109,37 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?; // warm-up
     }
     let (mut nexus, mut all, mut bare, mut like) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut by_shape, mut top100): ([Vec<Duration>; SHAPES.len()], _) = (Default::default(), Vec::new());
+    // CPU time of each query (all threads of this process), which other load inflates far less
+    // than wall-clock time: `search`, the top 100, the bare statement.
+    let mut cpu: [Vec<Duration>; 3] = Default::default();
     let mut hits_total = 0usize;
-    for text in &queries {
-        let started = Instant::now();
+    for (i, text) in queries.iter().enumerate() {
+        let (started, cpu_started) = (Instant::now(), cpu_ns());
         let hits = nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?;
         nexus.push(started.elapsed());
+        cpu[0].push(Duration::from_nanos(cpu_ns().saturating_sub(cpu_started)));
+        by_shape[i % SHAPES.len()].push(started.elapsed());
         hits_total += hits.len();
+
+        // What the keyword leg of `bench hybrid` asks: 100 candidates, no snippets.
+        let (started, cpu_started) = (Instant::now(), cpu_ns());
+        nexus_fts::search(db.reader(), &search_query(text, &project.id).limit(100).snippet(None)).await?;
+        top100.push(started.elapsed());
+        cpu[1].push(Duration::from_nanos(cpu_ns().saturating_sub(cpu_started)));
 
         let started = Instant::now();
         nexus_fts::search(db.reader(), &search_query(text, &project.id).mode(MatchMode::All)).await?;
         all.push(started.elapsed());
 
         let expr = MatchExpression::parse(text, MatchMode::Any, SourceKind::CodeChunk)?;
-        let started = Instant::now();
+        let (started, cpu_started) = (Instant::now(), cpu_ns());
         sqlx::query("SELECT rowid FROM code_chunks_fts WHERE code_chunks_fts MATCH ? ORDER BY rank LIMIT 10")
             .bind(expr.as_str())
             .fetch_all(db.reader())
             .await?;
         bare.push(started.elapsed());
+        cpu[2].push(Duration::from_nanos(cpu_ns().saturating_sub(cpu_started)));
     }
     for text in queries.iter().take(args.like_queries as usize) {
         let word =
@@ -172,6 +187,19 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         nexus.len(),
         hits_total as f64 / nexus.len() as f64
     );
+    for (shape, samples) in SHAPES.iter().zip(&by_shape) {
+        println!("  shape {shape:<9}: p50 {:.3} ms, p95 {:.3} ms", p(samples, 0.5), p(samples, 0.95));
+    }
+    println!(
+        "CPU time per query: search p50 {:.3} ms, p95 {:.3} ms; top 100 p50 {:.3}, p95 {:.3}; bare FTS5 p50 {:.3}, p95 {:.3}",
+        p(&cpu[0], 0.5),
+        p(&cpu[0], 0.95),
+        p(&cpu[1], 0.5),
+        p(&cpu[1], 0.95),
+        p(&cpu[2], 0.5),
+        p(&cpu[2], 0.95)
+    );
+    println!("same, top 100 without snippets: p50 {:.3} ms, p95 {:.3} ms", p(&top100, 0.5), p(&top100, 0.95));
     println!("same with MatchMode::All: p50 {:.3} ms, p95 {:.3} ms", p(&all, 0.5), p(&all, 0.95));
     println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
     println!(
@@ -208,6 +236,16 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "profile_join_p95_ms": round3(p(&profile[3], 0.95)),
         "profile_search_no_snippets_p50_ms": round3(p(&no_snippets, 0.5)),
         "profile_search_no_snippets_p95_ms": round3(p(&no_snippets, 0.95)),
+        "cpu_p50_ms": round3(p(&cpu[0], 0.5)),
+        "cpu_p95_ms": round3(p(&cpu[0], 0.95)),
+        "top100_cpu_p50_ms": round3(p(&cpu[1], 0.5)),
+        "top100_cpu_p95_ms": round3(p(&cpu[1], 0.95)),
+        "bare_fts5_cpu_p50_ms": round3(p(&cpu[2], 0.5)),
+        "bare_fts5_cpu_p95_ms": round3(p(&cpu[2], 0.95)),
+        "top100_no_snippets_p50_ms": round3(p(&top100, 0.5)),
+        "top100_no_snippets_p95_ms": round3(p(&top100, 0.95)),
+        "shape_p50_ms": shapes(&by_shape, 0.5),
+        "shape_p95_ms": shapes(&by_shape, 0.95),
     });
     println!("{summary}");
     Ok(())
@@ -215,6 +253,29 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
 fn search_query(text: &str, project: &str) -> FtsQuery {
     FtsQuery::new(text).project(project).kinds([SourceKind::CodeChunk]).limit(10)
+}
+
+/// CPU time used so far by every thread of this process, in ns (Linux's per-thread
+/// `schedstat`; 0 where there is none).
+fn cpu_ns() -> u64 {
+    let threads = std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten();
+    threads
+        .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The query shapes of [`Corpus::query`], in the order of `i % 8`.
+const SHAPES: [&str; 8] = ["words", "snake", "camel", "file", "prefix", "phrase", "exclusion", "pascal"];
+
+/// `{shape: percentile}` of the per-shape timings.
+fn shapes(by_shape: &[Vec<Duration>], q: f64) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = SHAPES
+        .iter()
+        .zip(by_shape)
+        .map(|(shape, samples)| ((*shape).to_owned(), round3(percentile_ms(samples, q)).into()))
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 fn round3(x: f64) -> f64 {

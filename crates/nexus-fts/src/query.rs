@@ -134,6 +134,13 @@ impl MatchExpression {
         phrases.join(" OR ")
     }
 
+    /// Whether the expression has a prefix phrase (`pars*`), which FTS5 sets up by merging the
+    /// doclists of every term with that prefix, at every cursor.
+    pub fn has_prefix(&self) -> bool {
+        // A phrase is quoted and never holds a quote, so `" *` only ends a prefix phrase.
+        self.0.contains("\" *")
+    }
+
     /// The expression, ready to bind as the right-hand side of `MATCH`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -395,6 +402,12 @@ mod tests {
         assert_eq!(all(r#"cache -legacy -"old api""#), r#"("cache") NOT ("legacy" OR "old api")"#);
         assert_eq!(any("a - b"), r#""a" OR "b""#, "a lone - is text");
         assert_eq!(any("--a b"), r#"("b") NOT ("a")"#);
+        let has_prefix = |text: &str| {
+            MatchExpression::parse(text, MatchMode::Any, SourceKind::CodeChunk).map(|e| e.has_prefix()).ok()
+        };
+        assert_eq!(has_prefix("pars* x"), Some(true));
+        assert_eq!(has_prefix(r#"x -"old api"*"#), Some(true));
+        assert_eq!(has_prefix("plain words"), Some(false));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use sqlx::{Acquire, Sqlite, SqliteConnection};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
+use crate::maintenance::index_name;
 use crate::query::{MatchExpression, MatchMode};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
 use crate::topk::{Ranked, SMALL_MATCHES, Target, top_k};
@@ -259,7 +260,7 @@ const INDEXES: [SourceKind; 5] = [
 
 /// The search statement: the rows of `given` (already ranked, with their `bm25()`) and the
 /// full ranking of each index whose flag in `wants` (in [`INDEXES`] order) is set, merged,
-/// paged by the query's limit and offset, with snippets.
+/// paged by the query's limit and offset, then their snippets ([`with_snippets`]).
 async fn ranked_hits(
     conn: &mut SqliteConnection,
     query: &FtsQuery,
@@ -269,90 +270,37 @@ async fn ranked_hits(
 ) -> Result<Vec<FtsHit>> {
     let w = &query.weights;
     let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
-    let want_snippets = query.snippet.is_some();
-    let style = query.snippet.clone().unwrap_or_default();
-    let tokens = i64::from(style.tokens.clamp(1, 64));
-    let (prose_terms, code_terms) = (prose.highlight_terms(), code.highlight_terms());
-    let (prose, code) = (prose.as_str(), code.as_str());
     // One statement: the ranked, filtered, paged hits of every wanted index (an unwanted
-    // index's branch is skipped by its constant-false flag), then a snippet for just those
-    // rows, so snippets are never built for rows that are cut by LIMIT. FTS5's `snippet()` is
-    // quadratic in a row's matches, so it only runs on rows of at most FULL_ROW_BYTES (?26) in
-    // its snippet columns (`octet_length` reads the size without the text); larger rows come
-    // back with their column text instead, and `snippet::LargeRows` cuts theirs in linear time.
+    // index's branch is skipped by its constant-false flag).
     let episode_types = (!query.episode_types.is_empty()).then_some(Json(&query.episode_types));
     let rows = sqlx::query!(
-        r#"WITH hits (kind, id, source_rowid, rank) AS (
-               SELECT 'episode', e.id, e.rowid, bm25(episodes_fts, ?4, ?5)
-               FROM episodes_fts CROSS JOIN episodes AS e ON e.rowid = episodes_fts.rowid
-               WHERE ?3 AND episodes_fts MATCH ?1 AND (?2 IS NULL OR e.project_id = ?2)
-                     AND (?25 IS NULL OR e.type IN (SELECT value FROM json_each(?25)))
-               UNION ALL
-               SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10, ?30, ?31, ?32)
-               FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
-               WHERE ?6 AND code_chunks_fts MATCH ?24 AND (?2 IS NULL OR c.project_id = ?2)
-               UNION ALL
-               SELECT 'requirement', r.id, r.rowid, bm25(requirements_fts, ?12, ?13)
-               FROM requirements_fts CROSS JOIN requirements AS r ON r.rowid = requirements_fts.rowid
-               WHERE ?11 AND requirements_fts MATCH ?1 AND (?2 IS NULL OR r.project_id = ?2)
-               UNION ALL
-               SELECT 'task', t.id, t.rowid, bm25(tasks_fts, ?15, ?16)
-               FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
-               WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
-               UNION ALL
-               SELECT 'transcript_entry', x.transcript_id || '#' || x.seq, x.id, bm25(transcript_entries_fts, ?29)
-               FROM transcript_entries_fts CROSS JOIN transcript_entries AS x ON x.id = transcript_entries_fts.rowid
-               WHERE ?28 AND transcript_entries_fts MATCH ?1
-                     AND (?2 IS NULL OR x.transcript_id IN (SELECT id FROM transcripts WHERE project_id = ?2))
-               UNION ALL
-               SELECT value ->> 'kind', value ->> 'id', value ->> 'rowid', value ->> 'rank'
-               FROM json_each(?27)
-               ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18
-           ),
-           sized (kind, id, source_rowid, rank, large) AS (
-               SELECT kind, id, source_rowid, rank, CASE WHEN ?23 THEN CASE kind
-                   WHEN 'episode' THEN (SELECT octet_length(content) + coalesce(octet_length(summary), 0)
-                       FROM episodes WHERE rowid = hits.source_rowid)
-                   WHEN 'code_chunk' THEN (SELECT octet_length(content)
-                       FROM code_chunks WHERE rowid = hits.source_rowid)
-                   WHEN 'requirement' THEN (SELECT octet_length(description) + coalesce(octet_length(user_stories), 0)
-                       FROM requirements WHERE rowid = hits.source_rowid)
-                   WHEN 'transcript_entry' THEN (SELECT octet_length(content)
-                       FROM transcript_entries WHERE rowid = hits.source_rowid)
-                   ELSE (SELECT octet_length(name) + coalesce(octet_length(description), 0)
-                       FROM tasks WHERE rowid = hits.source_rowid)
-               END > ?26 END
-               FROM hits
-           )
-           SELECT kind AS "kind!: SourceKind", id AS "id!: String", source_rowid AS "rowid!: i64",
-                  CAST(-rank AS REAL) AS "score!: f64",
-                  CASE WHEN NOT large THEN coalesce(CASE kind
-                      WHEN 'episode' THEN (SELECT snippet(episodes_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM episodes_fts WHERE episodes_fts MATCH ?1 AND rowid = sized.source_rowid)
-                      WHEN 'code_chunk' THEN (SELECT snippet(code_chunks_fts, 2, ?19, ?20, ?21, ?22)
-                          FROM code_chunks_fts WHERE code_chunks_fts MATCH ?24 AND rowid = sized.source_rowid)
-                      WHEN 'requirement' THEN (SELECT snippet(requirements_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM requirements_fts WHERE requirements_fts MATCH ?1 AND rowid = sized.source_rowid)
-                      WHEN 'transcript_entry' THEN (SELECT snippet(transcript_entries_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM transcript_entries_fts
-                          WHERE transcript_entries_fts MATCH ?1 AND rowid = sized.source_rowid)
-                      ELSE (SELECT snippet(tasks_fts, -1, ?19, ?20, ?21, ?22)
-                          FROM tasks_fts WHERE tasks_fts MATCH ?1 AND rowid = sized.source_rowid)
-                  END, '') END AS "snippet?: String",
-                  CASE WHEN large THEN CASE kind
-                      WHEN 'episode' THEN (SELECT content FROM episodes WHERE rowid = sized.source_rowid)
-                      WHEN 'code_chunk' THEN (SELECT content FROM code_chunks WHERE rowid = sized.source_rowid)
-                      WHEN 'requirement' THEN (SELECT description FROM requirements WHERE rowid = sized.source_rowid)
-                      WHEN 'transcript_entry' THEN (SELECT content FROM transcript_entries WHERE rowid = sized.source_rowid)
-                      ELSE (SELECT name FROM tasks WHERE rowid = sized.source_rowid)
-                  END END AS "large_first?: String",
-                  CASE WHEN large THEN CASE kind
-                      WHEN 'episode' THEN (SELECT summary FROM episodes WHERE rowid = sized.source_rowid)
-                      WHEN 'requirement' THEN (SELECT user_stories FROM requirements WHERE rowid = sized.source_rowid)
-                      WHEN 'task' THEN (SELECT description FROM tasks WHERE rowid = sized.source_rowid)
-                  END END AS "large_second?: String"
-           FROM sized ORDER BY rank, kind, id"#,
-        prose,
+        r#"SELECT 'episode' AS "kind!: SourceKind", e.id AS "id!: String", e.rowid AS "rowid!: i64",
+                  bm25(episodes_fts, ?4, ?5) AS "rank!: f64"
+           FROM episodes_fts CROSS JOIN episodes AS e ON e.rowid = episodes_fts.rowid
+           WHERE ?3 AND episodes_fts MATCH ?1 AND (?2 IS NULL OR e.project_id = ?2)
+                 AND (?20 IS NULL OR e.type IN (SELECT value FROM json_each(?20)))
+           UNION ALL
+           SELECT 'code_chunk', c.id, c.rowid, bm25(code_chunks_fts, ?7, ?8, ?9, ?10, ?24, ?25, ?26)
+           FROM code_chunks_fts CROSS JOIN code_chunks AS c ON c.rowid = code_chunks_fts.rowid
+           WHERE ?6 AND code_chunks_fts MATCH ?19 AND (?2 IS NULL OR c.project_id = ?2)
+           UNION ALL
+           SELECT 'requirement', r.id, r.rowid, bm25(requirements_fts, ?12, ?13)
+           FROM requirements_fts CROSS JOIN requirements AS r ON r.rowid = requirements_fts.rowid
+           WHERE ?11 AND requirements_fts MATCH ?1 AND (?2 IS NULL OR r.project_id = ?2)
+           UNION ALL
+           SELECT 'task', t.id, t.rowid, bm25(tasks_fts, ?15, ?16)
+           FROM tasks_fts CROSS JOIN tasks AS t ON t.rowid = tasks_fts.rowid
+           WHERE ?14 AND tasks_fts MATCH ?1 AND (?2 IS NULL OR t.project_id = ?2)
+           UNION ALL
+           SELECT 'transcript_entry', x.transcript_id || '#' || x.seq, x.id, bm25(transcript_entries_fts, ?23)
+           FROM transcript_entries_fts CROSS JOIN transcript_entries AS x ON x.id = transcript_entries_fts.rowid
+           WHERE ?22 AND transcript_entries_fts MATCH ?1
+                 AND (?2 IS NULL OR x.transcript_id IN (SELECT id FROM transcripts WHERE project_id = ?2))
+           UNION ALL
+           SELECT value ->> 'kind', value ->> 'id', value ->> 'rowid', value ->> 'rank'
+           FROM json_each(?21)
+           ORDER BY 4, 1, 2 LIMIT ?17 OFFSET ?18"#,
+        prose.as_str(),
         query.project,
         episodes,
         w.episode_content,
@@ -370,14 +318,8 @@ async fn ranked_hits(
         w.task_description,
         limit,
         offset,
-        style.open,
-        style.close,
-        style.ellipsis,
-        tokens,
-        want_snippets,
-        code,
+        code.as_str(),
         episode_types,
-        FULL_ROW_BYTES,
         Json(given),
         transcript_entries,
         w.transcript_content,
@@ -388,22 +330,126 @@ async fn ranked_hits(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx("fts search", e))?;
+    let hits = rows
+        .into_iter()
+        .map(|r| FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: -r.rank, snippet: None })
+        .collect();
+    match &query.snippet {
+        Some(style) => with_snippets(conn, style, (prose, code), hits).await,
+        None => Ok(hits),
+    }
+}
+
+/// `hits` with their snippets, per kind: for a query with a prefix phrase, one statement with
+/// one FTS5 cursor over the hits' rowid range (a cursor per row would redo FTS5's setup of the
+/// prefix for every row, a merge of every matching term's doclist: ~20 ms for a common prefix);
+/// otherwise one cursor per row (cheap to set up, while a range steps through every match in
+/// it). FTS5's
+/// `snippet()` only runs on rows of at most [`FULL_ROW_BYTES`] in their snippet columns
+/// (`octet_length` reads the size without the text), since it is quadratic in a row's
+/// matches; larger rows come back with their column text, and [`LargeRows`] cuts theirs in
+/// linear time.
+async fn with_snippets(
+    conn: &mut SqliteConnection,
+    style: &SnippetStyle,
+    (prose, code): (&MatchExpression, &MatchExpression),
+    mut hits: Vec<FtsHit>,
+) -> Result<Vec<FtsHit>> {
+    let tokens = i64::from(style.tokens.clamp(1, 64));
     let mut large = LargeRows::default();
-    let mut hits = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut snippet = r.snippet;
-        if want_snippets && snippet.is_none() {
-            let columns: Vec<&str> =
-                [r.large_first.as_deref(), r.large_second.as_deref()].into_iter().flatten().collect();
-            let terms = if r.kind == SourceKind::CodeChunk { &code_terms } else { &prose_terms };
-            let (text, work) = large.snippet(&columns, terms, &style).await?;
-            debug!(kind = %r.kind, id = %r.id, pieces = work.pieces, bytes = work.bytes, "large-row snippet");
-            snippet = Some(text);
+    for kind in INDEXES {
+        let rowids: Vec<i64> = hits.iter().filter(|h| h.kind == kind).map(|h| h.rowid).collect();
+        if rowids.is_empty() {
+            continue;
         }
-        hits.push(FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: r.score, snippet });
+        let expr = if kind == SourceKind::CodeChunk { code } else { prose };
+        // The snippet column (-1: the best of all), the size of the snippet columns, and the
+        // text of the (up to two) snippet columns for a large row.
+        let (column, size, first_column, second_column) = match kind {
+            SourceKind::Episode => (
+                -1,
+                "octet_length(s.content) + coalesce(octet_length(s.summary), 0)",
+                "s.content",
+                "s.summary",
+            ),
+            SourceKind::CodeChunk => (2, "octet_length(s.content)", "s.content", "NULL"),
+            SourceKind::Requirement => (
+                -1,
+                "octet_length(s.description) + coalesce(octet_length(s.user_stories), 0)",
+                "s.description",
+                "s.user_stories",
+            ),
+            SourceKind::Task => (
+                -1,
+                "octet_length(s.name) + coalesce(octet_length(s.description), 0)",
+                "s.name",
+                "s.description",
+            ),
+            SourceKind::TranscriptEntry => (-1, "octet_length(s.content)", "s.content", "NULL"),
+        };
+        let (table, base) = (index_name(kind), kind.table());
+        // The rowid range is FTS5's (one cursor over the range); `+rowid IN` is a filter, not a
+        // constraint FTS5 would answer with one cursor per value.
+        let sql = format!(
+            "SELECT {table}.rowid, {size} > ?5, \
+             CASE WHEN {size} > ?5 THEN NULL ELSE snippet({table}, {column}, ?1, ?2, ?3, ?4) END, \
+             CASE WHEN {size} > ?5 THEN {first_column} END, CASE WHEN {size} > ?5 THEN {second_column} END \
+             FROM {table} CROSS JOIN {base} AS s ON s.rowid = {table}.rowid \
+             WHERE {table} MATCH ?6 AND {table}.rowid BETWEEN ?7 AND ?8 \
+             AND +{table}.rowid IN (SELECT value FROM json_each(?9))"
+        );
+        // A prefix phrase costs a merge of its terms' doclists at every cursor: one cursor over
+        // the hits' rowid range. Any other expression is cheap to set up but costs a step per
+        // match in a range: one cursor per row (a one-rowid range, which FTS5 seeks to).
+        let groups: Vec<Vec<i64>> = if expr.has_prefix() {
+            vec![rowids]
+        } else {
+            rowids.into_iter().map(|rowid| vec![rowid]).collect()
+        };
+        let mut rows: Vec<SnippetRow> = Vec::new();
+        for group in groups {
+            let (Some(&first), Some(&last)) = (group.iter().min(), group.iter().max()) else { continue };
+            rows.extend(
+                sqlx::query_as::<_, SnippetRow>(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(&style.open)
+                    .bind(&style.close)
+                    .bind(&style.ellipsis)
+                    .bind(tokens)
+                    .bind(FULL_ROW_BYTES)
+                    .bind(expr.as_str())
+                    .bind(first)
+                    .bind(last)
+                    .bind(Json(&group))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| FtsError::sqlx(table, e))?,
+            );
+        }
+        let terms = expr.highlight_terms();
+        for (rowid, is_large, snippet, first_text, second_text) in rows {
+            let text = if is_large {
+                let columns: Vec<&str> =
+                    [first_text.as_deref(), second_text.as_deref()].into_iter().flatten().collect();
+                let (text, work) = large.snippet(&columns, &terms, style).await?;
+                debug!(%kind, rowid, pieces = work.pieces, bytes = work.bytes, "large-row snippet");
+                text
+            } else {
+                snippet.unwrap_or_default()
+            };
+            for hit in hits.iter_mut().filter(|h| h.kind == kind && h.rowid == rowid) {
+                hit.snippet = Some(text.clone());
+            }
+        }
+    }
+    for hit in &mut hits {
+        hit.snippet.get_or_insert_with(String::new);
     }
     Ok(hits)
 }
+
+/// One row of a kind's snippet statement in [`with_snippets`]: rowid, whether it is large, its
+/// FTS5 snippet (small rows), the text of its two snippet columns (large rows).
+type SnippetRow = (i64, bool, Option<String>, Option<String>, Option<String>);
 
 /// A row ranked by [`top_k`], handed to the search statement as JSON.
 #[derive(Debug, Serialize)]

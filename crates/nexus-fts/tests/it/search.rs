@@ -225,6 +225,38 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn every_hit_of_a_page_gets_its_own_snippet_with_or_without_a_prefix() -> TestResult {
+    // Snippets are built per kind after the search: one cursor per row, or one cursor over the
+    // page's rowid range when the query has a prefix phrase. Rows between the hits that match
+    // but are not on the page must not lend them their snippets.
+    let db = TempDb::new().await?;
+    let p = project(&db, "p").await?;
+    for i in 0..12 {
+        episode(&db, &p, &format!("Note {i}: the cache{i} layer keeps rows warm."), None).await?;
+        chunk(&db, &p, &format!("src/m{i}.rs"), &format!("fn caching{i}() {{ warm(cache{i}); }}"), &[])
+            .await?;
+    }
+    for text in ["cach*", "cache0 cache3 cache7 cache11", "warm*"] {
+        let hits = search(db.reader(), &FtsQuery::new(text).project(&p).limit(5).offset(2)).await?;
+        assert_eq!(hits.len(), 5, "{text}");
+        let kinds: Vec<SourceKind> = hits.iter().map(|h| h.kind).collect();
+        for hit in &hits {
+            let snippet = hit.snippet.as_deref().unwrap_or_default();
+            let own = match hit.kind {
+                SourceKind::Episode => {
+                    sqlx::query_scalar::<_, String>("SELECT content FROM episodes WHERE id = ?")
+                }
+                _ => sqlx::query_scalar::<_, String>("SELECT content FROM code_chunks WHERE id = ?"),
+            };
+            let content = own.bind(&hit.id).fetch_one(db.reader()).await?;
+            assert_eq!(snippet.replace("<mark>", "").replace("</mark>", ""), content, "{text} {kinds:?}");
+            assert!(snippet.contains("<mark>"), "{text}: {snippet}");
+        }
+    }
+    Ok(())
+}
+
 /// Checks a snippet: the match marked, and short — at most one 4 KiB piece of the row plus
 /// markers and ellipses (24 tokens, but a token can be a long run without separators).
 fn assert_bounded(snippet: Option<&str>, marked: &str) {
