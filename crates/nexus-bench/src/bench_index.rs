@@ -144,7 +144,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     }
     let embedder = nexus_embed::EmbedderConfig::from_env_for(Some(args.embedder))?.build()?;
     println!("embedder: {} ({} dimensions)", embedder.model(), embedder.dimensions());
-    let store = Store::builder(scratch.path().join("bench.db")).db_options(options).embedder(embedder).open().await?;
+    let store =
+        Store::builder(scratch.path().join("bench.db")).db_options(options).embedder(embedder).open().await?;
     let project = projects::create(store.db().writer(), NewProject::new("bench", "/bench")).await?;
     let heap_before = CURRENT.load(Ordering::Relaxed);
     PEAK.store(heap_before, Ordering::Relaxed);
