@@ -6,23 +6,13 @@
 //! cannot.
 
 use nexus_artifacts::{ArtifactStore, IntegrityReport};
-use nexus_db::{Db, Location, SourceKind};
+use nexus_db::{Db, FTS_INDEXES, Location, SourceKind};
 use nexus_vector::{Collection, Element};
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Connection as _, SqlitePool};
 
 use crate::error::{ArchiveError, Result, sql};
-
-/// The full-text indexes of the schema (migrations 0003 and 0011).
-const FTS_INDEXES: &[&str] = &[
-    "code_chunks_fts",
-    "episodes_fts",
-    "history_fts",
-    "requirements_fts",
-    "tasks_fts",
-    "transcript_entries_fts",
-];
 
 /// A row whose foreign key names a missing parent (`PRAGMA foreign_key_check`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -25,9 +25,21 @@ const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "users", "vector_collections", "vector_keys",
 );
 
-/// The FTS5 indexes (migrations `0003_fts.sql`, `0011_transcripts_fts.sql`, `0012_users_research.sql`)
-/// with the count of their documents.
-const FTS_INDEXES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
+/// The FTS5 indexes of the Nexus schema (migrations `0003_fts.sql`, `0011_transcripts_fts.sql`,
+/// `0012_users_research.sql`), sorted by name: the one list that `nexus check`, the counts
+/// below and nexus-fts's per-kind names are tested against.
+pub const FTS_INDEXES: &[&str] = &[
+    "code_chunks_fts",
+    "episodes_fts",
+    "history_fts",
+    "requirements_fts",
+    "tasks_fts",
+    "transcript_entries_fts",
+];
+
+/// The document-size shadow table of each of [`FTS_INDEXES`] with the count of its rows (one per
+/// indexed document).
+const FTS_COUNTS: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "code_chunks_fts_docsize", "episodes_fts_docsize", "history_fts_docsize", "requirements_fts_docsize",
     "tasks_fts_docsize", "transcript_entries_fts_docsize",
 );
@@ -97,8 +109,8 @@ pub(crate) async fn count(pool: &SqlitePool) -> Result<TableCounts> {
         tables.push(TableCount { table: table.to_owned(), rows });
     }
 
-    let mut fts = Vec::with_capacity(FTS_INDEXES.len());
-    for &(docsize, sql) in FTS_INDEXES.iter().filter(|(t, _)| exists(t)) {
+    let mut fts = Vec::with_capacity(FTS_COUNTS.len());
+    for &(docsize, sql) in FTS_COUNTS.iter().filter(|(t, _)| exists(t)) {
         let index = docsize.trim_end_matches("_docsize");
         let documents: i64 = sqlx::query_scalar(sql).fetch_one(pool).await.map_err(ctx)?;
         let bytes = bytes_like(pool, index).await?;
@@ -153,6 +165,8 @@ mod tests {
     fn allow_lists_are_sorted_and_constant() {
         assert!(TABLES.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(TABLES.iter().all(|(t, sql)| *sql == format!("SELECT count(*) FROM {t}")));
-        assert!(FTS_INDEXES.iter().all(|(t, _)| t.ends_with("_fts_docsize")));
+        let counted: Vec<&str> = FTS_COUNTS.iter().map(|(t, _)| t.trim_end_matches("_docsize")).collect();
+        assert_eq!(counted, FTS_INDEXES, "one docsize table per FTS index, same order");
+        assert!(FTS_INDEXES.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -136,3 +136,17 @@ pub async fn stats<'e>(ex: impl SqliteExecutor<'e>, kind: SourceKind) -> Result<
         per_index!(kind, run).map_err(|e| FtsError::sqlx(index, e))?;
     Ok(IndexStats { kind, index, indexed_rows, source_rows, size_bytes })
 }
+
+#[cfg(test)]
+mod tests {
+    use nexus_db::{FTS_INDEXES, SourceKind};
+
+    use super::index_name;
+
+    #[test]
+    fn every_kind_names_an_index_of_the_schema() {
+        for &kind in SourceKind::ALL {
+            assert!(FTS_INDEXES.contains(&index_name(kind)), "{kind:?}: {}", index_name(kind));
+        }
+    }
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Device, Tensor};
 use serde::Deserialize;
 
-use super::kernels::{BiasAdd, BiasGelu, MaskedSoftmax, ResidualNorm, layer_norm};
+use super::kernels::{BiasThen, MaskedSoftmax, ResidualNorm, gelu, layer_norm};
 
 /// The fields of `config.json` the encoder needs.
 #[derive(Debug, Deserialize)]
@@ -228,7 +228,7 @@ impl Bert {
     ) -> candle_core::Result<Tensor> {
         let (h, heads) = (self.hidden, self.heads);
         let qkv = x.matmul(&layer.qkv)?;
-        qkv.inplace_op1(&BiasAdd { bias: &layer.qkv_bias })?;
+        qkv.inplace_op1(&BiasThen { name: "bias-add", bias: &layer.qkv_bias, then: std::convert::identity })?;
         let qkv = qkv.reshape((rows, width, 3, heads, h / heads))?.permute((2, 0, 3, 1, 4))?.contiguous()?;
         let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
         let scores = q.matmul(&k.t()?)?; // [rows, heads, width, width]
@@ -245,7 +245,7 @@ impl Bert {
             },
         )?;
         let up = attention.matmul(&layer.up)?;
-        up.inplace_op1(&BiasGelu { bias: &layer.up_bias })?;
+        up.inplace_op1(&BiasThen { name: "bias-gelu", bias: &layer.up_bias, then: gelu })?;
         let out = up.matmul(&layer.down)?;
         out.inplace_op2(
             &attention,

@@ -101,44 +101,28 @@ fn rows_mut<'a>(
     Ok(values.chunks_exact_mut(width))
 }
 
-/// `x ← x + bias` on every row.
-pub(crate) struct BiasAdd<'a> {
+/// `x ← then(x + bias)` on every row: the bias add alone ([`std::convert::identity`]) or
+/// followed by the feed-forward's GELU ([`gelu`]).
+pub(crate) struct BiasThen<'a, F> {
+    /// The op's name in errors.
+    pub name: &'static str,
     /// One value per column.
     pub bias: &'a [f32],
+    /// What is applied to each biased value.
+    pub then: F,
 }
 
-impl InplaceOp1 for BiasAdd<'_> {
+impl<F: Fn(f32) -> f32> InplaceOp1 for BiasThen<'_, F> {
     fn name(&self) -> &'static str {
-        "bias-add"
+        self.name
     }
 
     fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        for row in rows_mut(self.name(), storage, layout, self.bias.len())? {
-            for (v, b) in row.iter_mut().zip(self.bias) {
-                *v += b;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `x ← gelu(x + bias)` on every row (the feed-forward's first half).
-pub(crate) struct BiasGelu<'a> {
-    /// One value per column.
-    pub bias: &'a [f32],
-}
-
-impl InplaceOp1 for BiasGelu<'_> {
-    fn name(&self) -> &'static str {
-        "bias-gelu"
-    }
-
-    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> Result<()> {
-        let rows = rows_mut(self.name(), storage, layout, self.bias.len())?;
+        let rows = rows_mut(self.name, storage, layout, self.bias.len())?;
         pulp::Arch::new().dispatch(|| {
             for row in rows {
                 for (v, b) in row.iter_mut().zip(self.bias) {
-                    *v = gelu(*v + b);
+                    *v = (self.then)(*v + b);
                 }
             }
         });
