@@ -197,13 +197,11 @@ impl EmbedderConfig {
         })
     }
 
-    /// Builds the embedder wrapped in a [`CachedEmbedder`] over `db`.
+    /// Builds the embedder wrapped in a [`CachedEmbedder`] over `db` when caching it pays
+    /// ([`Embedder::caching_pays`]: every provider but the hashing one).
     pub fn build_cached(self, db: Db) -> Result<Arc<dyn Embedder>> {
-        Ok(match self {
-            Self::OpenAi(config) => Arc::new(CachedEmbedder::new(OpenAiEmbedder::new(config)?, db)),
-            Self::Local { dimensions } => Arc::new(CachedEmbedder::new(LocalEmbedder::new(dimensions)?, db)),
-            Self::Neural { dir } => Arc::new(CachedEmbedder::new(NeuralEmbedder::load(&dir)?, db)),
-        })
+        let embedder = self.build()?;
+        Ok(if embedder.caching_pays() { Arc::new(CachedEmbedder::new(embedder, db)) } else { embedder })
     }
 }
 

@@ -52,6 +52,16 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
         }
     }
 
+    /// Whether remembering this embedder's vectors (a [`crate::CachedEmbedder`] around it)
+    /// saves anything. True by default: a model run or an API call costs far more than a
+    /// lookup. False when computing a vector costs less than looking it up and storing it
+    /// (the hashing [`crate::LocalEmbedder`]: about 1.5 KiB of cache per text for nothing) or
+    /// when the embedder caches already. `nexus-store` wraps an embedder in a cache only
+    /// when this is true.
+    fn caching_pays(&self) -> bool {
+        true
+    }
+
     /// Waits until whatever this embedder keeps for later is done — the queued writes of a
     /// [`crate::CachedEmbedder`] — and reports the first failure. Call it before closing the
     /// database. Embedders without such work return at once (the default).
@@ -76,6 +86,10 @@ macro_rules! forward_embedder {
 
             async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
                 (**self).embed(texts).await
+            }
+
+            fn caching_pays(&self) -> bool {
+                (**self).caching_pays()
             }
 
             async fn flush(&self) -> Result<()> {

@@ -224,6 +224,10 @@ fn expansion(word: &str) -> Option<&'static str> {
 /// The lowercase words of `text`: split at every character that is not a letter or digit, at
 /// camelCase humps (`parseHTTPHeader` → `parse`, `http`, `header`) and where digits start
 /// (`get_u16` → `get`, `u`, `16`).
+///
+/// Finer than nexus-fts's query splitting on purpose: that one must cut words exactly where
+/// the code index's tokenizer does (`HTTPServer` and `vec3` stay whole there), while a name
+/// match only compares words, so it splits wherever a reader sees a boundary.
 fn split_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     for part in text.split(|c: char| !c.is_alphanumeric()).filter(|p| !p.is_empty()) {

@@ -20,10 +20,6 @@ use crate::error::Result;
 pub struct Store {
     db: Db,
     embedder: Arc<dyn Embedder>,
-    /// What embeds search queries: `embedder`, except for the hashing embedder, which embeds
-    /// a query in microseconds — less than looking it up in the cache, and it spares the
-    /// cache a write per new query (the same vectors either way).
-    query_embedder: Arc<dyn Embedder>,
     collection: Collection,
     access: Arc<AccessRecorder>,
 }
@@ -61,7 +57,8 @@ impl StoreBuilder {
         self
     }
 
-    /// Wrap the embedder in the persistent embedding cache (default true).
+    /// Wrap the embedder in the persistent embedding cache (default true; only embedders
+    /// whose [`Embedder::caching_pays`] are wrapped, not the hashing one).
     pub fn cache_embeddings(mut self, cache: bool) -> Self {
         self.cache = cache;
         self
@@ -106,12 +103,11 @@ impl StoreBuilder {
     pub async fn open(self) -> Result<Store> {
         let db = Db::open_with(self.options).await?;
         let base: Arc<dyn Embedder> = self.embedder.unwrap_or_else(|| Arc::new(LocalEmbedder::default()));
-        let embedder: Arc<dyn Embedder> = if self.cache && !db.is_read_only() {
-            Arc::new(CachedEmbedder::new(Arc::clone(&base), db.clone()))
+        let embedder: Arc<dyn Embedder> = if self.cache && !db.is_read_only() && base.caching_pays() {
+            Arc::new(CachedEmbedder::new(base, db.clone()))
         } else {
-            Arc::clone(&base)
+            base
         };
-        let query_embedder = if base.model() == LOCAL_MODEL { base } else { Arc::clone(&embedder) };
         let spec = CollectionSpec::for_model(embedder.model(), embedder.dimensions());
         let collection = if db.is_read_only() {
             // Nothing can be created: a database where nothing was embedded with this model yet
@@ -121,13 +117,13 @@ impl StoreBuilder {
             Collection::open_or_create(&db, &spec).await?
         };
         let access = Arc::new(AccessRecorder::new(db.clone(), self.group_commit));
-        Ok(Store { db, embedder, query_embedder, collection, access })
+        Ok(Store { db, embedder, collection, access })
     }
 }
 
 impl Store {
     /// Opens (creating and migrating if needed) the store at `path` with the defaults: the
-    /// offline embedder, cached.
+    /// offline embedder.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::builder(path).open().await
     }
@@ -149,7 +145,7 @@ impl Store {
         &self.db
     }
 
-    /// The embedder (cached unless configured otherwise).
+    /// The embedder (cached when caching pays, unless configured otherwise).
     pub fn embedder(&self) -> &Arc<dyn Embedder> {
         &self.embedder
     }
@@ -177,7 +173,7 @@ impl Store {
     pub fn search(&self) -> Search<'_> {
         nexus_search::search(&self.db)
             .collection(&self.collection)
-            .embed_with(self.query_embedder.as_ref())
+            .embed_with(self.embedder.as_ref())
             .fusion(default_fusion(self.embedder.model()))
     }
 

@@ -227,6 +227,14 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
     );
     println!("queries: {} of {total} ({:?} split, seed {})", queries.len(), args.split, args.seed);
 
+    let eval = Eval {
+        args: &args,
+        store: &store,
+        project: &project.id,
+        model: embedder.model(),
+        queries: &queries,
+        functions: &functions,
+    };
     let mut summary = serde_json::Map::new();
     let weights = args.fts_weights.first().copied().unwrap_or_default();
     println!("mode\tS@1\tS@10\tMRR@10\tstrict S@1\tstrict S@10\tp50 ms");
@@ -234,9 +242,7 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
         let verbose = args.verbose && mode == Mode::Hybrid;
         let fusion = fusion(&args, embedder.model());
         let run = Run { mode, fusion, weights, verbose, name_match: args.name_match.first().copied() };
-        let (scores, latencies) =
-            run_mode(&store, &project.id, run, &queries, &functions, (args.test_weight, args.block_weight))
-                .await?;
+        let (scores, latencies) = eval.run(run).await?;
         let p50 = percentile_ms(&latencies, 0.5);
         println!(
             "{name}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{p50:.1}",
@@ -254,8 +260,8 @@ async fn evaluate(args: Args) -> anyhow::Result<()> {
             }),
         );
     }
-    grid(&args, &store, &project.id, embedder.model(), &queries, &functions).await?;
-    name_match_grid(&args, &store, &project.id, embedder.model(), &queries, &functions).await?;
+    eval.grid().await?;
+    eval.name_match_grid().await?;
     store.close().await?;
     if let Some(cache) = cache {
         embedder.flush().await?;
@@ -282,93 +288,14 @@ fn fusion(args: &Args, model: &str) -> Fusion {
     }
 }
 
-/// The comparisons asked for with `--fts-weights` and `--grid-vector`: fts and hybrid per
-/// weights, hybrid per extra vector weight, one line each.
-async fn grid(
-    args: &Args,
-    store: &Store,
-    project: &nexus_store::db::ProjectId,
-    model: &str,
-    queries: &[Query],
-    functions: &Functions,
-) -> anyhow::Result<()> {
-    if args.fts_weights.len() < 2 && args.grid_vector.is_empty() {
-        return Ok(());
-    }
-    let all =
-        if args.fts_weights.is_empty() { vec![FieldWeights::default()] } else { args.fts_weights.clone() };
-    println!(
-        "grid: weights (file,symbols,content,identifiers,name,context,signature) mode [w_vector]\tS@1\tS@10\tMRR@10\tstrict S@1"
-    );
-    for weights in all {
-        let w = [
-            weights.code_file,
-            weights.code_symbols,
-            weights.code_content,
-            weights.code_identifiers,
-            weights.code_name,
-            weights.code_context,
-            weights.code_signature,
-        ]
-        .map(|x| x.to_string())
-        .join(",");
-        let base = fusion(args, model);
-        let vectors: Vec<Option<f64>> =
-            std::iter::once(None).chain(args.grid_vector.iter().copied().map(Some)).collect();
-        let mut runs = vec![(
-            format!("{w} fts"),
-            Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false, name_match: None },
-        )];
-        for v in vectors {
-            let fusion = match (base, v) {
-                (Fusion::Rrf { k, weights: fw }, Some(v)) => {
-                    Fusion::Rrf { k, weights: Weights { vector: v, ..fw } }
-                }
-                (other, _) => other,
-            };
-            let label = v.map_or_else(|| format!("{w} hybrid"), |v| format!("{w} hybrid {v}"));
-            runs.push((label, Run { mode: Mode::Hybrid, fusion, weights, verbose: false, name_match: None }));
-        }
-        for (label, run) in runs {
-            let (s, _) =
-                run_mode(store, project, run, queries, functions, (args.test_weight, args.block_weight))
-                    .await?;
-            println!("{label}\t{:.4}\t{:.4}\t{:.4}\t{:.4}", s.success_1, s.success_10, s.mrr_10, s.strict_1);
-        }
-    }
-    Ok(())
-}
-
-/// The comparisons asked for with a repeated `--name-match`: hybrid per setting, one line each.
-async fn name_match_grid(
-    args: &Args,
-    store: &Store,
-    project: &nexus_store::db::ProjectId,
-    model: &str,
-    queries: &[Query],
-    functions: &Functions,
-) -> anyhow::Result<()> {
-    if args.name_match.len() < 2 {
-        return Ok(());
-    }
-    println!("grid: name match (name,owner,signature,depth) hybrid\tS@1\tS@10\tMRR@10\tstrict S@1");
-    let weights = args.fts_weights.first().copied().unwrap_or_default();
-    for &m in &args.name_match {
-        let run = Run {
-            mode: Mode::Hybrid,
-            fusion: fusion(args, model),
-            weights,
-            verbose: false,
-            name_match: Some(m),
-        };
-        let (s, _) =
-            run_mode(store, project, run, queries, functions, (args.test_weight, args.block_weight)).await?;
-        println!(
-            "{},{},{},{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
-            m.name, m.owner, m.signature, m.depth, s.success_1, s.success_10, s.mrr_10, s.strict_1
-        );
-    }
-    Ok(())
+/// What every run of one evaluation shares: the indexed store, the queries, the options.
+struct Eval<'a> {
+    args: &'a Args,
+    store: &'a Store,
+    project: &'a nexus_store::db::ProjectId,
+    model: &'a str,
+    queries: &'a [Query],
+    functions: &'a Functions,
 }
 
 /// How to run the queries.
@@ -383,93 +310,179 @@ struct Run {
     name_match: Option<NameMatch>,
 }
 
-/// Runs every query as `run` says; the mean scores and each query's latency.
-async fn run_mode(
-    store: &Store,
-    project: &nexus_store::db::ProjectId,
-    Run { mode, fusion, weights, verbose, name_match }: Run,
-    queries: &[Query],
-    functions: &Functions,
-    chunk_weights: (Option<f64>, Option<f64>),
-) -> anyhow::Result<(Scores, Vec<Duration>)> {
-    let mut sum = Scores::default();
-    let mut latencies = Vec::with_capacity(queries.len());
-    for query in queries {
-        let started = Instant::now();
-        let mut search = store
-            .search_code()
-            .text(query.text.as_str())
-            .limit(10)
-            .mode(mode)
-            .fusion(fusion)
-            .fts_weights(weights)
-            .project(project.clone());
-        if let Some(name_match) = name_match {
-            search = search.name_match(name_match);
+impl Eval<'_> {
+    /// The comparisons asked for with `--fts-weights` and `--grid-vector`: fts and hybrid per
+    /// weights, hybrid per extra vector weight, one line each.
+    async fn grid(&self) -> anyhow::Result<()> {
+        let Eval { args, model, .. } = *self;
+        if args.fts_weights.len() < 2 && args.grid_vector.is_empty() {
+            return Ok(());
         }
-        if let Some(factor) = chunk_weights.0 {
-            search = search.chunk_type_weight("test", factor).chunk_type_weight("generated", factor);
+        let all = if args.fts_weights.is_empty() {
+            vec![FieldWeights::default()]
+        } else {
+            args.fts_weights.clone()
+        };
+        println!(
+            "grid: weights (file,symbols,content,identifiers,name,context,signature) mode [w_vector]\tS@1\tS@10\tMRR@10\tstrict S@1"
+        );
+        for weights in all {
+            let w = [
+                weights.code_file,
+                weights.code_symbols,
+                weights.code_content,
+                weights.code_identifiers,
+                weights.code_name,
+                weights.code_context,
+                weights.code_signature,
+            ]
+            .map(|x| x.to_string())
+            .join(",");
+            let base = fusion(args, model);
+            let vectors: Vec<Option<f64>> =
+                std::iter::once(None).chain(args.grid_vector.iter().copied().map(Some)).collect();
+            let mut runs = vec![(
+                format!("{w} fts"),
+                Run { mode: Mode::FtsOnly, fusion: base, weights, verbose: false, name_match: None },
+            )];
+            for v in vectors {
+                let fusion = match (base, v) {
+                    (Fusion::Rrf { k, weights: fw }, Some(v)) => {
+                        Fusion::Rrf { k, weights: Weights { vector: v, ..fw } }
+                    }
+                    (other, _) => other,
+                };
+                let label = v.map_or_else(|| format!("{w} hybrid"), |v| format!("{w} hybrid {v}"));
+                runs.push((
+                    label,
+                    Run { mode: Mode::Hybrid, fusion, weights, verbose: false, name_match: None },
+                ));
+            }
+            for (label, run) in runs {
+                let (s, _) = self.run(run).await?;
+                println!(
+                    "{label}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+                    s.success_1, s.success_10, s.mrr_10, s.strict_1
+                );
+            }
         }
-        if let Some(factor) = chunk_weights.1 {
-            search = search.chunk_type_weight("block", factor);
+        Ok(())
+    }
+
+    /// The comparisons asked for with a repeated `--name-match`: hybrid per setting, one line each.
+    async fn name_match_grid(&self) -> anyhow::Result<()> {
+        let Eval { args, model, .. } = *self;
+        if args.name_match.len() < 2 {
+            return Ok(());
         }
-        let results = search.execute().await;
-        latencies.push(started.elapsed());
-        let hits: Vec<CodeChunk> = match results {
-            Ok(results) => results
-                .hits
-                .into_iter()
-                .filter_map(|h| match h.source {
-                    Source::CodeChunk(chunk) => Some(chunk),
-                    _ => None,
-                })
-                .collect(),
-            Err(_) => Vec::new(), // an unsearchable query finds nothing
-        };
-        let right = |c: &CodeChunk| {
-            let lines = (line(c.start_line), line(c.end_line));
-            c.file == query.file && lines.0 <= query.lines.1 && query.lines.0 <= lines.1
-        };
-        let strict = |c: &CodeChunk| {
-            right(c)
-                && !functions.overlaps_other(&query.file, query.lines, (line(c.start_line), line(c.end_line)))
-        };
-        let first = hits.iter().position(right);
-        let first_strict = hits.iter().position(strict);
-        if verbose {
-            let top = hits
-                .first()
-                .map(|c| format!("{}:{}-{}", c.file, c.start_line, c.end_line))
-                .unwrap_or_default();
+        println!("grid: name match (name,owner,signature,depth) hybrid\tS@1\tS@10\tMRR@10\tstrict S@1");
+        let weights = args.fts_weights.first().copied().unwrap_or_default();
+        for &m in &args.name_match {
+            let run = Run {
+                mode: Mode::Hybrid,
+                fusion: fusion(args, model),
+                weights,
+                verbose: false,
+                name_match: Some(m),
+            };
+            let (s, _) = self.run(run).await?;
             println!(
-                "  {:?}\t{:?}\t{} {}:{}-{}\ttop {top}",
-                first.map(|r| r + 1),
-                first_strict.map(|r| r + 1),
-                query.text,
-                query.file,
-                query.lines.0,
-                query.lines.1
+                "{},{},{},{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}",
+                m.name, m.owner, m.signature, m.depth, s.success_1, s.success_10, s.mrr_10, s.strict_1
             );
         }
-        if let Some(rank) = first {
-            sum.success_1 += f64::from(u8::from(rank == 0));
-            sum.success_10 += 1.0;
-            sum.mrr_10 += 1.0 / (rank as f64 + 1.0);
-        }
-        if let Some(rank) = first_strict {
-            sum.strict_1 += f64::from(u8::from(rank == 0));
-            sum.strict_10 += 1.0;
-        }
+        Ok(())
     }
-    let n = queries.len().max(1) as f64;
-    let mean = Scores {
-        success_1: sum.success_1 / n,
-        success_10: sum.success_10 / n,
-        mrr_10: sum.mrr_10 / n,
-        strict_1: sum.strict_1 / n,
-        strict_10: sum.strict_10 / n,
-    };
-    Ok((mean, latencies))
+
+    /// Runs every query as `run` says; the mean scores and each query's latency.
+    async fn run(
+        &self,
+        Run { mode, fusion, weights, verbose, name_match }: Run,
+    ) -> anyhow::Result<(Scores, Vec<Duration>)> {
+        let Eval { args, store, project, queries, functions, .. } = *self;
+        let mut sum = Scores::default();
+        let mut latencies = Vec::with_capacity(queries.len());
+        for query in queries {
+            let started = Instant::now();
+            let mut search = store
+                .search_code()
+                .text(query.text.as_str())
+                .limit(10)
+                .mode(mode)
+                .fusion(fusion)
+                .fts_weights(weights)
+                .project(project.clone());
+            if let Some(name_match) = name_match {
+                search = search.name_match(name_match);
+            }
+            if let Some(factor) = args.test_weight {
+                search = search.chunk_type_weight("test", factor).chunk_type_weight("generated", factor);
+            }
+            if let Some(factor) = args.block_weight {
+                search = search.chunk_type_weight("block", factor);
+            }
+            let results = search.execute().await;
+            latencies.push(started.elapsed());
+            let hits: Vec<CodeChunk> = match results {
+                Ok(results) => results
+                    .hits
+                    .into_iter()
+                    .filter_map(|h| match h.source {
+                        Source::CodeChunk(chunk) => Some(chunk),
+                        _ => None,
+                    })
+                    .collect(),
+                Err(_) => Vec::new(), // an unsearchable query finds nothing
+            };
+            let right = |c: &CodeChunk| {
+                let lines = (line(c.start_line), line(c.end_line));
+                c.file == query.file && lines.0 <= query.lines.1 && query.lines.0 <= lines.1
+            };
+            let strict = |c: &CodeChunk| {
+                right(c)
+                    && !functions.overlaps_other(
+                        &query.file,
+                        query.lines,
+                        (line(c.start_line), line(c.end_line)),
+                    )
+            };
+            let first = hits.iter().position(right);
+            let first_strict = hits.iter().position(strict);
+            if verbose {
+                let top = hits
+                    .first()
+                    .map(|c| format!("{}:{}-{}", c.file, c.start_line, c.end_line))
+                    .unwrap_or_default();
+                println!(
+                    "  {:?}\t{:?}\t{} {}:{}-{}\ttop {top}",
+                    first.map(|r| r + 1),
+                    first_strict.map(|r| r + 1),
+                    query.text,
+                    query.file,
+                    query.lines.0,
+                    query.lines.1
+                );
+            }
+            if let Some(rank) = first {
+                sum.success_1 += f64::from(u8::from(rank == 0));
+                sum.success_10 += 1.0;
+                sum.mrr_10 += 1.0 / (rank as f64 + 1.0);
+            }
+            if let Some(rank) = first_strict {
+                sum.strict_1 += f64::from(u8::from(rank == 0));
+                sum.strict_10 += 1.0;
+            }
+        }
+        let n = queries.len().max(1) as f64;
+        let mean = Scores {
+            success_1: sum.success_1 / n,
+            success_10: sum.success_10 / n,
+            mrr_10: sum.mrr_10 / n,
+            strict_1: sum.strict_1 / n,
+            strict_10: sum.strict_10 / n,
+        };
+        Ok((mean, latencies))
+    }
 }
 
 fn line(l: i64) -> usize {

@@ -224,6 +224,11 @@ impl<E: Embedder> Embedder for CachedEmbedder<E> {
         self.inner.dimensions()
     }
 
+    /// False: it caches already.
+    fn caching_pays(&self) -> bool {
+        false
+    }
+
     async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         check_not_blank(texts)?;
         let span = debug_span!(

@@ -194,6 +194,11 @@ impl Embedder for LocalEmbedder {
         self.dimensions
     }
 
+    /// False: hashing a text is cheaper than looking its vector up.
+    fn caching_pays(&self) -> bool {
+        false
+    }
+
     async fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         /// Texts embedded between yields to the runtime (a few milliseconds of work).
         const CHUNK: usize = 32;

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use nexus_db::Db;
 use nexus_embed::{
-    CacheOptions, CacheStats, CachedEmbedder, EmbedError, Embedder, EmbedderConfig, LocalEmbedder,
-    OpenAiEmbedder,
+    CacheOptions, CacheStats, CachedEmbedder, EmbedError, Embedder, EmbedderConfig, EmbedderKind,
+    LOCAL_MODEL, LocalEmbedder, OpenAiEmbedder,
 };
 use support::{TestResult, config, echo_server, embedder, fresh_server, received_inputs};
 use wiremock::matchers::{body_string_contains, method};
@@ -242,13 +242,28 @@ async fn failures_of_the_provider_are_not_cached() -> TestResult {
 #[tokio::test]
 async fn the_default_configuration_works_offline_with_the_cache() -> TestResult {
     let db = Db::in_memory().await?;
+    // Neural when its model files are installed (cached), hashing otherwise (not cached).
     let embedder = EmbedderConfig::from_vars(None, |_| None)?.build_cached(db.clone())?;
     let vectors = embedder.embed(&["no network needed", "fn offline() {}"]).await?;
     assert_eq!(vectors.len(), 2);
     assert!(vectors.iter().all(|v| v.len() == 384));
     embedder.flush().await?;
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?;
-    assert_eq!(rows, 2);
+    let cached = if embedder.model() == LOCAL_MODEL { 0 } else { 2 };
+    assert_eq!(rows(&db).await?, cached, "{} vectors cached", embedder.model());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_hashing_embedder_is_not_worth_caching_and_is_built_uncached() -> TestResult {
+    let db = Db::in_memory().await?;
+    assert!(!LocalEmbedder::default().caching_pays());
+    assert!(!CachedEmbedder::new(LocalEmbedder::default(), db.clone()).caching_pays(), "caches already");
+    let embedder =
+        EmbedderConfig::from_vars(Some(EmbedderKind::Hashing), |_| None)?.build_cached(db.clone())?;
+    assert!(!embedder.caching_pays());
+    embedder.embed(&["hashed, never stored"]).await?;
+    embedder.flush().await?;
+    assert_eq!(rows(&db).await?, 0);
     Ok(())
 }
 

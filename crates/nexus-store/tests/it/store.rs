@@ -2,11 +2,13 @@
 //! code index (add, change, delete, rename).
 
 use std::fs;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_db::episodes::{self, EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
 use nexus_db::{DbError, ProjectId, code_chunks};
+use nexus_embed::{Embedder, LocalEmbedder};
 use nexus_store::{RecallOptions, RetentionPolicy, Store, StoreError};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -247,11 +249,36 @@ async fn stats_count_rows_indexes_and_vectors() -> TestResult {
     Ok(())
 }
 
+/// The hashing embedder as if it were a costly model: [`Embedder::caching_pays`] keeps its
+/// default (true), so the store caches it.
+#[derive(Debug)]
+struct Costly(LocalEmbedder);
+
+#[async_trait::async_trait]
+impl Embedder for Costly {
+    fn model(&self) -> &str {
+        "costly-test-model"
+    }
+
+    fn dimensions(&self) -> usize {
+        self.0.dimensions()
+    }
+
+    async fn embed(&self, texts: &[&str]) -> nexus_embed::Result<Vec<Vec<f32>>> {
+        self.0.embed(texts).await
+    }
+}
+
+async fn cached_rows(path: &std::path::Path) -> Result<i64, Box<dyn std::error::Error>> {
+    let db = nexus_db::Db::open(path).await?;
+    Ok(sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?)
+}
+
 #[tokio::test]
 async fn embedding_inside_a_transaction_returns_at_once_and_is_cached_by_close() -> TestResult {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
-    let store = Store::open(&path).await?;
+    let store = Store::builder(&path).embedder(Arc::new(Costly(LocalEmbedder::default()))).open().await?;
     let tx = store.db().begin().await?;
     // The embedding cache writes through the single writer, which `tx` holds: it must not wait.
     let embedded =
@@ -259,11 +286,22 @@ async fn embedding_inside_a_transaction_returns_at_once_and_is_cached_by_close()
     assert!(matches!(embedded, Ok(Ok(_))), "embed_one inside a transaction: {embedded:?}");
     tx.commit().await?;
     store.close().await?;
+    assert_eq!(
+        cached_rows(&path).await?,
+        1,
+        "the vector embedded while the writer was held was written by close"
+    );
+    Ok(())
+}
 
-    let db = nexus_db::Db::open(&path).await?;
-    let cached: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM embedding_cache").fetch_one(db.reader()).await?;
-    assert_eq!(cached, 1, "the vector embedded while the writer was held was written by close");
+#[tokio::test]
+async fn the_hashing_embedder_is_not_cached() -> TestResult {
+    let (dir, store, project) = store().await?;
+    let path = dir.path().join("store.db");
+    store.remember(NewEpisode::new(&project, EpisodeType::Decision, "hashed, not stored")).await?;
+    store.search().text("hashed").limit(1).execute().await?;
+    store.close().await?;
+    assert_eq!(cached_rows(&path).await?, 0, "hashing costs less than a lookup: nothing is cached");
     Ok(())
 }
 
