@@ -1,5 +1,5 @@
 //! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
-//! [--group-commit true|false] [--readers N] [--mmap-mib N]`: the HTTP API under load.
+//! [--access-flush-ms N] [--readers N] [--mmap-mib N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
@@ -57,10 +57,11 @@ pub struct Args {
     /// Episodes in the project recall searches.
     #[arg(long, default_value_t = 10_000)]
     episodes: usize,
-    /// Count recall's accesses in shared transactions (`StoreBuilder::group_commit`); false:
-    /// one write transaction per recall, as before group commit.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    group_commit: bool,
+    /// Milliseconds recall's access counts wait in memory before a background task writes
+    /// them (`StoreBuilder::access_flush_interval`; default: the store's, 1,000); 0: every
+    /// recall writes its counts before it returns, as before they were kept in memory.
+    #[arg(long)]
+    access_flush_ms: Option<u64>,
     /// Reader connections of the store (default: the store's default, from the core count).
     #[arg(long)]
     readers: Option<u32>,
@@ -235,10 +236,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     if let Some(mib) = args.mmap_mib {
         options = options.mmap_size(mib << 20);
     }
-    let builder = Store::builder(&path)
-        .db_options(options)
-        .embedder(Arc::new(LocalEmbedder::new(384)?))
-        .group_commit(args.group_commit);
+    let mut builder = Store::builder(&path).db_options(options).embedder(Arc::new(LocalEmbedder::new(384)?));
+    if let Some(ms) = args.access_flush_ms {
+        builder = builder.access_flush_interval(Duration::from_millis(ms));
+    }
     let store = builder.open().await?;
     let user = users::create(store.db().writer(), "bench@example.com").await?;
     let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
@@ -351,7 +352,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "seconds_per_workload": args.seconds,
         "episodes": args.episodes,
         "corpus": format!("{:?}", args.corpus).to_lowercase(),
-        "group_commit": args.group_commit,
+        "access_flush_ms": args.access_flush_ms.unwrap_or(nexus_store::ACCESS_FLUSH_INTERVAL.as_millis() as u64),
         "readers": args.readers,
         "mmap_mib": args.mmap_mib,
         "direct_recall_p50_ms": direct_p50,

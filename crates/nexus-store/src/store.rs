@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use nexus_db::{Db, DbOptions, SourceKind};
 use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
 use nexus_search::{Fusion, NameMatch, Search, Weights};
 use nexus_vector::{Collection, CollectionSpec};
 
-use crate::access::AccessRecorder;
+use crate::access::AccessCounter;
 use crate::error::Result;
 
 /// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
@@ -25,7 +26,7 @@ pub struct Store {
     /// cache a write per new query (the same vectors either way).
     query_embedder: Arc<dyn Embedder>,
     collection: Collection,
-    access: Arc<AccessRecorder>,
+    access: Arc<AccessCounter>,
 }
 
 /// Configures and opens a [`Store`].
@@ -49,7 +50,7 @@ pub struct StoreBuilder {
     options: DbOptions,
     embedder: Option<Arc<dyn Embedder>>,
     cache: bool,
-    group_commit: bool,
+    access_flush_interval: Duration,
 }
 
 impl StoreBuilder {
@@ -67,12 +68,13 @@ impl StoreBuilder {
         self
     }
 
-    /// Count the accesses of concurrent [`Store::recall`]s in shared write transactions
-    /// (default true: group commit, see [`Store::recall`]); false gives every recall a write
-    /// transaction of its own. Results are the same either way; `cargo xtask bench serve`
-    /// compares the two.
-    pub fn group_commit(mut self, group: bool) -> Self {
-        self.group_commit = group;
+    /// How long the access counts of [`Store::recall`] wait in memory before a background
+    /// task writes them (default [`ACCESS_FLUSH_INTERVAL`]; longer: fewer writes, more
+    /// statistics lost in a crash). Zero makes every recall write its counts before it
+    /// returns (concurrent recalls share the write); `cargo xtask bench serve` compares the
+    /// two.
+    pub fn access_flush_interval(mut self, interval: Duration) -> Self {
+        self.access_flush_interval = interval;
         self
     }
 
@@ -120,7 +122,7 @@ impl StoreBuilder {
         } else {
             Collection::open_or_create(&db, &spec).await?
         };
-        let access = Arc::new(AccessRecorder::new(db.clone(), self.group_commit));
+        let access = Arc::new(AccessCounter::new(db.clone(), self.access_flush_interval));
         Ok(Store { db, embedder, query_embedder, collection, access })
     }
 }
@@ -135,12 +137,12 @@ impl Store {
     /// A builder for the store file at `path`.
     pub fn builder(path: impl AsRef<Path>) -> StoreBuilder {
         let path: PathBuf = path.as_ref().to_path_buf();
-        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true, group_commit: true }
+        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true, access_flush_interval: ACCESS_FLUSH_INTERVAL }
     }
 
     /// A builder for a private in-memory store (tests, throwaway work).
     pub fn builder_in_memory() -> StoreBuilder {
-        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true, group_commit: true }
+        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true, access_flush_interval: ACCESS_FLUSH_INTERVAL }
     }
 
     /// The database: pass `store.db().reader()` / `.writer()` / `.begin()` to the table
@@ -159,9 +161,17 @@ impl Store {
         &self.collection
     }
 
-    /// The group commit of recall's access counts.
-    pub(crate) fn access(&self) -> &Arc<AccessRecorder> {
+    /// Where recall counts its accesses.
+    pub(crate) fn access(&self) -> &Arc<AccessCounter> {
         &self.access
+    }
+
+    /// Writes the access counts [`Store::recall`] keeps in memory now (a background task
+    /// writes them an interval after a recall, see [`StoreBuilder::access_flush_interval`]);
+    /// after it returns, the stored `access_count`s include every earlier recall. On error
+    /// the counts stay pending.
+    pub async fn flush_accesses(&self) -> Result<()> {
+        self.access.flush().await
     }
 
     /// A hybrid search preconfigured with this store's collection and embedder.
@@ -197,16 +207,25 @@ impl Store {
             .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
     }
 
-    /// Closes the database cleanly: the embedder's queued cache writes are written first (see
+    /// Closes the database cleanly: the access counts of recalls still in memory and the
+    /// embedder's queued cache writes are written first (see [`Store::flush_accesses`] and
     /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is
     /// checkpointed into the main file.
     pub async fn close(self) -> Result<()> {
+        if let Err(error) = self.access.flush().await {
+            tracing::warn!(%error, "access counts not written before close");
+        }
         if let Err(error) = self.embedder.flush().await {
             tracing::warn!(%error, "embedding cache not flushed before close");
         }
         Ok(self.db.close().await?)
     }
 }
+
+/// How long [`Store::recall`]'s access counts wait in memory by default before a background
+/// task writes them (see [`StoreBuilder::access_flush_interval`]): the most access statistics
+/// a crash can lose.
+pub const ACCESS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Weight of the vector leg in [`Store::search`]'s default fusion when the embedder is the
 /// hashing one ([`LOCAL_MODEL`]). Being lexical like BM25, it only adds noise to the keyword
