@@ -161,6 +161,27 @@ async fn recall_writes_its_counts_in_the_background_and_on_close() -> TestResult
 }
 
 #[tokio::test]
+async fn an_int8_collection_is_created_on_request_and_keeps_its_type() -> TestResult {
+    use nexus_store::search::Mode;
+    use nexus_vector::Element;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let store = Store::builder(&path).vector_element(Element::Int8).open().await?;
+    assert_eq!(store.collection().element(), Element::Int8);
+    let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
+    let cents =
+        store.remember(NewEpisode::new(&project, EpisodeType::Decision, "Prices are kept in cents")).await?;
+    let found = store.search().text("prices in cents").mode(Mode::VectorOnly).execute().await?;
+    assert_eq!(found.hits.len(), 1);
+    store.close().await?;
+    let reopened = Store::builder(&path).vector_element(Element::Float32).open().await?;
+    assert_eq!(reopened.collection().element(), Element::Int8, "an existing collection keeps its type");
+    assert_eq!(episodes::get(reopened.db().reader(), &cents.id).await?.content, "Prices are kept in cents");
+    reopened.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn prune_counts_the_accesses_still_in_memory() -> TestResult {
     let (_dir, store, project) = store().await?;
     let mut ids = Vec::new();
