@@ -303,7 +303,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let mut texts = Vec::with_capacity(args.episodes);
     for _ in 0..args.episodes {
         let text = corpus.sentence(&mut rng, 12);
-        let episode = store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text.clone())).await?;
+        let episode =
+            store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text.clone())).await?;
         texts.push((episode.id.to_string(), text));
     }
     println!("seeded {} episodes in {:.1} s", args.episodes, seeded.elapsed().as_secs_f64());
@@ -312,7 +313,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
     let stages = stage_profile(&store, &project.id, &corpus).await?;
     for Stage { name, p50_ms, cpu_ms, switches } in &stages {
-        println!("direct {name:<14} p50 {p50_ms:>7.3} ms  CPU {cpu_ms:>7.3} ms  {switches:>5.0} context switches");
+        println!(
+            "direct {name:<14} p50 {p50_ms:>7.3} ms  CPU {cpu_ms:>7.3} ms  {switches:>5.0} context switches"
+        );
     }
 
     // Baseline: recall without HTTP, one at a time.
@@ -561,11 +564,7 @@ struct Stage {
 /// vector leg alone, the whole search (both legs, fusion, hydration, snippets) with the
 /// candidates of a recall ([`nexus_store::RECALL_CANDIDATES`]) and with the search's default,
 /// and the whole recall (search and access counts).
-async fn stage_profile(
-    store: &Store,
-    project: &ProjectId,
-    corpus: &Corpus,
-) -> anyhow::Result<Vec<Stage>> {
+async fn stage_profile(store: &Store, project: &ProjectId, corpus: &Corpus) -> anyhow::Result<Vec<Stage>> {
     let mut rng = fastrand::Rng::with_seed(0x57a6e);
     let queries: Vec<String> = (0..200).map(|_| corpus.sentence(&mut rng, 3)).collect();
     let search = |query: &str| {
@@ -583,7 +582,12 @@ async fn stage_profile(
         let now = Usage::now();
         let (cpu_ms, _, switches) = now.since(usage).per(times.len());
         usage = now;
-        stages.push(Stage { name: stage, p50_ms: percentile_ms(&std::mem::take(times), 0.5), cpu_ms, switches });
+        stages.push(Stage {
+            name: stage,
+            p50_ms: percentile_ms(&std::mem::take(times), 0.5),
+            cpu_ms,
+            switches,
+        });
     };
     for query in &queries {
         let started = Instant::now();

@@ -70,7 +70,8 @@ impl State {
     fn counted(&self, mut episode: Episode) -> Episode {
         if let Some(pending) = self.pending.get(&episode.id) {
             episode.access_count += pending.count;
-            episode.last_accessed_at = Some(episode.last_accessed_at.map_or(pending.last, |t| t.max(pending.last)));
+            episode.last_accessed_at =
+                Some(episode.last_accessed_at.map_or(pending.last, |t| t.max(pending.last)));
         }
         episode
     }
@@ -174,8 +175,11 @@ impl AccessCounter {
     async fn reread(&self, episodes: &[Episode]) -> Result<Vec<Option<Episode>>> {
         let ids: Vec<EpisodeId> = episodes.iter().map(|e| e.id.clone()).collect();
         let _gate = self.gate.read().await;
-        let mut stored: HashMap<EpisodeId, Episode> =
-            episodes::get_many(self.db.reader(), &ids).await?.into_iter().map(|e| (e.id.clone(), e)).collect();
+        let mut stored: HashMap<EpisodeId, Episode> = episodes::get_many(self.db.reader(), &ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
         let state = self.lock();
         Ok(ids.iter().map(|id| stored.remove(id).map(|e| state.counted(e))).collect())
     }
@@ -189,7 +193,8 @@ impl AccessCounter {
             .map_err(|e| StoreError::Task(format!("writing access statistics: {e}")))?
     }
 
-    /// Writes `interval` after the first pending access, until nothing is pending.
+    /// Writes `interval` after the first pending access, until nothing is pending (or the
+    /// database was closed: then what is pending is lost, as in a crash).
     async fn timer(self: Arc<Self>) {
         let mut guard = TimerGuard { counter: Arc::clone(&self), armed: true };
         loop {
@@ -198,7 +203,7 @@ impl AccessCounter {
                 warn!(%error, "writing access statistics failed; retrying after the interval");
             }
             let mut state = self.lock();
-            if state.pending.is_empty() {
+            if state.pending.is_empty() || self.db.writer().is_closed() {
                 state.scheduled = false;
                 break;
             }
@@ -247,7 +252,8 @@ mod tests {
             Some(project) => project,
             None => projects::create(db.writer(), NewProject::new("p", "/p")).await?,
         };
-        Ok(episodes::create(db.writer(), NewEpisode::new(&project.id, EpisodeType::Decision, content)).await?)
+        Ok(episodes::create(db.writer(), NewEpisode::new(&project.id, EpisodeType::Decision, content))
+            .await?)
     }
 
     async fn stored(db: &Db, episode: &Episode) -> Result<i64> {
@@ -326,6 +332,17 @@ mod tests {
         let counted = at_once.record(at_once.ticket(), vec![kept.clone()]).await?;
         assert_eq!(counted[0].as_ref().map(|e| e.access_count), Some(2));
         assert_eq!(stored(&db, &kept).await?, 2, "written before the recall returned");
+
+        // A closed database stops the timer instead of retrying forever.
+        counter.record(counter.ticket(), vec![kept.clone()]).await?;
+        db.clone().close().await?;
+        while counter.lock().scheduled && waited < 1500 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            waited += 1;
+        }
+        assert!(!counter.lock().scheduled, "the timer stops on a closed database");
+        assert!(counter.flush().await.is_err(), "the pending access cannot be written");
+        assert_eq!(counter.lock().pending.len(), 1, "and stays pending");
         Ok(())
     }
 }

@@ -152,7 +152,10 @@ impl Store {
     /// A builder for the store file at `path`.
     pub fn builder(path: impl AsRef<Path>) -> StoreBuilder {
         let path: PathBuf = path.as_ref().to_path_buf();
-        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true,
+        StoreBuilder {
+            options: DbOptions::file(path),
+            embedder: None,
+            cache: true,
             access_flush_interval: ACCESS_FLUSH_INTERVAL,
             vector_element: Element::Float32,
         }
@@ -160,7 +163,10 @@ impl Store {
 
     /// A builder for a private in-memory store (tests, throwaway work).
     pub fn builder_in_memory() -> StoreBuilder {
-        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true,
+        StoreBuilder {
+            options: DbOptions::in_memory(),
+            embedder: None,
+            cache: true,
             access_flush_interval: ACCESS_FLUSH_INTERVAL,
             vector_element: Element::Float32,
         }

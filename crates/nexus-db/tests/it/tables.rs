@@ -417,7 +417,8 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
     let accessed = episodes::record_access(db.writer(), &e.id).await?;
     assert_eq!(accessed.access_count, 1);
     assert!(accessed.last_accessed_at.is_some());
-    let later = nexus_db::Timestamp::from_millis(accessed.last_accessed_at.map_or(0, |t| t.as_millis()) + 1000);
+    let later =
+        nexus_db::Timestamp::from_millis(accessed.last_accessed_at.map_or(0, |t| t.as_millis()) + 1000);
     let delta = |id: &nexus_db::EpisodeId, count, last| episodes::AccessDelta { id: id.clone(), count, last };
     let deltas = [
         delta(&e.id, 2, later),

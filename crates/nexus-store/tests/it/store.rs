@@ -85,7 +85,8 @@ async fn concurrent_recalls_count_every_access_exactly_once() -> TestResult {
     // In memory, written in the background; and written by each recall before it returns.
     for interval in [nexus_store::ACCESS_FLUSH_INTERVAL, Duration::ZERO] {
         let dir = tempfile::tempdir()?;
-        let store = Store::builder(dir.path().join("store.db")).access_flush_interval(interval).open().await?;
+        let store =
+            Store::builder(dir.path().join("store.db")).access_flush_interval(interval).open().await?;
         let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
         concurrent_recalls(&store, &project).await?;
     }
