@@ -1,5 +1,5 @@
 //! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
-//! [--group-commit true|false] [--readers N] [--mmap-mib N]`: the HTTP API under load.
+//! [--access-flush-ms N] [--vector-element float32|int8] [--readers N] [--mmap-mib N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
@@ -24,9 +24,11 @@
 //! 4. Graceful shutdown, then the file is reopened: every acknowledged write (2xx with an id)
 //!    must be there (`lost_writes`), and `PRAGMA integrity_check` must say ok.
 //!
-//! Requests/s, p50/p99 and CPU milliseconds per request (the process's CPU time over the
-//! workload divided by the requests answered: server and load generator together) per
-//! workload, and the CPU per direct recall; the last line is one JSON object with the figures
+//! Requests/s, p50/p99, and per request the CPU milliseconds, page faults and context
+//! switches of the whole process over the workload divided by the requests answered (server
+//! and load generator together, from `getrusage`) per workload; the same per direct recall and
+//! per stage; and the vector leg's recall@10 against an exact scan (`knn_recall_at_10`, which
+//! `--vector-element int8` trades for speed). The last line is one JSON object with the figures
 //! and the load average before and after. Load generator and server share the machine's
 //! cores: on busy cores the wall-clock figures follow the load, the CPU figures do not.
 
@@ -37,10 +39,11 @@ use anyhow::Context;
 use nexus_db::episodes::{EpisodeType, NewEpisode};
 use nexus_db::projects::{self, NewProject};
 use nexus_db::{Db, DbOptions, ProjectId, SourceKind, api_keys, users};
-use nexus_embed::LocalEmbedder;
+use nexus_embed::{Embedder, LocalEmbedder};
 use nexus_search::Mode;
 use nexus_server::ServerConfig;
 use nexus_store::{RecallOptions, Store};
+use nexus_vector::{Element, KnnQuery};
 use serde_json::json;
 use tokio::sync::oneshot;
 
@@ -57,16 +60,21 @@ pub struct Args {
     /// Episodes in the project recall searches.
     #[arg(long, default_value_t = 10_000)]
     episodes: usize,
-    /// Count recall's accesses in shared transactions (`StoreBuilder::group_commit`); false:
-    /// one write transaction per recall, as before group commit.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    group_commit: bool,
+    /// Milliseconds recall's access counts wait in memory before a background task writes
+    /// them (`StoreBuilder::access_flush_interval`; default: the store's, 1,000); 0: every
+    /// recall writes its counts before it returns, as before they were kept in memory.
+    #[arg(long)]
+    access_flush_ms: Option<u64>,
     /// Reader connections of the store (default: the store's default, from the core count).
     #[arg(long)]
     readers: Option<u32>,
     /// Where the text comes from (module docs).
     #[arg(long, value_enum, default_value_t = CorpusKind::Zipf)]
     corpus: CorpusKind,
+    /// Element type of the store's vector collection (`StoreBuilder::vector_element`):
+    /// `float32` (the default) or `int8` (scans int8 copies, rescores with float32).
+    #[arg(long, value_enum, default_value_t = VectorElement::Float32)]
+    vector_element: VectorElement,
     /// SQLite memory-mapped I/O per connection, in MiB (default: the store's default, 256;
     /// 0 turns it off).
     #[arg(long)]
@@ -80,6 +88,13 @@ enum CorpusKind {
     Zipf,
     /// 16 words, uniformly.
     Words16,
+}
+
+/// The element types of `--vector-element`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum VectorElement {
+    Float32,
+    Int8,
 }
 
 /// A request of a workload.
@@ -99,8 +114,8 @@ struct Outcome {
     /// Ids of acknowledged writes: (table, id).
     acked: Vec<(&'static str, String)>,
     elapsed: Duration,
-    /// CPU time of the whole process (server and load generator) during the workload.
-    cpu: Duration,
+    /// What the whole process (server and load generator) used during the workload.
+    usage: Usage,
 }
 
 impl Outcome {
@@ -108,27 +123,58 @@ impl Outcome {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// Milliseconds of CPU (server and load generator) per answered request.
-    fn cpu_ms_per_request(&self) -> f64 {
-        self.cpu.as_secs_f64() * 1e3 / (self.latencies.len().max(1) as f64)
+    /// CPU milliseconds, page faults and context switches (server and load generator) per
+    /// answered request.
+    fn per_request(&self) -> (f64, f64, f64) {
+        self.usage.per(self.latencies.len())
     }
 }
 
-/// CPU time (user and system, every thread) this process has used so far: `utime` and
-/// `stime` of `/proc/self/stat`, in clock ticks of 10 ms (Linux's `USER_HZ`); zero where the
-/// file cannot be read. CPU time does not depend on what else runs on the machine, so it is
-/// the figure to compare between runs on busy cores.
-fn process_cpu() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|stat| {
-        // Fields after the command name (which is in parentheses and may hold spaces).
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-        let utime: u64 = fields.get(11)?.parse().ok()?;
-        let stime: u64 = fields.get(12)?.parse().ok()?;
-        Some(utime + stime)
-    });
-    Duration::from_millis(ticks.unwrap_or(0) * 10)
+/// What this process (every thread, live or ended) has used so far: CPU time (user and
+/// system), page faults (minor and major) and context switches (voluntary and involuntary),
+/// from `getrusage(RUSAGE_SELF)`; zeros where it fails. None of them depends much on what else
+/// runs on the machine, so they are the figures to compare between runs on busy cores.
+#[derive(Debug, Clone, Copy, Default)]
+struct Usage {
+    cpu: Duration,
+    faults: u64,
+    switches: u64,
+}
+
+impl Usage {
+    #[allow(unsafe_code)]
+    fn now() -> Self {
+        // SAFETY: `rusage` is plain integers, for which all zeros is a valid value, and
+        // getrusage only writes the struct it is given a valid pointer to.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+            return Self::default();
+        }
+        let time = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+        };
+        let count = |n: libc::c_long| n.max(0) as u64;
+        Self {
+            cpu: time(usage.ru_utime) + time(usage.ru_stime),
+            faults: count(usage.ru_minflt) + count(usage.ru_majflt),
+            switches: count(usage.ru_nvcsw) + count(usage.ru_nivcsw),
+        }
+    }
+
+    /// What was used between `earlier` and this.
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(earlier.cpu),
+            faults: self.faults.saturating_sub(earlier.faults),
+            switches: self.switches.saturating_sub(earlier.switches),
+        }
+    }
+
+    /// Per unit of `n`: CPU milliseconds, page faults, context switches.
+    fn per(self, n: usize) -> (f64, f64, f64) {
+        let n = n.max(1) as f64;
+        (self.cpu.as_secs_f64() * 1e3 / n, self.faults as f64 / n, self.switches as f64 / n)
+    }
 }
 
 /// The vocabulary of `--corpus words16`.
@@ -235,10 +281,17 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     if let Some(mib) = args.mmap_mib {
         options = options.mmap_size(mib << 20);
     }
-    let builder = Store::builder(&path)
+    let element = match args.vector_element {
+        VectorElement::Float32 => Element::Float32,
+        VectorElement::Int8 => Element::Int8,
+    };
+    let mut builder = Store::builder(&path)
         .db_options(options)
         .embedder(Arc::new(LocalEmbedder::new(384)?))
-        .group_commit(args.group_commit);
+        .vector_element(element);
+    if let Some(ms) = args.access_flush_ms {
+        builder = builder.access_flush_interval(Duration::from_millis(ms));
+    }
     let store = builder.open().await?;
     let user = users::create(store.db().writer(), "bench@example.com").await?;
     let key = api_keys::create(store.db().writer(), &user.id, None).await?.key;
@@ -247,31 +300,39 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let corpus = Arc::new(Corpus::new(args.corpus));
     let mut rng = fastrand::Rng::with_seed(0x5e7e);
     let seeded = Instant::now();
+    let mut texts = Vec::with_capacity(args.episodes);
     for _ in 0..args.episodes {
         let text = corpus.sentence(&mut rng, 12);
-        store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text)).await?;
+        let episode =
+            store.remember(NewEpisode::new(&project.id, EpisodeType::Decision, text.clone())).await?;
+        texts.push((episode.id.to_string(), text));
     }
     println!("seeded {} episodes in {:.1} s", args.episodes, seeded.elapsed().as_secs_f64());
+    let knn_recall = knn_recall_at_10(&store, &project.id, &texts, &corpus).await?;
+    println!("vector leg recall@10 against an exact scan: {knn_recall:.4}");
 
     let stages = stage_profile(&store, &project.id, &corpus).await?;
-    for (stage, ms, cpu) in &stages {
-        println!("direct {stage:<14} p50 {ms:>7.3} ms  CPU {cpu:>7.3} ms");
+    for Stage { name, p50_ms, cpu_ms, switches } in &stages {
+        println!(
+            "direct {name:<14} p50 {p50_ms:>7.3} ms  CPU {cpu_ms:>7.3} ms  {switches:>5.0} context switches"
+        );
     }
 
     // Baseline: recall without HTTP, one at a time.
     let mut direct = Vec::new();
-    let cpu_before = process_cpu();
+    let before = Usage::now();
     for _ in 0..300 {
         let query = corpus.sentence(&mut rng, 3);
         let started = Instant::now();
         store.recall(&project.id, &query, &RecallOptions::default()).await?;
         direct.push(started.elapsed());
     }
-    let direct_cpu_ms = process_cpu().saturating_sub(cpu_before).as_secs_f64() * 1e3 / direct.len() as f64;
+    let (direct_cpu_ms, direct_faults, direct_switches) = Usage::now().since(before).per(direct.len());
     let direct_p50 = percentile_ms(&direct, 0.50);
     let direct_p99 = percentile_ms(&direct, 0.99);
     println!(
-        "direct recall (no HTTP): p50 {direct_p50:.2} ms, p99 {direct_p99:.2} ms, CPU {direct_cpu_ms:.2} ms per recall"
+        "direct recall (no HTTP): p50 {direct_p50:.2} ms, p99 {direct_p99:.2} ms, CPU {direct_cpu_ms:.2} ms, \
+         {direct_faults:.0} page faults, {direct_switches:.0} context switches per recall"
     );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -306,12 +367,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         ),
     ] {
         let outcome = load(&target, mix, args.connections, duration).await;
+        let (cpu, faults, switches) = outcome.per_request();
         println!(
-            "{name:<10} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6.2} ms/req  errors {}",
+            "{name:<10} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  per request: CPU {cpu:>6.2} ms, \
+             {faults:>5.0} page faults, {switches:>5.0} context switches  errors {}",
             outcome.rps(),
             percentile_ms(&outcome.latencies, 0.50),
             percentile_ms(&outcome.latencies, 0.99),
-            outcome.cpu_ms_per_request(),
             outcome.errors
         );
         outcomes.push((name, outcome));
@@ -351,12 +413,16 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "seconds_per_workload": args.seconds,
         "episodes": args.episodes,
         "corpus": format!("{:?}", args.corpus).to_lowercase(),
-        "group_commit": args.group_commit,
+        "access_flush_ms": args.access_flush_ms.unwrap_or(nexus_store::ACCESS_FLUSH_INTERVAL.as_millis() as u64),
         "readers": args.readers,
         "mmap_mib": args.mmap_mib,
+        "vector_element": format!("{:?}", args.vector_element).to_lowercase(),
+        "knn_recall_at_10": knn_recall,
         "direct_recall_p50_ms": direct_p50,
         "direct_recall_p99_ms": direct_p99,
         "direct_recall_cpu_ms": direct_cpu_ms,
+        "direct_recall_faults": direct_faults,
+        "direct_recall_switches": direct_switches,
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "errors": errors,
@@ -369,12 +435,16 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             report[format!("{name}_rps")] = json!((o.rps() * 10.0).round() / 10.0);
             report[format!("{name}_p50_ms")] = json!(percentile_ms(&o.latencies, 0.50));
             report[format!("{name}_p99_ms")] = json!(percentile_ms(&o.latencies, 0.99));
-            report[format!("{name}_cpu_ms_per_req")] = json!(o.cpu_ms_per_request());
+            let (cpu, faults, switches) = o.per_request();
+            report[format!("{name}_cpu_ms_per_req")] = json!(cpu);
+            report[format!("{name}_faults_per_req")] = json!(faults);
+            report[format!("{name}_switches_per_req")] = json!(switches);
         }
     }
-    for (stage, ms, cpu) in &stages {
-        report[format!("direct_{stage}_p50_ms")] = json!(ms);
-        report[format!("direct_{stage}_cpu_ms")] = json!(cpu);
+    for Stage { name, p50_ms, cpu_ms, switches } in &stages {
+        report[format!("direct_{name}_p50_ms")] = json!(p50_ms);
+        report[format!("direct_{name}_cpu_ms")] = json!(cpu_ms);
+        report[format!("direct_{name}_switches")] = json!(switches);
     }
     if let Some(o) = get("recall") {
         report["recall_p50_vs_direct"] = json!(percentile_ms(&o.latencies, 0.50) / direct_p50.max(1e-9));
@@ -397,7 +467,7 @@ struct Target {
 /// `duration`.
 async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duration) -> Outcome {
     let started = Instant::now();
-    let cpu_before = process_cpu();
+    let before = Usage::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(connections);
     for worker in 0..connections {
@@ -436,7 +506,7 @@ async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duratio
         }
     }
     total.elapsed = started.elapsed();
-    total.cpu = process_cpu().saturating_sub(cpu_before);
+    total.usage = Usage::now().since(before);
     total
 }
 
@@ -479,16 +549,22 @@ async fn send(
     Ok(Some((table, id)))
 }
 
+/// One stage of a recall timed alone: p50 wall-clock, and the mean CPU milliseconds and
+/// context switches (whole process) per query.
+#[derive(Debug)]
+struct Stage {
+    name: &'static str,
+    p50_ms: f64,
+    cpu_ms: f64,
+    switches: f64,
+}
+
 /// The p50 and the mean CPU time (whole process) of each stage of a recall, each timed apart
 /// over the same 200 queries, one at a time: the query embedding, the keyword leg alone, the
 /// vector leg alone, the whole search (both legs, fusion, hydration, snippets) with the
 /// candidates of a recall ([`nexus_store::RECALL_CANDIDATES`]) and with the search's default,
 /// and the whole recall (search and access counts).
-async fn stage_profile(
-    store: &Store,
-    project: &ProjectId,
-    corpus: &Corpus,
-) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
+async fn stage_profile(store: &Store, project: &ProjectId, corpus: &Corpus) -> anyhow::Result<Vec<Stage>> {
     let mut rng = fastrand::Rng::with_seed(0x57a6e);
     let queries: Vec<String> = (0..200).map(|_| corpus.sentence(&mut rng, 3)).collect();
     let search = |query: &str| {
@@ -501,14 +577,18 @@ async fn stage_profile(
     };
     let mut stages = Vec::new();
     let mut times = Vec::new();
-    let mut cpu = process_cpu();
-    let mut done =
-        |stage: &'static str, times: &mut Vec<Duration>, stages: &mut Vec<(&'static str, f64, f64)>| {
-            let now = process_cpu();
-            let per_query = now.saturating_sub(cpu).as_secs_f64() * 1e3 / times.len().max(1) as f64;
-            cpu = now;
-            stages.push((stage, percentile_ms(&std::mem::take(times), 0.5), per_query));
-        };
+    let mut usage = Usage::now();
+    let mut done = |stage: &'static str, times: &mut Vec<Duration>, stages: &mut Vec<Stage>| {
+        let now = Usage::now();
+        let (cpu_ms, _, switches) = now.since(usage).per(times.len());
+        usage = now;
+        stages.push(Stage {
+            name: stage,
+            p50_ms: percentile_ms(&std::mem::take(times), 0.5),
+            cpu_ms,
+            switches,
+        });
+    };
     for query in &queries {
         let started = Instant::now();
         store.embedder().embed_one(query).await?;
@@ -542,4 +622,45 @@ async fn stage_profile(
     }
     done("recall", &mut times, &mut stages);
     Ok(stages)
+}
+
+/// Recall@10 of the store's KNN (the vector leg) against an exact scan of the same vectors in
+/// Rust, over 100 queries of the corpus: the share of the KNN's 10 that are among the exact
+/// 10 (ties at the 10th distance count as found; hashed vectors tie often).
+async fn knn_recall_at_10(
+    store: &Store,
+    project: &ProjectId,
+    texts: &[(String, String)],
+    corpus: &Corpus,
+) -> anyhow::Result<f64> {
+    let embedder = LocalEmbedder::new(384)?;
+    let unit = |mut v: Vec<f32>| {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        v.iter_mut().for_each(|x| *x /= norm);
+        v
+    };
+    let mut vectors = std::collections::HashMap::with_capacity(texts.len());
+    for batch in texts.chunks(256) {
+        let batch_texts: Vec<&str> = batch.iter().map(|(_, text)| text.as_str()).collect();
+        for ((id, _), vector) in batch.iter().zip(embedder.embed(&batch_texts).await?) {
+            vectors.insert(id.as_str(), unit(vector));
+        }
+    }
+    let mut rng = fastrand::Rng::with_seed(0xc0ffee);
+    let (mut found, mut asked) = (0usize, 0usize);
+    for _ in 0..100 {
+        let query = unit(embedder.embed_one(&corpus.sentence(&mut rng, 3)).await?);
+        let similarity = |v: &[f32]| v.iter().zip(&query).map(|(a, b)| a * b).sum::<f32>();
+        let mut exact: Vec<f32> = vectors.values().map(|v| similarity(v)).collect();
+        exact.sort_by(|a, b| b.total_cmp(a));
+        let Some(&tenth) = exact.get(9) else { continue };
+        let knn = KnnQuery::new(&query, 10).project(project.as_str()).kinds(&[SourceKind::Episode]);
+        let neighbors = store.collection().knn(store.db().reader(), &knn).await?;
+        asked += 10;
+        found += neighbors
+            .iter()
+            .filter(|n| vectors.get(n.id.as_str()).is_some_and(|v| similarity(v) >= tenth - 1e-6))
+            .count();
+    }
+    Ok(found as f64 / asked.max(1) as f64)
 }

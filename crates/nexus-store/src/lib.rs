@@ -49,6 +49,6 @@ pub use nexus_state as state;
 pub use retention::{CleanupPolicy, CleanupProgress, CleanupReport, Removed, Usage, cleanup, usage};
 pub use stats::{StoreStats, TableCount};
 pub use store::{
-    CODE_BLOCK_WEIGHT, CODE_NAME_MATCH, CODE_RRF_K, CODE_TEST_WEIGHT, CODE_VECTOR_WEIGHT,
-    HASHING_VECTOR_WEIGHT, Store, StoreBuilder, code_fusion, default_fusion,
+    ACCESS_FLUSH_INTERVAL, CODE_BLOCK_WEIGHT, CODE_NAME_MATCH, CODE_RRF_K, CODE_TEST_WEIGHT,
+    CODE_VECTOR_WEIGHT, HASHING_VECTOR_WEIGHT, Store, StoreBuilder, code_fusion, default_fusion,
 };

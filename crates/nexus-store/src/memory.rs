@@ -126,15 +126,21 @@ impl Store {
         Ok(episode)
     }
 
-    /// The project's episodes most relevant to `query` (hybrid search), best first; each
-    /// returned episode's `access_count` and `last_accessed_at` are updated, and committed
-    /// before this returns: the returned episodes are as stored. An episode deleted between
-    /// the search and the update is left out.
+    /// The project's episodes most relevant to `query` (hybrid search), best first; an access
+    /// of each returned episode is counted (`access_count + 1`, `last_accessed_at` = now), and
+    /// the returned episodes show it.
     ///
-    /// Concurrent recalls share their write transactions: the accesses of every recall that
-    /// is waiting while one transaction commits go into the next one (group commit; see the
-    /// module `access`), so many recalls at once do not queue for the single writer one by
-    /// one. Counts stay exact: each returned episode's access is counted once.
+    /// The counts are kept in memory and written in the background, one statement for all the
+    /// accesses of an interval ([`StoreBuilder::access_flush_interval`], default
+    /// [`ACCESS_FLUSH_INTERVAL`]), and by [`Store::flush_accesses`], [`Store::close`] and
+    /// [`Store::prune`]; so a recall usually writes nothing, and concurrent recalls do not
+    /// queue for the single writer. Counts stay exact (each returned episode's access is
+    /// counted once); what a crash loses is the accesses not written yet, never an episode. A
+    /// returned episode's count is its stored count plus its pending accesses. On a read-only
+    /// store nothing is counted.
+    ///
+    /// [`StoreBuilder::access_flush_interval`]: crate::StoreBuilder::access_flush_interval
+    /// [`ACCESS_FLUSH_INTERVAL`]: crate::ACCESS_FLUSH_INTERVAL
     pub async fn recall(
         &self,
         project_id: &ProjectId,
@@ -152,27 +158,29 @@ impl Store {
         if let Some(min) = options.min_score {
             search = search.min_score(min);
         }
+        let ticket = self.access().ticket();
         let results = search.execute().await?;
-        let hits: Vec<(Episode, f64, Option<String>)> = results
+        let (episodes, found): (Vec<Episode>, Vec<(f64, Option<String>)>) = results
             .hits
             .into_iter()
             .filter_map(|hit| match hit.source {
-                Source::Episode(episode) => Some((episode, hit.score, hit.snippet)),
+                Source::Episode(episode) => Some((episode, (hit.score, hit.snippet))),
                 _ => None,
             })
-            .collect();
-        let ids = hits.iter().map(|(episode, _, _)| episode.id.clone()).collect();
-        let counted = self.access().record(ids).await?;
-        Ok(hits
+            .unzip();
+        let counted = self.access().record(ticket, episodes).await?;
+        Ok(counted
             .into_iter()
-            .zip(counted)
-            .filter_map(|((_, score, snippet), episode)| Some(Recalled { episode: episode?, score, snippet }))
+            .zip(found)
+            .filter_map(|(episode, (score, snippet))| Some(Recalled { episode: episode?, score, snippet }))
             .collect())
     }
 
     /// Applies `policy` to a project's episodes (their vectors and full-text entries go with
-    /// them) and reports what was removed.
+    /// them) and reports what was removed. The access counts recalls have kept in memory are
+    /// written first, so "least accessed" counts every access.
     pub async fn prune(&self, project_id: &ProjectId, policy: &RetentionPolicy) -> Result<PruneReport> {
+        self.flush_accesses().await?;
         let mut report = PruneReport::default();
         let mut tx = self.db().begin().await?;
         if let Some(age) = policy.max_age {

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use nexus_db::{Db, DbOptions, SourceKind};
 use nexus_embed::{CachedEmbedder, Embedder, LOCAL_MODEL, LocalEmbedder};
 use nexus_search::{Fusion, NameMatch, Search, Weights};
-use nexus_vector::{Collection, CollectionSpec};
+use nexus_vector::{Collection, CollectionSpec, Element};
 
-use crate::access::AccessRecorder;
+use crate::access::AccessCounter;
 use crate::error::Result;
 
 /// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
@@ -21,7 +22,7 @@ pub struct Store {
     db: Db,
     embedder: Arc<dyn Embedder>,
     collection: Collection,
-    access: Arc<AccessRecorder>,
+    access: Arc<AccessCounter>,
 }
 
 /// Configures and opens a [`Store`].
@@ -45,7 +46,8 @@ pub struct StoreBuilder {
     options: DbOptions,
     embedder: Option<Arc<dyn Embedder>>,
     cache: bool,
-    group_commit: bool,
+    access_flush_interval: Duration,
+    vector_element: Element,
 }
 
 impl StoreBuilder {
@@ -64,12 +66,23 @@ impl StoreBuilder {
         self
     }
 
-    /// Count the accesses of concurrent [`Store::recall`]s in shared write transactions
-    /// (default true: group commit, see [`Store::recall`]); false gives every recall a write
-    /// transaction of its own. Results are the same either way; `cargo xtask bench serve`
-    /// compares the two.
-    pub fn group_commit(mut self, group: bool) -> Self {
-        self.group_commit = group;
+    /// How long the access counts of [`Store::recall`] wait in memory before a background
+    /// task writes them (default [`ACCESS_FLUSH_INTERVAL`]; longer: fewer writes, more
+    /// statistics lost in a crash). Zero makes every recall write its counts before it
+    /// returns (concurrent recalls share the write); `cargo xtask bench serve` compares the
+    /// two.
+    pub fn access_flush_interval(mut self, interval: Duration) -> Self {
+        self.access_flush_interval = interval;
+        self
+    }
+
+    /// The element type of the embedder's vector collection if this creates it (default
+    /// [`Element::Float32`]; [`Element::Int8`] scans a quarter of the bytes and rescores its
+    /// candidates with the float32 vectors: recall@10 0.98 on SciFact's MiniLM vectors but
+    /// 0.44 on the hashing embedder's, see `docs/server.md`). An existing collection keeps the
+    /// type it was created with, whatever is asked here.
+    pub fn vector_element(mut self, element: Element) -> Self {
+        self.vector_element = element;
         self
     }
 
@@ -109,14 +122,18 @@ impl StoreBuilder {
             base
         };
         let spec = CollectionSpec::for_model(embedder.model(), embedder.dimensions());
-        let collection = if db.is_read_only() {
-            // Nothing can be created: a database where nothing was embedded with this model yet
-            // is `UnknownCollection`.
-            Collection::open(db.reader(), &spec.name).await?
-        } else {
-            Collection::open_or_create(&db, &spec).await?
+        let collection = match Collection::open(db.reader(), &spec.name).await {
+            // Nothing can be created read-only: a database where nothing was embedded with this
+            // model yet is `UnknownCollection`.
+            found if db.is_read_only() => found?,
+            // The model's collection keeps the element type it was created with.
+            Ok(existing) if existing.model() == spec.model && existing.dimensions() == spec.dimensions => {
+                existing
+            }
+            // None yet (or one of another model under this name: `SpecMismatch`).
+            _ => Collection::open_or_create(&db, &spec.element(self.vector_element)).await?,
         };
-        let access = Arc::new(AccessRecorder::new(db.clone(), self.group_commit));
+        let access = Arc::new(AccessCounter::new(db.clone(), self.access_flush_interval));
         Ok(Store { db, embedder, collection, access })
     }
 }
@@ -131,12 +148,24 @@ impl Store {
     /// A builder for the store file at `path`.
     pub fn builder(path: impl AsRef<Path>) -> StoreBuilder {
         let path: PathBuf = path.as_ref().to_path_buf();
-        StoreBuilder { options: DbOptions::file(path), embedder: None, cache: true, group_commit: true }
+        StoreBuilder {
+            options: DbOptions::file(path),
+            embedder: None,
+            cache: true,
+            access_flush_interval: ACCESS_FLUSH_INTERVAL,
+            vector_element: Element::Float32,
+        }
     }
 
     /// A builder for a private in-memory store (tests, throwaway work).
     pub fn builder_in_memory() -> StoreBuilder {
-        StoreBuilder { options: DbOptions::in_memory(), embedder: None, cache: true, group_commit: true }
+        StoreBuilder {
+            options: DbOptions::in_memory(),
+            embedder: None,
+            cache: true,
+            access_flush_interval: ACCESS_FLUSH_INTERVAL,
+            vector_element: Element::Float32,
+        }
     }
 
     /// The database: pass `store.db().reader()` / `.writer()` / `.begin()` to the table
@@ -155,9 +184,17 @@ impl Store {
         &self.collection
     }
 
-    /// The group commit of recall's access counts.
-    pub(crate) fn access(&self) -> &Arc<AccessRecorder> {
+    /// Where recall counts its accesses.
+    pub(crate) fn access(&self) -> &Arc<AccessCounter> {
         &self.access
+    }
+
+    /// Writes the access counts [`Store::recall`] keeps in memory now (a background task
+    /// writes them an interval after a recall, see [`StoreBuilder::access_flush_interval`]);
+    /// after it returns, the stored `access_count`s include every earlier recall. On error
+    /// the counts stay pending.
+    pub async fn flush_accesses(&self) -> Result<()> {
+        self.access.flush().await
     }
 
     /// A hybrid search preconfigured with this store's collection and embedder.
@@ -193,16 +230,25 @@ impl Store {
             .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
     }
 
-    /// Closes the database cleanly: the embedder's queued cache writes are written first (see
+    /// Closes the database cleanly: the access counts of recalls still in memory and the
+    /// embedder's queued cache writes are written first (see [`Store::flush_accesses`] and
     /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is
     /// checkpointed into the main file.
     pub async fn close(self) -> Result<()> {
+        if let Err(error) = self.access.flush().await {
+            tracing::warn!(%error, "access counts not written before close");
+        }
         if let Err(error) = self.embedder.flush().await {
             tracing::warn!(%error, "embedding cache not flushed before close");
         }
         Ok(self.db.close().await?)
     }
 }
+
+/// How long [`Store::recall`]'s access counts wait in memory by default before a background
+/// task writes them (see [`StoreBuilder::access_flush_interval`]): the most access statistics
+/// a crash can lose.
+pub const ACCESS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Weight of the vector leg in [`Store::search`]'s default fusion when the embedder is the
 /// hashing one ([`LOCAL_MODEL`]). Being lexical like BM25, it only adds noise to the keyword

@@ -216,6 +216,42 @@ pub async fn record_access<'e>(ex: impl SqliteExecutor<'e>, id: &EpisodeId) -> R
     .returned_row(TABLE, id)
 }
 
+/// Accesses of one episode that [`add_accesses`] adds to the stored statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessDelta {
+    /// The episode.
+    pub id: EpisodeId,
+    /// Accesses to add to `access_count`.
+    pub count: i64,
+    /// The latest of these accesses.
+    pub last: Timestamp,
+}
+
+/// Adds the accesses of many episodes in one statement: `access_count + count`, and
+/// `last_accessed_at` becomes the later of the stored time and `last`. Ids of episodes that no
+/// longer exist are skipped; an id given twice gets the sum of its counts. Returns how many
+/// episodes were updated.
+pub async fn add_accesses<'e>(ex: impl SqliteExecutor<'e>, deltas: &[AccessDelta]) -> Result<u64> {
+    if deltas.is_empty() {
+        return Ok(0);
+    }
+    let deltas = Json(deltas);
+    let done = sqlx::query!(
+        "UPDATE episodes
+         SET access_count = access_count + a.count,
+             last_accessed_at = max(coalesce(last_accessed_at, a.last), a.last)
+         FROM (SELECT value ->> '$.id' AS id, sum(value ->> '$.count') AS count,
+                      max(value ->> '$.last') AS last
+               FROM json_each(?) GROUP BY 1) AS a
+         WHERE episodes.id = a.id",
+        deltas
+    )
+    .execute(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(done.rows_affected())
+}
+
 /// Number of episodes a project has.
 pub async fn count<'e>(ex: impl SqliteExecutor<'e>, project_id: &ProjectId) -> Result<i64> {
     sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM episodes WHERE project_id = ?"#, project_id)

@@ -417,6 +417,23 @@ async fn episodes_continue_points_and_code_chunks() -> TestResult {
     let accessed = episodes::record_access(db.writer(), &e.id).await?;
     assert_eq!(accessed.access_count, 1);
     assert!(accessed.last_accessed_at.is_some());
+    let later =
+        nexus_db::Timestamp::from_millis(accessed.last_accessed_at.map_or(0, |t| t.as_millis()) + 1000);
+    let delta = |id: &nexus_db::EpisodeId, count, last| episodes::AccessDelta { id: id.clone(), count, last };
+    let deltas = [
+        delta(&e.id, 2, later),
+        delta(&"unknown".into(), 5, later),
+        delta(&e.id, 1, nexus_db::Timestamp::from_millis(0)),
+    ];
+    assert_eq!(episodes::add_accesses(db.writer(), &deltas).await?, 1, "one known episode");
+    let added = episodes::get(db.reader(), &e.id).await?;
+    assert_eq!((added.access_count, added.last_accessed_at), (4, Some(later)), "1 + 2 + 1, the latest time");
+    let earlier = [delta(&e.id, 1, nexus_db::Timestamp::from_millis(0))];
+    assert_eq!(episodes::add_accesses(db.writer(), &earlier).await?, 1);
+    let added = episodes::get(db.reader(), &e.id).await?;
+    assert_eq!((added.access_count, added.last_accessed_at), (5, Some(later)), "the time never goes back");
+    assert_eq!(episodes::add_accesses(db.writer(), &[]).await?, 0);
+    let accessed = added;
     let fixes =
         episodes::EpisodeFilter { episode_type: Some(episodes::EpisodeType::ErrorFix), ..Default::default() };
     assert_eq!(episodes::list(db.reader(), &p, &fixes).await?[0].id, e.id);

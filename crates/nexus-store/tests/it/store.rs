@@ -84,9 +84,11 @@ async fn recall_finds_relevant_episodes_filters_by_type_and_counts_access() -> T
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_recalls_count_every_access_exactly_once() -> TestResult {
-    for group_commit in [true, false] {
+    // In memory, written in the background; and written by each recall before it returns.
+    for interval in [nexus_store::ACCESS_FLUSH_INTERVAL, Duration::ZERO] {
         let dir = tempfile::tempdir()?;
-        let store = Store::builder(dir.path().join("store.db")).group_commit(group_commit).open().await?;
+        let store =
+            Store::builder(dir.path().join("store.db")).access_flush_interval(interval).open().await?;
         let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
         concurrent_recalls(&store, &project).await?;
     }
@@ -111,7 +113,7 @@ async fn concurrent_recalls(store: &Store, project: &ProjectId) -> TestResult {
     while let Some(recalled) = tasks.join_next().await {
         let recalled = recalled??;
         assert_eq!(recalled.len(), 5);
-        // One recall's episodes are counted in one transaction: they all show the same count.
+        // One recall's episodes are counted at once: they all show the same count.
         let count = recalled[0].episode.access_count;
         assert!(recalled.iter().all(|r| r.episode.access_count == count), "{recalled:?}");
         for r in recalled {
@@ -119,12 +121,84 @@ async fn concurrent_recalls(store: &Store, project: &ProjectId) -> TestResult {
         }
     }
     assert_eq!(seen.len(), 5, "the same five episodes every time");
+    store.flush_accesses().await?;
     for (id, mut counts) in seen {
         counts.sort_unstable();
-        // Each recall saw its own increment: 1, 2, …, 40, none twice, none lost.
-        assert_eq!(counts, (1..=recalls).collect::<Vec<i64>>(), "{id}");
+        // Each recall saw its own access and every access counted before it (and maybe some
+        // counted while it ran): the k-th smallest count is at least k, and the last recall
+        // to count saw all 40.
+        assert_eq!(counts.len(), recalls as usize, "{id}");
+        assert!(counts.iter().zip(1..).all(|(&count, k)| (k..=recalls).contains(&count)), "{id}: {counts:?}");
+        assert_eq!(counts.last(), Some(&recalls), "{id}");
         assert_eq!(episodes::get(store.db().reader(), &id.as_str().into()).await?.access_count, recalls);
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn recall_writes_its_counts_in_the_background_and_on_close() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let store = Store::builder(&path).access_flush_interval(Duration::from_secs(3600)).open().await?;
+    let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
+    let cents =
+        store.remember(NewEpisode::new(&project, EpisodeType::Decision, "Prices are kept in cents")).await?;
+    for expected in 1..=3 {
+        let found = store.recall(&project, "prices cents", &RecallOptions::default()).await?;
+        assert_eq!(found[0].episode.access_count, expected, "stored count plus pending accesses");
+    }
+    let stored = episodes::get(store.db().reader(), &cents.id).await?;
+    assert_eq!((stored.access_count, stored.last_accessed_at), (0, None), "the recalls wrote nothing");
+    store.flush_accesses().await?;
+    assert_eq!(episodes::get(store.db().reader(), &cents.id).await?.access_count, 3);
+    let found = store.recall(&project, "prices cents", &RecallOptions::default()).await?;
+    assert_eq!(found[0].episode.access_count, 4);
+    store.close().await?;
+
+    let reopened = Store::open(&path).await?;
+    let stored = episodes::get(reopened.db().reader(), &cents.id).await?;
+    assert_eq!(stored.access_count, 4, "close wrote the pending access");
+    assert!(stored.last_accessed_at.is_some());
+    reopened.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_int8_collection_is_created_on_request_and_keeps_its_type() -> TestResult {
+    use nexus_store::search::Mode;
+    use nexus_vector::Element;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("store.db");
+    let store = Store::builder(&path).vector_element(Element::Int8).open().await?;
+    assert_eq!(store.collection().element(), Element::Int8);
+    let project = projects::create(store.db().writer(), NewProject::new("shop", "/shop")).await?.id;
+    let cents =
+        store.remember(NewEpisode::new(&project, EpisodeType::Decision, "Prices are kept in cents")).await?;
+    let found = store.search().text("prices in cents").mode(Mode::VectorOnly).execute().await?;
+    assert_eq!(found.hits.len(), 1);
+    store.close().await?;
+    let reopened = Store::builder(&path).vector_element(Element::Float32).open().await?;
+    assert_eq!(reopened.collection().element(), Element::Int8, "an existing collection keeps its type");
+    assert_eq!(episodes::get(reopened.db().reader(), &cents.id).await?.content, "Prices are kept in cents");
+    reopened.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn prune_counts_the_accesses_still_in_memory() -> TestResult {
+    let (_dir, store, project) = store().await?;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let new = NewEpisode::new(&project, EpisodeType::Research, format!("note number {i}"));
+        ids.push(store.remember(new).await?.id);
+    }
+    let found = store.recall(&project, "number 0", &RecallOptions { limit: 1, ..Default::default() }).await?;
+    assert_eq!(found[0].episode.id, ids[0]);
+    // Equal importance: the least accessed go first, so the recalled episode stays.
+    let policy = RetentionPolicy { max_age: None, max_episodes: Some(1) };
+    let report = store.prune(&project, &policy).await?;
+    assert_eq!(report.excess, [ids[1].clone(), ids[2].clone()]);
+    assert_eq!(episodes::get(store.db().reader(), &ids[0]).await?.access_count, 1);
     Ok(())
 }
 
