@@ -51,6 +51,7 @@ mod error;
 mod maintenance;
 pub mod query;
 mod scores;
+mod scratch;
 mod search;
 mod snippet;
 mod tokens;
