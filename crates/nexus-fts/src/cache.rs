@@ -32,23 +32,66 @@ use crate::error::{FtsError, Result};
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 /// Lists of fewer rows are not kept: computing them costs well under a millisecond.
 const MIN_CACHED_ROWS: usize = 512;
-/// Bytes a list holds per row (rowid and term).
-const ROW_BYTES: usize = 16;
 
 /// The `bm25()` terms of one phrase: the rows holding it, by rowid, and the phrase's term of
-/// each row's score (the negated `bm25()` of the phrase alone, so `> 0`).
+/// each row's score (the negated `bm25()` of the phrase alone, so `> 0`). Compact, about 6
+/// bytes a row: rowids as offsets from the first, and each term as an index into the list's
+/// distinct terms (a term depends only on the phrase's weighted count in the row and the row's
+/// length, so a list has few distinct ones).
 #[derive(Debug, Default)]
 pub(crate) struct PhraseList {
-    /// Rowids, ascending.
-    pub rowids: Vec<i64>,
-    /// `terms[i]` is the phrase's term of row `rowids[i]`.
-    pub terms: Vec<f64>,
+    first: i64,
+    /// Rowid minus `first`, ascending.
+    offsets: Vec<u32>,
+    /// Index into `values` of each row's term.
+    terms: Vec<u16>,
+    values: Vec<f64>,
 }
 
 impl PhraseList {
+    /// The list of `rows` (`(rowid, term)`, by rowid); `None` when it cannot be this compact
+    /// (rowids more than 2³² apart, or more than 2¹⁶ distinct terms).
+    pub fn new(rows: &[(i64, f64)]) -> Option<Self> {
+        let first = rows.first().map_or(0, |r| r.0);
+        let mut distinct: HashMap<u64, u16> = HashMap::new();
+        let mut list = Self { first, ..Self::default() };
+        list.offsets.reserve_exact(rows.len());
+        list.terms.reserve_exact(rows.len());
+        for &(rowid, term) in rows {
+            list.offsets.push(u32::try_from(rowid.checked_sub(first)?).ok()?);
+            let next = u16::try_from(list.values.len()).ok();
+            let index = match distinct.get(&term.to_bits()) {
+                Some(&index) => index,
+                None => {
+                    let index = next?;
+                    distinct.insert(term.to_bits(), index);
+                    list.values.push(term);
+                    index
+                }
+            };
+            list.terms.push(index);
+        }
+        Some(list)
+    }
+
     /// How many rows hold the phrase.
     pub fn len(&self) -> usize {
-        self.rowids.len()
+        self.offsets.len()
+    }
+
+    /// The rowid of the `i`-th row.
+    pub fn rowid(&self, i: usize) -> Option<i64> {
+        self.offsets.get(i).map(|&offset| self.first + i64::from(offset))
+    }
+
+    /// The phrase's term of the `i`-th row's score.
+    pub fn term(&self, i: usize) -> Option<f64> {
+        self.terms.get(i).and_then(|&index| self.values.get(usize::from(index))).copied()
+    }
+
+    /// Bytes held.
+    fn bytes(&self) -> usize {
+        self.offsets.len() * 4 + self.terms.len() * 2 + self.values.len() * 8
     }
 }
 
@@ -116,7 +159,7 @@ pub struct CacheStats {
     pub misses: u64,
     /// Lists now held.
     pub entries: usize,
-    /// Bytes now held (16 per row of every list).
+    /// Bytes now held (about 6 per row of every list).
     pub bytes: usize,
     /// The bound.
     pub limit: usize,
@@ -162,20 +205,20 @@ pub fn cache_stats() -> CacheStats {
 pub(crate) fn forget(table: &'static str) {
     with_cache(|cache| {
         cache.entries.retain(|key, _| key.table != table);
-        cache.stats.bytes = cache.entries.values().map(|e| e.list.len() * ROW_BYTES).sum();
+        cache.stats.bytes = cache.entries.values().map(|e| e.list.bytes()).sum();
     });
 }
 
 /// The score list of `phrase` (FTS5 syntax) in `table` with `weights` at `snapshot`: from the
 /// cache, or computed with `bm25()` in `conn`'s transaction (and cached when it is large
-/// enough and the snapshot allows).
+/// enough and the snapshot allows); `None` when it has no compact form ([`PhraseList::new`]).
 pub(crate) async fn phrase_list(
     conn: &mut SqliteConnection,
     snapshot: &Snapshot,
     table: &'static str,
     weights: &[f64],
     phrase: &str,
-) -> Result<Arc<PhraseList>> {
+) -> Result<Option<Arc<PhraseList>>> {
     let key = snapshot.db.as_ref().map(|db| Key {
         db: Arc::clone(db),
         table,
@@ -185,7 +228,7 @@ pub(crate) async fn phrase_list(
     if let Some(key) = &key
         && let Some(list) = with_cache(|cache| cache.get(key, &snapshot.version))
     {
-        return Ok(list);
+        return Ok(Some(list));
     }
     let weight_args = weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
     let rows: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -195,16 +238,14 @@ pub(crate) async fn phrase_list(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| FtsError::sqlx(table, e))?;
-    let list = Arc::new(PhraseList {
-        rowids: rows.iter().map(|(rowid, _)| *rowid).collect(),
-        terms: rows.iter().map(|(_, rank)| -rank).collect(),
-    });
+    let terms: Vec<(i64, f64)> = rows.into_iter().map(|(rowid, rank)| (rowid, -rank)).collect();
+    let Some(list) = PhraseList::new(&terms).map(Arc::new) else { return Ok(None) };
     if let Some(key) = key
         && list.len() >= MIN_CACHED_ROWS
     {
         with_cache(|cache| cache.put(key, &snapshot.version, Arc::clone(&list)));
     }
-    Ok(list)
+    Ok(Some(list))
 }
 
 impl Cache {
@@ -224,13 +265,13 @@ impl Cache {
     }
 
     fn put(&mut self, key: Key, version: &Arc<[u8]>, list: Arc<PhraseList>) {
-        let bytes = list.len() * ROW_BYTES;
+        let bytes = list.bytes();
         if bytes > self.stats.limit {
             return;
         }
         self.clock += 1;
         if let Some(old) = self.entries.remove(&key) {
-            self.stats.bytes -= old.list.len() * ROW_BYTES;
+            self.stats.bytes -= old.list.bytes();
         }
         // Least recently used out first; lists of other versions are never used again.
         while self.stats.bytes + bytes > self.stats.limit {
@@ -238,11 +279,29 @@ impl Cache {
                 break;
             };
             if let Some(old) = self.entries.remove(&oldest) {
-                self.stats.bytes -= old.list.len() * ROW_BYTES;
+                self.stats.bytes -= old.list.bytes();
             }
         }
         self.stats.bytes += bytes;
         self.entries.insert(key, Entry { version: Arc::clone(version), list, used: self.clock });
         debug!(entries = self.entries.len(), bytes = self.stats.bytes, "fts score list cached");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_compact_or_absent() {
+        let rows = [(5, 0.5), (9, 1.25), (4_000_000_005, 0.5)];
+        let list = PhraseList::new(&rows).unwrap_or_default();
+        let back: Vec<(i64, f64)> =
+            (0..list.len()).filter_map(|i| Some((list.rowid(i)?, list.term(i)?))).collect();
+        assert_eq!(back, rows);
+        assert_eq!(list.bytes(), 3 * 6 + 2 * 8);
+        assert!(PhraseList::new(&[(0, 1.0), (1 << 33, 1.0)]).is_none(), "rowids 2^33 apart");
+        let distinct: Vec<(i64, f64)> = (0..70_000).map(|i| (i, i as f64)).collect();
+        assert!(PhraseList::new(&distinct).is_none(), "70,000 distinct terms");
     }
 }

@@ -15,21 +15,21 @@ pub(crate) fn ranked_rows(lists: &[&PhraseList], order: &[usize], excluded: &[&P
     let capacity = lists.iter().map(|l| l.len()).max().unwrap_or(0);
     let mut rows = Vec::with_capacity(capacity);
     loop {
-        let next = lists.iter().zip(&at).filter_map(|(list, &i)| list.rowids.get(i)).min().copied();
+        let next = lists.iter().zip(&at).filter_map(|(list, &i)| list.rowid(i)).min();
         let Some(rowid) = next else { break };
         let mut out = false;
         for (list, i) in excluded.iter().zip(&mut excluded_at) {
-            while list.rowids.get(*i).is_some_and(|&r| r < rowid) {
+            while list.rowid(*i).is_some_and(|r| r < rowid) {
                 *i += 1;
             }
-            out |= list.rowids.get(*i) == Some(&rowid);
+            out |= list.rowid(*i) == Some(rowid);
         }
         if !out {
             let mut score = 0.0;
             for &j in order {
                 if let (Some(list), Some(&i)) = (lists.get(j), at.get(j))
-                    && list.rowids.get(i) == Some(&rowid)
-                    && let Some(term) = list.terms.get(i)
+                    && list.rowid(i) == Some(rowid)
+                    && let Some(term) = list.term(i)
                 {
                     score += term;
                 }
@@ -37,7 +37,7 @@ pub(crate) fn ranked_rows(lists: &[&PhraseList], order: &[usize], excluded: &[&P
             rows.push((rowid, -1.0 * score));
         }
         for (list, i) in lists.iter().zip(&mut at) {
-            if list.rowids.get(*i) == Some(&rowid) {
+            if list.rowid(*i) == Some(rowid) {
                 *i += 1;
             }
         }
@@ -50,7 +50,7 @@ mod tests {
     use super::*;
 
     fn list(rows: &[(i64, f64)]) -> PhraseList {
-        PhraseList { rowids: rows.iter().map(|r| r.0).collect(), terms: rows.iter().map(|r| r.1).collect() }
+        PhraseList::new(rows).unwrap_or_default()
     }
 
     #[test]

@@ -113,11 +113,17 @@ async fn from_lists(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<
     }
     let mut lists = Vec::with_capacity(flat.phrases.len());
     for (phrase, _) in &flat.phrases {
-        lists.push(cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await?);
+        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
+            return Ok(None);
+        };
+        lists.push(list);
     }
     let mut excluded_lists = Vec::with_capacity(excluded.len());
     for phrase in &excluded {
-        excluded_lists.push(cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await?);
+        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
+            return Ok(None);
+        };
+        excluded_lists.push(list);
     }
     let (lists, excluded_lists): (Vec<&PhraseList>, Vec<&PhraseList>) =
         (lists.iter().map(AsRef::as_ref).collect(), excluded_lists.iter().map(AsRef::as_ref).collect());
