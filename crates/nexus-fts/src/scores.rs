@@ -50,7 +50,7 @@ mod tests {
     use super::*;
 
     fn list(rows: &[(i64, f64)]) -> PhraseList {
-        PhraseList::new(rows).unwrap_or_default()
+        PhraseList::new(rows.iter().map(|&(rowid, term)| (term, vec![rowid])).collect()).unwrap_or_default()
     }
 
     #[test]
