@@ -53,7 +53,8 @@ impl PhraseList {
     /// term); `None` when it cannot be this compact (rowids more than 2³² apart, or more than
     /// 2¹⁶ distinct terms).
     pub fn new(groups: Vec<(f64, Vec<i64>)>) -> Option<Self> {
-        let mut rows: Vec<(i64, u16)> = Vec::with_capacity(groups.iter().map(|(_, rowids)| rowids.len()).sum());
+        let mut rows: Vec<(i64, u16)> =
+            Vec::with_capacity(groups.iter().map(|(_, rowids)| rowids.len()).sum());
         let mut values = Vec::with_capacity(groups.len());
         for (index, (term, rowids)) in groups.into_iter().enumerate() {
             let index = u16::try_from(index).ok()?;
@@ -105,7 +106,7 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     /// Reads where `conn` is and the version of `table`, in `conn`'s current transaction.
     pub async fn read(conn: &mut SqliteConnection, table: &'static str) -> Result<Self> {
-        let (query_only, file, averages, structure): (bool, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>) =
+        let (query_only, file, averages, structure): SnapshotRow =
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT (SELECT query_only FROM pragma_query_only), \
                  (SELECT file FROM pragma_database_list WHERE name = 'main'), \
@@ -128,6 +129,9 @@ impl Snapshot {
         self.db.is_some()
     }
 }
+
+/// `query_only`, the database file, and the averages and structure records.
+type SnapshotRow = (bool, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// What a cached list is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -240,7 +244,9 @@ pub(crate) async fn phrase_list(
     .map_err(|e| FtsError::sqlx(table, e))?;
     let groups: Option<Vec<(f64, Vec<i64>)>> = groups
         .into_iter()
-        .map(|(rank, rowids)| Some((-rank, rowids.split(',').map(|r| r.parse().ok()).collect::<Option<_>>()?)))
+        .map(|(rank, rowids)| {
+            Some((-rank, rowids.split(',').map(|r| r.parse().ok()).collect::<Option<_>>()?))
+        })
         .collect();
     let Some(list) = groups.and_then(PhraseList::new).map(Arc::new) else { return Ok(None) };
     if let Some(key) = key

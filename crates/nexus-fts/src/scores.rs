@@ -9,7 +9,11 @@ use crate::cache::PhraseList;
 
 /// `(rowid, bm25)` of every row holding one of `lists` and none of `excluded`, by rowid;
 /// `order` lists the query's positive phrases in its order, as indexes into `lists`.
-pub(crate) fn ranked_rows(lists: &[&PhraseList], order: &[usize], excluded: &[&PhraseList]) -> Vec<(i64, f64)> {
+pub(crate) fn ranked_rows(
+    lists: &[&PhraseList],
+    order: &[usize],
+    excluded: &[&PhraseList],
+) -> Vec<(i64, f64)> {
     let mut at = vec![0usize; lists.len()];
     let mut excluded_at = vec![0usize; excluded.len()];
     let capacity = lists.iter().map(|l| l.len()).max().unwrap_or(0);
@@ -34,7 +38,7 @@ pub(crate) fn ranked_rows(lists: &[&PhraseList], order: &[usize], excluded: &[&P
                     score += term;
                 }
             }
-            rows.push((rowid, -1.0 * score));
+            rows.push((rowid, -score)); // FTS5's `-1.0 * score`: the same bits
         }
         for (list, i) in lists.iter().zip(&mut at) {
             if list.rowid(*i) == Some(rowid) {

@@ -49,7 +49,8 @@ pub(crate) async fn connection() -> Result<SqliteConnection> {
         return Ok(conn);
     }
     let err = |e| FtsError::sqlx("snippet scratch", e);
-    let mut conn = SqliteConnectOptions::from_str("sqlite::memory:").map_err(err)?.connect().await.map_err(err)?;
+    let mut conn =
+        SqliteConnectOptions::from_str("sqlite::memory:").map_err(err)?.connect().await.map_err(err)?;
     for table in TABLES {
         sqlx::query(table).execute(&mut conn).await.map_err(err)?;
     }

@@ -1,6 +1,14 @@
 //! Exact top-k of an OR query over one FTS5 index without scoring every match.
 //!
-//! FTS5's `bm25()` is a sum over the phrases of the query: a row's score is
+//! **From score lists** (the first path, on the reader pool of a database file): the query's
+//! phrases' score lists ([`crate::cache`], computed once per version of the index and kept),
+//! summed per row in `bm25()`'s own order ([`crate::scores`]), which gives every match's exact
+//! `bm25()` without FTS5; then the filters, checked on the best rows first ([`best_first`]).
+//! Warm, a search costs a merge of in-memory arrays; cold, one `bm25()` pass per phrase.
+//!
+//! **MaxScore in SQL** (connections that may not use the cache, such as a writer inside its
+//! transaction or an in-memory database). FTS5's `bm25()` is a sum over the phrases of the
+//! query: a row's score is
 //! `Σ idf(p) · f(p)·(k1+1) / (f(p) + k1·(1 − b + b·len/avglen))` over the phrases `p` it holds,
 //! and each term is below `ub(p) = idf(p)·(k1+1)`, however often `p` occurs. With the
 //! document count of every phrase (which gives its `idf`, exactly as FTS5 computes it), a row
@@ -29,7 +37,7 @@
 //! and `bm25()` runs on the essential rows only. Only flat OR expressions
 //! ([`crate::MatchMode::Any`], optionally with exclusions) are pruned; anything else, or a
 //! query that would not gain, returns `None` and the caller ranks every match.
-//! `docs/fts.md`, "Top-k pruning", has the measurements.
+//! `docs/fts.md`, "Top-k pruning" and "Score lists", has the measurements.
 
 use std::collections::HashMap;
 
@@ -156,7 +164,9 @@ async fn best_first(
         round.sort_unstable_by(by_rank);
         let ids = filtered(conn, target, round).await?;
         passing.extend(
-            round.iter().filter_map(|&(rowid, rank)| Some(Ranked { id: ids.get(&rowid)?.clone(), rowid, rank })),
+            round
+                .iter()
+                .filter_map(|&(rowid, rank)| Some(Ranked { id: ids.get(&rowid)?.clone(), rowid, rank })),
         );
         passing.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
         passing.truncate(target.k);
@@ -385,11 +395,13 @@ impl FlatOr {
     }
 }
 
+/// Distinct phrases with their counts, and the order of their occurrences.
+type Phrases = (Vec<(String, u32)>, Vec<usize>);
+
 /// The distinct phrases of `expr`, phrases joined by `OR` (parentheses allowed), with how often
 /// each occurs, and the order of the occurrences (indexes into the phrases); `None` when `expr`
 /// is anything else.
-#[allow(clippy::type_complexity)]
-fn phrases_of(expr: &str) -> Option<(Vec<(String, u32)>, Vec<usize>)> {
+fn phrases_of(expr: &str) -> Option<Phrases> {
     let (mut phrases, mut sequence): (Vec<(String, u32)>, Vec<usize>) = (Vec::new(), Vec::new());
     let mut rest = expr;
     loop {
@@ -809,7 +821,10 @@ mod tests {
             assert_same_ranking(text, &got, &expected);
             // The terms add up as in `bm25()`: the very same `f64`, not just a close one.
             for ((id, rank), (want_id, want_rank)) in got.iter().zip(&expected) {
-                assert!(id != want_id || rank.to_bits() == want_rank.to_bits(), "{text}: {rank} vs {want_rank}");
+                assert!(
+                    id != want_id || rank.to_bits() == want_rank.to_bits(),
+                    "{text}: {rank} vs {want_rank}"
+                );
             }
         }
         Ok(())

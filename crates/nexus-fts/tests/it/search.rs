@@ -272,14 +272,18 @@ async fn snippets_are_what_fts5_cuts_on_the_real_index() -> TestResult {
             rng.word(len)
         })
         .collect();
-    let mut words = |n: usize| -> Vec<String> {
-        (0..n).filter_map(|_| rng.pick(&vocabulary).cloned()).collect()
-    };
+    let mut words =
+        |n: usize| -> Vec<String> { (0..n).filter_map(|_| rng.pick(&vocabulary).cloned()).collect() };
     for i in 0..120 {
         let (content, summary) = (words(20 + i % 50).join(" "), words(6).join(" "));
         episode(&db, &p, &content, (i % 3 != 0).then_some(summary.as_str())).await?;
         let [a, b, c] = <[String; 3]>::try_from(words(3)).map_err(|_| "three words")?;
-        let body = format!("fn {a}_{b}(x: {}{}) {{\n    // {}\n}}", c.to_uppercase(), b, words(10 + i % 40).join(" "));
+        let body = format!(
+            "fn {a}_{b}(x: {}{}) {{\n    // {}\n}}",
+            c.to_uppercase(),
+            b,
+            words(10 + i % 40).join(" ")
+        );
         chunk(&db, &p, &format!("src/{c}/{a}.rs"), &body, &[&format!("{a}_{b}")]).await?;
     }
     let mut checked = 0;
