@@ -17,7 +17,8 @@
 //! on older snapshots never see newer lists. Only `query_only` connections (the reader pool)
 //! use the cache: a connection that can write may hold index changes of its open transaction
 //! that the records do not show yet. In-memory databases (no file name to key them by) do not
-//! use it either.
+//! use it either, nor does any search while the bound is 0. Those searches rank with the
+//! top-k pruning in SQL of `topk`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -96,8 +97,8 @@ impl PhraseList {
 /// Where and at which version of its index a search reads: what keys and tags cached lists.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
-    /// The database file; `None` when lists must not be cached (in-memory database, or a
-    /// connection that may write).
+    /// The database file; `None` when lists must not be cached (in-memory database, a
+    /// connection that may write, or the cache is off).
     db: Option<Arc<str>>,
     /// The index's averages and structure records.
     version: Arc<[u8]>,
@@ -115,7 +116,8 @@ impl Snapshot {
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| FtsError::sqlx(table, e))?;
-        let db = file.filter(|f| query_only && !f.is_empty()).map(Arc::from);
+        let on = with_cache(|cache| cache.stats.limit > 0);
+        let db = file.filter(|f| on && query_only && !f.is_empty()).map(Arc::from);
         let mut version = averages.unwrap_or_default();
         let averages_len = version.len();
         version.extend(structure.unwrap_or_default());
@@ -187,8 +189,8 @@ fn with_cache<T>(f: impl FnOnce(&mut Cache) -> T) -> T {
 }
 
 /// Sets the bound of the process-wide cache of per-phrase score lists (`docs/fts.md`, "Score
-/// lists"), in bytes, and empties it (counters included). `0` turns the cache off: every search
-/// then computes the score lists it needs.
+/// lists"), in bytes, and empties it (counters included). `0` turns the cache off: searches then
+/// rank as without it (top-k pruning in SQL).
 pub fn set_cache_limit(bytes: usize) {
     with_cache(|cache| {
         cache.entries.clear();
