@@ -10,7 +10,10 @@
 //!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
 //!    exclusions (also timed per shape, `shape_*` keys), and again as the keyword leg of
 //!    `bench hybrid` asks (top 100, no snippets, `top100_*` keys); besides wall-clock time,
-//!    each query's CPU time (`*cpu*` keys), which a loaded machine inflates far less.
+//!    each query's CPU time (`*cpu*` keys), which a loaded machine inflates far less. This
+//!    first pass fills nexus-fts's cache of per-phrase score lists as it goes (`--cache-mib`,
+//!    its hit rate is `cache_hit_rate`); a second pass over the same queries (`warm_*` keys)
+//!    times a warm cache.
 //! 3. Time two baselines in the same run on the same queries: the bare FTS5 statement
 //!    (`MATCH` + `ORDER BY rank LIMIT 10`, no join, filter or snippet) and an unindexed
 //!    `LIKE '%word%'` scan for the query's first word.
@@ -39,6 +42,13 @@ pub struct Args {
     /// Queries to profile: FTS5's exact ranking timed stage by stage (`profile_*` keys).
     #[arg(long, default_value_t = 100)]
     profile_queries: u32,
+    /// Bound of nexus-fts's cache of per-phrase score lists, in MiB (0: no cache).
+    #[arg(long, default_value_t = nexus_fts::DEFAULT_CACHE_BYTES >> 20)]
+    cache_mib: usize,
+    /// Keep the database in this file, and reuse it when it already holds the chunks (for
+    /// repeated runs while developing; `load_rows_per_s` is then 0).
+    #[arg(long)]
+    db: Option<std::path::PathBuf>,
 }
 
 /// The stages of FTS5's exact ranking of an OR query, each statement doing one more step than
@@ -70,23 +80,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn bench(args: Args) -> anyhow::Result<()> {
+    nexus_fts::set_cache_limit(args.cache_mib << 20);
     let scratch = tempfile::tempdir()?;
-    let db = Db::open(scratch.path().join("bench.db")).await?;
+    let db = Db::open(args.db.clone().unwrap_or_else(|| scratch.path().join("bench.db"))).await?;
     let mut corpus = Corpus::new(0x05ee_df75);
-    let project = projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?;
+    let kept: Option<nexus_db::ProjectId> = sqlx::query_scalar(
+        "SELECT p.id FROM projects AS p WHERE p.name = 'bench' AND (SELECT count(*) FROM code_chunks) = ?1",
+    )
+    .bind(args.rows)
+    .fetch_optional(db.reader())
+    .await?;
+    let project = match &kept {
+        Some(id) => projects::get(db.reader(), id).await?,
+        None => projects::create(db.writer(), projects::NewProject::new("bench", "/src/bench")).await?,
+    };
 
     let started = Instant::now();
-    for batch_start in (0..args.rows).step_by(1000) {
-        let mut tx = db.begin().await?;
-        for n in batch_start..(batch_start + 1000).min(args.rows) {
-            code_chunks::create(&mut *tx, corpus.chunk(&project.id, n)).await?;
+    let mut load = None;
+    if kept.is_none() {
+        for batch_start in (0..args.rows).step_by(1000) {
+            let mut tx = db.begin().await?;
+            for n in batch_start..(batch_start + 1000).min(args.rows) {
+                code_chunks::create(&mut *tx, corpus.chunk(&project.id, n)).await?;
+            }
+            tx.commit().await?;
         }
-        tx.commit().await?;
+        load = Some(started.elapsed());
+    } else {
+        // The same generator state as after a load, for the same queries.
+        (0..args.rows).for_each(|n| drop(corpus.chunk(&project.id, n)));
     }
-    let load = started.elapsed();
     let started = Instant::now();
-    nexus_fts::optimize(db.writer(), SourceKind::CodeChunk).await?;
+    if load.is_some() {
+        nexus_fts::optimize(db.writer(), SourceKind::CodeChunk).await?;
+    }
     let optimize = started.elapsed();
+    let load_rows_per_s = load.map_or(0.0, |load| (f64::from(args.rows) / load.as_secs_f64()).round());
     let stats = nexus_fts::stats(db.reader(), SourceKind::CodeChunk).await?;
     let text_bytes: i64 = sqlx::query_scalar(
         "SELECT sum(length(CAST(file AS BLOB)) + length(CAST(content AS BLOB)) + coalesce(length(CAST(symbols AS BLOB)), 0)) FROM code_chunks",
@@ -98,8 +127,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "indexed {} chunks ({:.1} MiB of text) in {:.1} s ({:.0} rows/s with triggers), optimize {:.1} s, index {:.1} MiB",
         stats.indexed_rows,
         mib(text_bytes),
-        load.as_secs_f64(),
-        f64::from(args.rows) / load.as_secs_f64(),
+        load.unwrap_or_default().as_secs_f64(),
+        load_rows_per_s,
         optimize.as_secs_f64(),
         mib(stats.size_bytes)
     );
@@ -141,6 +170,18 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         bare.push(started.elapsed());
         cpu[2].push(Duration::from_nanos(cpu_ns().saturating_sub(cpu_started)));
     }
+    // The first pass above filled nexus-fts's cache of score lists as it went (its phrases
+    // repeat across queries); a second pass over the same queries times a warm cache.
+    let first_pass = nexus_fts::cache_stats();
+    let (mut warm, mut warm_cpu) = (Vec::new(), Vec::new());
+    for text in &queries {
+        let (started, cpu_started) = (Instant::now(), cpu_ns());
+        nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?;
+        warm.push(started.elapsed());
+        warm_cpu.push(Duration::from_nanos(cpu_ns().saturating_sub(cpu_started)));
+    }
+    let second_pass = nexus_fts::cache_stats();
+    let hit_rate = |hits: u64, misses: u64| round3(hits as f64 / (hits + misses).max(1) as f64);
     for text in queries.iter().take(args.like_queries as usize) {
         let word =
             text.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| !w.is_empty()).context("query word")?;
@@ -199,6 +240,18 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         p(&cpu[2], 0.5),
         p(&cpu[2], 0.95)
     );
+    println!(
+        "second pass, warm cache: p50 {:.3} ms, p95 {:.3} ms; CPU p50 {:.3}, p95 {:.3} ms; \
+         cache hit rate {:.3} (first pass) / {:.3} (second), {} lists, {:.1} MiB",
+        p(&warm, 0.5),
+        p(&warm, 0.95),
+        p(&warm_cpu, 0.5),
+        p(&warm_cpu, 0.95),
+        hit_rate(first_pass.hits, first_pass.misses),
+        hit_rate(second_pass.hits - first_pass.hits, second_pass.misses - first_pass.misses),
+        second_pass.entries,
+        second_pass.bytes as f64 / f64::from(1 << 20)
+    );
     println!("same, top 100 without snippets: p50 {:.3} ms, p95 {:.3} ms", p(&top100, 0.5), p(&top100, 0.95));
     println!("same with MatchMode::All: p50 {:.3} ms, p95 {:.3} ms", p(&all, 0.5), p(&all, 0.95));
     println!("baseline bare FTS5 MATCH: p50 {:.3} ms, p95 {:.3} ms", p(&bare, 0.5), p(&bare, 0.95));
@@ -212,7 +265,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "bench": "fts",
         "rows": args.rows,
         "queries": nexus.len(),
-        "load_rows_per_s": (f64::from(args.rows) / load.as_secs_f64()).round(),
+        "load_rows_per_s": load_rows_per_s,
         "text_bytes": text_bytes,
         "index_bytes": stats.size_bytes,
         "p50_ms": round3(p(&nexus, 0.5)),
@@ -247,6 +300,21 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "shape_p50_ms": shapes(&by_shape, 0.5),
         "shape_p95_ms": shapes(&by_shape, 0.95),
     });
+    let cache = serde_json::json!({
+        "warm_p50_ms": round3(p(&warm, 0.5)),
+        "warm_p95_ms": round3(p(&warm, 0.95)),
+        "warm_cpu_p50_ms": round3(p(&warm_cpu, 0.5)),
+        "warm_cpu_p95_ms": round3(p(&warm_cpu, 0.95)),
+        "cache_mib": args.cache_mib,
+        "cache_hit_rate": hit_rate(first_pass.hits, first_pass.misses),
+        "warm_cache_hit_rate": hit_rate(second_pass.hits - first_pass.hits, second_pass.misses - first_pass.misses),
+        "cache_lists": second_pass.entries,
+        "cache_bytes": second_pass.bytes,
+    });
+    let mut summary = summary;
+    if let (Some(all), serde_json::Value::Object(more)) = (summary.as_object_mut(), cache) {
+        all.extend(more);
+    }
     println!("{summary}");
     Ok(())
 }

@@ -46,15 +46,19 @@
 //!
 //! See `docs/fts.md` for the design, the measured quality (SciFact) and speed.
 
+mod cache;
 mod error;
 mod maintenance;
 pub mod query;
+mod scores;
+mod scratch;
 mod search;
 mod snippet;
 mod tokens;
 mod topk;
 mod weights;
 
+pub use cache::{CacheStats, DEFAULT_CACHE_BYTES, cache_stats, set_cache_limit};
 pub use error::{FtsError, Result};
 pub use maintenance::{IndexStats, index_name, integrity_check, optimize, rebuild, stats};
 pub use nexus_db::SourceKind;

@@ -46,6 +46,9 @@ pub async fn rebuild<'e>(ex: impl SqliteExecutor<'e>, kind: SourceKind) -> Resul
         };
     }
     per_index!(kind, run).map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+    // A rebuild starts the index's records afresh: they could read as before while the rows
+    // they index changed.
+    crate::cache::forget(index_name(kind));
     info!(index = index_name(kind), "fts index rebuilt");
     Ok(())
 }

@@ -13,6 +13,7 @@ use tracing::debug;
 use crate::error::{FtsError, Result};
 use crate::maintenance::index_name;
 use crate::query::{MatchExpression, MatchMode};
+use crate::scratch::{self, Shape};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
 use crate::topk::{Ranked, SMALL_MATCHES, Target, top_k};
 use crate::weights::FieldWeights;
@@ -340,22 +341,19 @@ async fn ranked_hits(
     }
 }
 
-/// `hits` with their snippets, per kind: for a query with a prefix phrase, one statement with
-/// one FTS5 cursor over the hits' rowid range (a cursor per row would redo FTS5's setup of the
-/// prefix for every row, a merge of every matching term's doclist: ~20 ms for a common prefix);
-/// otherwise one cursor per row (cheap to set up, while a range steps through every match in
-/// it). FTS5's
-/// `snippet()` only runs on rows of at most [`FULL_ROW_BYTES`] in their snippet columns
-/// (`octet_length` reads the size without the text), since it is quadratic in a row's
-/// matches; larger rows come back with their column text, and [`LargeRows`] cuts theirs in
-/// linear time.
+/// `hits` with their snippets, per kind. The rows' snippet columns are read from the base
+/// table (one statement per kind); rows of at most [`FULL_ROW_BYTES`] there get FTS5's
+/// `snippet()`, computed in a scratch table that holds just them ([`scratch`]: the same
+/// snippets as on the real index, without setting the query up on it — a merge of every
+/// matching term's doclist for a prefix phrase — or reading rows through the code index's
+/// content view); larger rows get theirs from [`LargeRows`] in linear time, since `snippet()`
+/// is quadratic in a row's matches.
 async fn with_snippets(
     conn: &mut SqliteConnection,
     style: &SnippetStyle,
     (prose, code): (&MatchExpression, &MatchExpression),
     mut hits: Vec<FtsHit>,
 ) -> Result<Vec<FtsHit>> {
-    let tokens = i64::from(style.tokens.clamp(1, 64));
     let mut large = LargeRows::default();
     for kind in INDEXES {
         let rowids: Vec<i64> = hits.iter().filter(|h| h.kind == kind).map(|h| h.rowid).collect();
@@ -363,79 +361,43 @@ async fn with_snippets(
             continue;
         }
         let expr = if kind == SourceKind::CodeChunk { code } else { prose };
-        // The snippet column (-1: the best of all), the size of the snippet columns, and the
-        // text of the (up to two) snippet columns for a large row.
-        let (column, size, first_column, second_column) = match kind {
-            SourceKind::Episode => (
-                -1,
-                "octet_length(s.content) + coalesce(octet_length(s.summary), 0)",
-                "s.content",
-                "s.summary",
-            ),
-            SourceKind::CodeChunk => (2, "octet_length(s.content)", "s.content", "NULL"),
-            SourceKind::Requirement => (
-                -1,
-                "octet_length(s.description) + coalesce(octet_length(s.user_stories), 0)",
-                "s.description",
-                "s.user_stories",
-            ),
-            SourceKind::Task => (
-                -1,
-                "octet_length(s.name) + coalesce(octet_length(s.description), 0)",
-                "s.name",
-                "s.description",
-            ),
-            SourceKind::TranscriptEntry => (-1, "octet_length(s.content)", "s.content", "NULL"),
+        // The snippet columns, in the order of the index's columns.
+        let (shape, first_column, second_column) = match kind {
+            SourceKind::Episode => (Shape::Prose, "s.content", "s.summary"),
+            SourceKind::CodeChunk => (Shape::Code, "s.content", "NULL"),
+            SourceKind::Requirement => (Shape::Prose, "s.description", "s.user_stories"),
+            SourceKind::Task => (Shape::Prose, "s.name", "s.description"),
+            SourceKind::TranscriptEntry => (Shape::Prose, "s.content", "NULL"),
         };
-        let (table, base) = (index_name(kind), kind.table());
-        // The rowid range is FTS5's (one cursor over the range); `+rowid IN` is a filter, not a
-        // constraint FTS5 would answer with one cursor per value.
-        let sql = format!(
-            "SELECT {table}.rowid, {size} > ?5, \
-             CASE WHEN {size} > ?5 THEN NULL ELSE snippet({table}, {column}, ?1, ?2, ?3, ?4) END, \
-             CASE WHEN {size} > ?5 THEN {first_column} END, CASE WHEN {size} > ?5 THEN {second_column} END \
-             FROM {table} CROSS JOIN {base} AS s ON s.rowid = {table}.rowid \
-             WHERE {table} MATCH ?6 AND {table}.rowid BETWEEN ?7 AND ?8 \
-             AND +{table}.rowid IN (SELECT value FROM json_each(?9))"
-        );
-        // A prefix phrase costs a merge of its terms' doclists at every cursor: one cursor over
-        // the hits' rowid range. Any other expression is cheap to set up but costs a step per
-        // match in a range: one cursor per row (a one-rowid range, which FTS5 seeks to).
-        let groups: Vec<Vec<i64>> = if expr.has_prefix() {
-            vec![rowids]
-        } else {
-            rowids.into_iter().map(|rowid| vec![rowid]).collect()
+        let base = kind.table();
+        let texts: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT s.rowid, {first_column}, {second_column} FROM {base} AS s \
+             WHERE s.rowid IN (SELECT value FROM json_each(?1))"
+        )))
+        .bind(Json(&rowids))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+        let size = |first: &Option<String>, second: &Option<String>| {
+            first.as_deref().map_or(0, str::len) + second.as_deref().map_or(0, str::len)
         };
-        let mut rows: Vec<SnippetRow> = Vec::new();
-        for group in groups {
-            let (Some(&first), Some(&last)) = (group.iter().min(), group.iter().max()) else { continue };
-            rows.extend(
-                sqlx::query_as::<_, SnippetRow>(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(&style.open)
-                    .bind(&style.close)
-                    .bind(&style.ellipsis)
-                    .bind(tokens)
-                    .bind(FULL_ROW_BYTES)
-                    .bind(expr.as_str())
-                    .bind(first)
-                    .bind(last)
-                    .bind(Json(&group))
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(|e| FtsError::sqlx(table, e))?,
-            );
-        }
+        let is_large = |first: &Option<String>, second: &Option<String>| {
+            i64::try_from(size(first, second)).unwrap_or(i64::MAX) > FULL_ROW_BYTES
+        };
+        let small: Vec<(i64, Option<&str>, Option<&str>)> = texts
+            .iter()
+            .filter(|(_, first, second)| !is_large(first, second))
+            .map(|(rowid, first, second)| (*rowid, first.as_deref(), second.as_deref()))
+            .collect();
+        let mut cut = scratch::snippets(shape, expr.as_str(), &small, style).await?;
         let terms = expr.highlight_terms();
-        for (rowid, is_large, snippet, first_text, second_text) in rows {
-            let text = if is_large {
-                let columns: Vec<&str> =
-                    [first_text.as_deref(), second_text.as_deref()].into_iter().flatten().collect();
-                let (text, work) = large.snippet(&columns, &terms, style).await?;
-                debug!(%kind, rowid, pieces = work.pieces, bytes = work.bytes, "large-row snippet");
-                text
-            } else {
-                snippet.unwrap_or_default()
-            };
+        for (rowid, first, second) in texts.iter().filter(|(_, first, second)| is_large(first, second)) {
+            let columns: Vec<&str> = [first.as_deref(), second.as_deref()].into_iter().flatten().collect();
+            let (text, work) = large.snippet(&columns, &terms, style).await?;
+            debug!(%kind, rowid, pieces = work.pieces, bytes = work.bytes, "large-row snippet");
+            cut.push((*rowid, text));
+        }
+        for (rowid, text) in cut {
             for hit in hits.iter_mut().filter(|h| h.kind == kind && h.rowid == rowid) {
                 hit.snippet = Some(text.clone());
             }
@@ -446,10 +408,6 @@ async fn with_snippets(
     }
     Ok(hits)
 }
-
-/// One row of a kind's snippet statement in [`with_snippets`]: rowid, whether it is large, its
-/// FTS5 snippet (small rows), the text of its two snippet columns (large rows).
-type SnippetRow = (i64, bool, Option<String>, Option<String>, Option<String>);
 
 /// A row ranked by [`top_k`], handed to the search statement as JSON.
 #[derive(Debug, Serialize)]

@@ -23,10 +23,7 @@
 //! best-scoring window over the whole row (the same for rows up to 4 pieces with at most 4
 //! matching), with the same markers and ellipsis.
 
-use std::str::FromStr;
-
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqliteConnection};
+use sqlx::SqliteConnection;
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -44,10 +41,6 @@ const MAX_BATCH: usize = 64;
 
 /// Matching pieces of a batch whose snippets compete for the best window.
 const CANDIDATES: i64 = 4;
-
-/// The tokenizer of every Nexus FTS5 index (`migrations/0003_fts.sql`).
-const SCRATCH_TABLE: &str =
-    "CREATE VIRTUAL TABLE piece USING fts5 (t, tokenize = 'porter unicode61 remove_diacritics 2')";
 
 /// How much work a large-row snippet took (for tests and tracing).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,16 +114,7 @@ impl LargeRows {
     async fn scratch(&mut self) -> Result<&mut SqliteConnection> {
         let conn = match self.scratch.take() {
             Some(conn) => conn,
-            None => {
-                let err = |e| FtsError::sqlx("snippet scratch", e);
-                let mut conn = SqliteConnectOptions::from_str("sqlite::memory:")
-                    .map_err(err)?
-                    .connect()
-                    .await
-                    .map_err(err)?;
-                sqlx::query(SCRATCH_TABLE).execute(&mut conn).await.map_err(err)?;
-                conn
-            }
+            None => crate::scratch::connection().await?,
         };
         Ok(self.scratch.insert(conn))
     }

@@ -1,6 +1,14 @@
 //! Exact top-k of an OR query over one FTS5 index without scoring every match.
 //!
-//! FTS5's `bm25()` is a sum over the phrases of the query: a row's score is
+//! **From score lists** (the first path, on the reader pool of a database file): the query's
+//! phrases' score lists ([`crate::cache`], computed once per version of the index and kept),
+//! summed per row in `bm25()`'s own order ([`crate::scores`]), which gives every match's exact
+//! `bm25()` without FTS5; then the filters, checked on the best rows first ([`best_first`]).
+//! Warm, a search costs a merge of in-memory arrays; cold, one `bm25()` pass per phrase.
+//!
+//! **MaxScore in SQL** (connections that may not use the cache, such as a writer inside its
+//! transaction or an in-memory database). FTS5's `bm25()` is a sum over the phrases of the
+//! query: a row's score is
 //! `Σ idf(p) · f(p)·(k1+1) / (f(p) + k1·(1 − b + b·len/avglen))` over the phrases `p` it holds,
 //! and each term is below `ub(p) = idf(p)·(k1+1)`, however often `p` occurs. With the
 //! document count of every phrase (which gives its `idf`, exactly as FTS5 computes it), a row
@@ -29,7 +37,7 @@
 //! and `bm25()` runs on the essential rows only. Only flat OR expressions
 //! ([`crate::MatchMode::Any`], optionally with exclusions) are pruned; anything else, or a
 //! query that would not gain, returns `None` and the caller ranks every match.
-//! `docs/fts.md`, "Top-k pruning", has the measurements.
+//! `docs/fts.md`, "Top-k pruning" and "Score lists", has the measurements.
 
 use std::collections::HashMap;
 
@@ -38,9 +46,11 @@ use nexus_db::{Json, SourceKind};
 use sqlx::SqliteConnection;
 use tracing::debug;
 
+use crate::cache::{self, PhraseList, Snapshot};
 use crate::error::{FtsError, Result};
 use crate::maintenance::index_name;
 use crate::query::MatchExpression;
+use crate::scores;
 
 /// BM25's `k1`, as in FTS5's `bm25()`.
 const K1: f64 = 1.2;
@@ -89,10 +99,86 @@ pub(crate) async fn top_k(conn: &mut SqliteConnection, target: &Target<'_>) -> R
     if target.k == 0 {
         return Ok(None);
     }
+    if let Some(ranked) = from_lists(conn, target).await? {
+        return Ok(Some(ranked));
+    }
     if let Some(ranked) = pruned(conn, target).await? {
         return Ok(Some(ranked));
     }
     sorted_then_filtered(conn, target).await
+}
+
+/// The exact top k from the score lists of the query's phrases ([`cache`]), summed as
+/// `bm25()` sums them ([`scores`]); `None` when the expression is not a flat OR or the
+/// connection may not use the cache.
+async fn from_lists(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Option<Vec<Ranked>>> {
+    let table = index_name(target.kind);
+    let Some(flat) = FlatOr::parse(target.expr.as_str()) else { return Ok(None) };
+    let Some(excluded) = flat.excluded_phrases() else { return Ok(None) };
+    let snapshot = Snapshot::read(conn, table).await?;
+    if !snapshot.cacheable() {
+        return Ok(None);
+    }
+    let mut lists = Vec::with_capacity(flat.phrases.len());
+    for (phrase, _) in &flat.phrases {
+        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
+            return Ok(None);
+        };
+        lists.push(list);
+    }
+    let mut excluded_lists = Vec::with_capacity(excluded.len());
+    for phrase in &excluded {
+        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
+            return Ok(None);
+        };
+        excluded_lists.push(list);
+    }
+    let (lists, excluded_lists): (Vec<&PhraseList>, Vec<&PhraseList>) =
+        (lists.iter().map(AsRef::as_ref).collect(), excluded_lists.iter().map(AsRef::as_ref).collect());
+    let rows = scores::ranked_rows(&lists, &flat.sequence, &excluded_lists);
+    debug!(table, phrases = lists.len(), matches = rows.len(), "top-k: from score lists");
+    best_first(conn, target, rows).await.map(Some)
+}
+
+/// The best `k` of `rows` (`(rowid, bm25)`, any order) that pass the target's filters, by
+/// (`bm25()`, id): the filters are checked on the best rows first, in rounds of growing depth,
+/// until `k` rows pass and no unchecked row can reach or tie with the `k`-th.
+async fn best_first(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    mut rows: Vec<(i64, f64)>,
+) -> Result<Vec<Ranked>> {
+    let by_rank = |a: &(i64, f64), b: &(i64, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    let mut passing: Vec<Ranked> = Vec::new();
+    let mut checked = 0;
+    let mut depth = usize::try_from(sorted_depth(target.k)).unwrap_or(usize::MAX);
+    while checked < rows.len() {
+        let end = depth.min(rows.len());
+        if let Some(unchecked) = rows.get_mut(checked..)
+            && end < checked + unchecked.len()
+        {
+            // Puts the best of the unchecked rows before `end`, and the next best at `end`.
+            unchecked.select_nth_unstable_by(end - checked, by_rank);
+        }
+        let round = rows.get_mut(checked..end).unwrap_or_default();
+        round.sort_unstable_by(by_rank);
+        let ids = filtered(conn, target, round).await?;
+        passing.extend(
+            round
+                .iter()
+                .filter_map(|&(rowid, rank)| Some(Ranked { id: ids.get(&rowid)?.clone(), rowid, rank })),
+        );
+        passing.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+        passing.truncate(target.k);
+        checked = end;
+        if let (Some(kth), Some(next)) = (passing.get(target.k - 1), rows.get(checked))
+            && kth.rank < next.1
+        {
+            break;
+        }
+        depth = depth.saturating_mul(4);
+    }
+    Ok(passing)
 }
 
 /// Steps 1 to 5 of the module doc; `None` when they do not apply or would not gain.
@@ -270,10 +356,13 @@ struct Phrase {
     bound: f64,
 }
 
-/// A flat OR expression: its phrases (with how often each occurs) and its exclusions.
+/// A flat OR expression: its phrases (with how often each occurs, and in which order) and its
+/// exclusions.
 #[derive(Debug, Clone, PartialEq)]
 struct FlatOr {
     phrases: Vec<(String, u32)>,
+    /// The phrases in the order of the expression, as indexes into `phrases`.
+    sequence: Vec<usize>,
     excluded: Option<String>,
 }
 
@@ -285,28 +374,16 @@ impl FlatOr {
             Some(at) => (expr.get(1..at)?, Some(expr.get(at + 7..expr.len() - 1)?.to_owned())),
             None => (expr, None),
         };
-        let mut phrases: Vec<(String, u32)> = Vec::new();
-        let mut rest = positive;
-        loop {
-            rest = rest.trim_start_matches([' ', '(', ')']);
-            if let Some(after) = rest.strip_prefix("OR ") {
-                rest = after;
-                continue;
-            }
-            let Some(after) = rest.strip_prefix('"') else { break };
-            let close = after.find('"')?;
-            let mut end = close + 2;
-            if rest[end..].starts_with(" *") {
-                end += 2;
-            }
-            let phrase = &rest[..end];
-            match phrases.iter_mut().find(|(p, _)| p == phrase) {
-                Some((_, n)) => *n += 1,
-                None => phrases.push((phrase.to_owned(), 1)),
-            }
-            rest = &rest[end..];
+        let (phrases, sequence) = phrases_of(positive)?;
+        Some(Self { phrases, sequence, excluded })
+    }
+
+    /// The distinct excluded phrases.
+    fn excluded_phrases(&self) -> Option<Vec<String>> {
+        match &self.excluded {
+            Some(excluded) => Some(phrases_of(excluded)?.0.into_iter().map(|(p, _)| p).collect()),
+            None => Some(Vec::new()),
         }
-        (rest.is_empty() && !phrases.is_empty()).then_some(Self { phrases, excluded })
     }
 
     /// `positive` with the exclusions of this expression.
@@ -316,6 +393,41 @@ impl FlatOr {
             None => positive.to_owned(),
         }
     }
+}
+
+/// Distinct phrases with their counts, and the order of their occurrences.
+type Phrases = (Vec<(String, u32)>, Vec<usize>);
+
+/// The distinct phrases of `expr`, phrases joined by `OR` (parentheses allowed), with how often
+/// each occurs, and the order of the occurrences (indexes into the phrases); `None` when `expr`
+/// is anything else.
+fn phrases_of(expr: &str) -> Option<Phrases> {
+    let (mut phrases, mut sequence): (Vec<(String, u32)>, Vec<usize>) = (Vec::new(), Vec::new());
+    let mut rest = expr;
+    loop {
+        rest = rest.trim_start_matches([' ', '(', ')']);
+        if let Some(after) = rest.strip_prefix("OR ") {
+            rest = after;
+            continue;
+        }
+        let Some(after) = rest.strip_prefix('"') else { break };
+        let close = after.find('"')?;
+        let mut end = close + 2;
+        if rest[end..].starts_with(" *") {
+            end += 2;
+        }
+        let phrase = &rest[..end];
+        let i = phrases.iter().position(|(p, _)| p == phrase).unwrap_or_else(|| {
+            phrases.push((phrase.to_owned(), 0));
+            phrases.len() - 1
+        });
+        if let Some((_, n)) = phrases.get_mut(i) {
+            *n += 1;
+        }
+        sequence.push(i);
+        rest = &rest[end..];
+    }
+    (rest.is_empty() && !phrases.is_empty()).then_some((phrases, sequence))
 }
 
 /// FTS5's idf: `ln((N − n + 0.5) / (n + 0.5))`, at least 1e-6.
@@ -616,8 +728,10 @@ mod tests {
         let weights = body_weights().of(SourceKind::CodeChunk);
         let mut conn = db.reader().acquire().await?;
         let (mut pruned_queries, queries) = ([0, 0], 60);
+        let mut texts = Vec::new();
         for i in 0..queries {
             let text = words.query(i);
+            texts.push(text.clone());
             let expr = MatchExpression::parse(&text, crate::MatchMode::Any, SourceKind::CodeChunk)?;
             let as_pairs = |top: Vec<Ranked>| -> Vec<(String, f64)> {
                 top.into_iter().map(|r| (r.id, r.rank)).collect()
@@ -641,6 +755,8 @@ mod tests {
                 if let Some(top) = sorted_then_filtered(&mut conn, &target).await? {
                     assert_same_ranking(&text, &as_pairs(top), &expected);
                 }
+                let top = from_lists(&mut conn, &target).await?;
+                assert_same_ranking(&text, &as_pairs(top.ok_or("no score lists")?), &expected);
             }
             // The public search, second page: the same rows as the exact ranking's 6th to 10th;
             // and for the small project, whose rows are rarely among the best of all.
@@ -663,6 +779,54 @@ mod tests {
         // Most of these queries have common words: pruning must be what ran (39 of 60 for both
         // depths when written).
         assert!(pruned_queries.iter().all(|&n| n >= queries / 2), "pruned {pruned_queries:?} of {queries}");
+
+        // The score lists again, now from the cache (the loop above filled it): the same rows.
+        let hits = crate::cache_stats().hits;
+        lists_rank_exactly(db, &mut conn, &texts, &mine).await?;
+        assert!(crate::cache_stats().hits > hits, "the second pass used no cached list");
+        // Writes change every score (N, the average length, the idf): the next searches must
+        // see them.
+        sqlx::query("DELETE FROM code_chunks WHERE rowid % 7 = 0").execute(db.writer()).await?;
+        let mut tx = db.begin().await?;
+        for n in 0..30 {
+            nexus_db::code_chunks::create(&mut *tx, words.chunk(&mine, 10_000 + n)).await?;
+        }
+        tx.commit().await?;
+        lists_rank_exactly(db, &mut conn, &texts, &mine).await?;
+        Ok(())
+    }
+
+    /// [`from_lists`] on `conn` ranks each of `texts` (top 10 of `project`) as FTS5 does.
+    async fn lists_rank_exactly(
+        db: &nexus_db::Db,
+        conn: &mut SqliteConnection,
+        texts: &[String],
+        project: &str,
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let weights = body_weights().of(SourceKind::CodeChunk);
+        for text in texts {
+            let expr = MatchExpression::parse(text, crate::MatchMode::Any, SourceKind::CodeChunk)?;
+            let target = Target {
+                kind: SourceKind::CodeChunk,
+                expr: &expr,
+                weights: &weights,
+                project: Some(project),
+                episode_types: None,
+                k: 10,
+                prune_above: 1_000,
+            };
+            let top = from_lists(conn, &target).await?.ok_or("no score lists")?;
+            let got: Vec<(String, f64)> = top.into_iter().map(|r| (r.id, r.rank)).collect();
+            let expected = exact(db, &expr, project, 10).await?;
+            assert_same_ranking(text, &got, &expected);
+            // The terms add up as in `bm25()`: the very same `f64`, not just a close one.
+            for ((id, rank), (want_id, want_rank)) in got.iter().zip(&expected) {
+                assert!(
+                    id != want_id || rank.to_bits() == want_rank.to_bits(),
+                    "{text}: {rank} vs {want_rank}"
+                );
+            }
+        }
         Ok(())
     }
 }

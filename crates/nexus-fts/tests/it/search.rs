@@ -227,9 +227,9 @@ async fn snippets_mark_the_matches_in_the_requested_style() -> TestResult {
 
 #[tokio::test]
 async fn every_hit_of_a_page_gets_its_own_snippet_with_or_without_a_prefix() -> TestResult {
-    // Snippets are built per kind after the search: one cursor per row, or one cursor over the
-    // page's rowid range when the query has a prefix phrase. Rows between the hits that match
-    // but are not on the page must not lend them their snippets.
+    // Snippets are built per kind after the search, in a scratch table holding the page's
+    // rows. Rows between the hits that match but are not on the page must not lend them their
+    // snippets.
     let db = TempDb::new().await?;
     let p = project(&db, "p").await?;
     for i in 0..12 {
@@ -254,6 +254,72 @@ async fn every_hit_of_a_page_gets_its_own_snippet_with_or_without_a_prefix() -> 
             assert!(snippet.contains("<mark>"), "{text}: {snippet}");
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn snippets_are_what_fts5_cuts_on_the_real_index() -> TestResult {
+    // Snippets are cut in a scratch table that holds just the page's rows: they must be FTS5's
+    // `snippet()` on the row's own index, for words, prefixes, phrases, exclusions and
+    // camelCase, in code (the content column, also for rows that match through their path or
+    // symbols only) and in prose (the best of two columns).
+    let db = TempDb::new().await?;
+    let p = project(&db, "p").await?;
+    let mut rng = nexus_testkit::Rng::new(11);
+    let vocabulary: Vec<String> = (0..30)
+        .map(|_| {
+            let len = 2 + rng.below(4);
+            rng.word(len)
+        })
+        .collect();
+    let mut words =
+        |n: usize| -> Vec<String> { (0..n).filter_map(|_| rng.pick(&vocabulary).cloned()).collect() };
+    for i in 0..120 {
+        let (content, summary) = (words(20 + i % 50).join(" "), words(6).join(" "));
+        episode(&db, &p, &content, (i % 3 != 0).then_some(summary.as_str())).await?;
+        let [a, b, c] = <[String; 3]>::try_from(words(3)).map_err(|_| "three words")?;
+        let body = format!(
+            "fn {a}_{b}(x: {}{}) {{\n    // {}\n}}",
+            c.to_uppercase(),
+            b,
+            words(10 + i % 40).join(" ")
+        );
+        chunk(&db, &p, &format!("src/{c}/{a}.rs"), &body, &[&format!("{a}_{b}")]).await?;
+    }
+    let mut checked = 0;
+    for i in 0..42 {
+        let [a, b, c] = <[String; 3]>::try_from(words(3)).map_err(|_| "three words")?;
+        let text = match i % 7 {
+            // Only in paths: code rows match through their path alone.
+            6 => "rs".to_owned(),
+            0 => format!("{a} {b}"),
+            1 => format!("{}*", &a[..a.len().min(2)]),
+            2 => format!("\"{a} {b}\""),
+            3 => format!("{a} {b} -{c}"),
+            4 => format!("{a}{}", b.to_uppercase()),
+            _ => format!("{c}/{a}.rs"),
+        };
+        for hit in search(db.reader(), &FtsQuery::new(&text).project(&p).limit(10)).await? {
+            let (sql, kind) = match hit.kind {
+                SourceKind::CodeChunk => (
+                    "SELECT snippet(code_chunks_fts, 2, '<mark>', '</mark>', '…', 24) FROM code_chunks_fts \
+                     WHERE code_chunks_fts MATCH ?1 AND rowid = ?2",
+                    SourceKind::CodeChunk,
+                ),
+                _ => (
+                    "SELECT snippet(episodes_fts, -1, '<mark>', '</mark>', '…', 24) FROM episodes_fts \
+                     WHERE episodes_fts MATCH ?1 AND rowid = ?2",
+                    SourceKind::Episode,
+                ),
+            };
+            let expr = nexus_fts::MatchExpression::parse(&text, MatchMode::Any, kind)?;
+            let want: String =
+                sqlx::query_scalar(sql).bind(expr.as_str()).bind(hit.rowid).fetch_one(db.reader()).await?;
+            assert_eq!(hit.snippet.as_deref(), Some(want.as_str()), "{text}: {:?} {}", hit.kind, hit.id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 200, "only {checked} snippets compared");
     Ok(())
 }
 

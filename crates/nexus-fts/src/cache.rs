@@ -1,0 +1,317 @@
+//! Per-phrase BM25 score lists, kept in memory between searches.
+//!
+//! FTS5's `bm25()` is a sum over the phrases of the query, each phrase's term depending only
+//! on that phrase, the row and the index's statistics (`N`, average row length). So the score
+//! list of one phrase — `(rowid, term)` for every row holding it, from
+//! `SELECT rowid, bm25(…) FROM idx WHERE idx MATCH '"phrase"'` — computed once, serves every
+//! query that has the phrase: adding a row's terms in the order of the query's phrases, as
+//! `bm25()` does, gives the very same `f64` as the query's `bm25()` (`topk` ranks from them,
+//! and its oracle test checks the equality).
+//!
+//! The lists live in one process-wide cache, bounded in bytes ([`set_cache_limit`], 64 MiB by
+//! default), least recently used out first, keyed by database file, index, column weights and
+//! phrase. Each list is tagged with the index's *version*: FTS5's averages record (row and
+//! token counts) and structure record (segments, write counter), which change with every
+//! write to the index. Every search reads the version in its own read transaction and uses only
+//! lists of that version, so a write by any connection or process invalidates them, and readers
+//! on older snapshots never see newer lists. Only `query_only` connections (the reader pool)
+//! use the cache: a connection that can write may hold index changes of its open transaction
+//! that the records do not show yet. In-memory databases (no file name to key them by) do not
+//! use it either, nor does any search while the bound is 0. Those searches rank with the
+//! top-k pruning in SQL of `topk`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use sqlx::SqliteConnection;
+use tracing::debug;
+
+use crate::error::{FtsError, Result};
+
+/// The cache's default bound, in bytes.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+/// Lists of fewer rows are not kept: computing them costs well under a millisecond.
+const MIN_CACHED_ROWS: usize = 512;
+
+/// The `bm25()` terms of one phrase: the rows holding it, by rowid, and the phrase's term of
+/// each row's score (the negated `bm25()` of the phrase alone, so `> 0`). Compact, about 6
+/// bytes a row: rowids as offsets from the first, and each term as an index into the list's
+/// distinct terms (a term depends only on the phrase's weighted count in the row and the row's
+/// length, so a list has few distinct ones).
+#[derive(Debug, Default)]
+pub(crate) struct PhraseList {
+    first: i64,
+    /// Rowid minus `first`, ascending.
+    offsets: Vec<u32>,
+    /// Index into `values` of each row's term.
+    terms: Vec<u16>,
+    values: Vec<f64>,
+}
+
+impl PhraseList {
+    /// The list of the rows of `groups` (each a term and the rowids of the rows with that
+    /// term); `None` when it cannot be this compact (rowids more than 2³² apart, or more than
+    /// 2¹⁶ distinct terms).
+    pub fn new(groups: Vec<(f64, Vec<i64>)>) -> Option<Self> {
+        let mut rows: Vec<(i64, u16)> =
+            Vec::with_capacity(groups.iter().map(|(_, rowids)| rowids.len()).sum());
+        let mut values = Vec::with_capacity(groups.len());
+        for (index, (term, rowids)) in groups.into_iter().enumerate() {
+            let index = u16::try_from(index).ok()?;
+            values.push(term);
+            rows.extend(rowids.into_iter().map(|rowid| (rowid, index)));
+        }
+        rows.sort_unstable_by_key(|&(rowid, _)| rowid);
+        let first = rows.first().map_or(0, |r| r.0);
+        let offsets = rows.iter().map(|&(rowid, _)| u32::try_from(rowid.checked_sub(first)?).ok());
+        Some(Self {
+            first,
+            offsets: offsets.collect::<Option<Vec<u32>>>()?,
+            terms: rows.into_iter().map(|(_, index)| index).collect(),
+            values,
+        })
+    }
+
+    /// How many rows hold the phrase.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// The rowid of the `i`-th row.
+    pub fn rowid(&self, i: usize) -> Option<i64> {
+        self.offsets.get(i).map(|&offset| self.first + i64::from(offset))
+    }
+
+    /// The phrase's term of the `i`-th row's score.
+    pub fn term(&self, i: usize) -> Option<f64> {
+        self.terms.get(i).and_then(|&index| self.values.get(usize::from(index))).copied()
+    }
+
+    /// Bytes held.
+    fn bytes(&self) -> usize {
+        self.offsets.len() * 4 + self.terms.len() * 2 + self.values.len() * 8
+    }
+}
+
+/// Where and at which version of its index a search reads: what keys and tags cached lists.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    /// The database file; `None` when lists must not be cached (in-memory database, a
+    /// connection that may write, or the cache is off).
+    db: Option<Arc<str>>,
+    /// The index's averages and structure records.
+    version: Arc<[u8]>,
+}
+
+impl Snapshot {
+    /// Reads where `conn` is and the version of `table`, in `conn`'s current transaction.
+    pub async fn read(conn: &mut SqliteConnection, table: &'static str) -> Result<Self> {
+        let (query_only, file, averages, structure): SnapshotRow =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT (SELECT query_only FROM pragma_query_only), \
+                 (SELECT file FROM pragma_database_list WHERE name = 'main'), \
+                 (SELECT block FROM {table}_data WHERE id = 1), (SELECT block FROM {table}_data WHERE id = 10)"
+            )))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(table, e))?;
+        let on = with_cache(|cache| cache.stats.limit > 0);
+        let db = file.filter(|f| on && query_only && !f.is_empty()).map(Arc::from);
+        let mut version = averages.unwrap_or_default();
+        let averages_len = version.len();
+        version.extend(structure.unwrap_or_default());
+        // The split point, so that two different pairs of records never concatenate alike.
+        version.extend(averages_len.to_le_bytes());
+        Ok(Self { db, version: version.into() })
+    }
+
+    /// Whether lists read at this snapshot may be cached.
+    pub fn cacheable(&self) -> bool {
+        self.db.is_some()
+    }
+}
+
+/// `query_only`, the database file, and the averages and structure records.
+type SnapshotRow = (bool, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// What a cached list is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    db: Arc<str>,
+    table: &'static str,
+    /// The column weights' bits.
+    weights: Vec<u64>,
+    phrase: String,
+}
+
+#[derive(Debug)]
+struct Entry {
+    version: Arc<[u8]>,
+    list: Arc<PhraseList>,
+    /// The cache's clock when the entry was last used.
+    used: u64,
+}
+
+/// The cache's counters since the process started (or [`set_cache_limit`] cleared it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CacheStats {
+    /// Phrase lists found, of the current version.
+    pub hits: u64,
+    /// Phrase lists looked for and not found (absent, or of another version of the index).
+    pub misses: u64,
+    /// Lists now held.
+    pub entries: usize,
+    /// Bytes now held (about 6 per row of every list).
+    pub bytes: usize,
+    /// The bound.
+    pub limit: usize,
+}
+
+#[derive(Debug)]
+struct Cache {
+    entries: HashMap<Key, Entry>,
+    clock: u64,
+    stats: CacheStats,
+}
+
+static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
+
+/// Runs `f` on the cache, created on first use.
+fn with_cache<T>(f: impl FnOnce(&mut Cache) -> T) -> T {
+    let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    let cache = guard.get_or_insert_with(|| Cache {
+        entries: HashMap::new(),
+        clock: 0,
+        stats: CacheStats { limit: DEFAULT_CACHE_BYTES, ..CacheStats::default() },
+    });
+    f(cache)
+}
+
+/// Sets the bound of the process-wide cache of per-phrase score lists (`docs/fts.md`, "Score
+/// lists"), in bytes, and empties it (counters included). `0` turns the cache off: searches then
+/// rank as without it (top-k pruning in SQL).
+pub fn set_cache_limit(bytes: usize) {
+    with_cache(|cache| {
+        cache.entries.clear();
+        cache.stats = CacheStats { limit: bytes, ..CacheStats::default() };
+    });
+}
+
+/// The counters of the process-wide cache of per-phrase score lists.
+pub fn cache_stats() -> CacheStats {
+    with_cache(|cache| CacheStats { entries: cache.entries.len(), ..cache.stats })
+}
+
+/// Drops every cached list of `table` (after a rebuild, which may leave the version records as
+/// they were).
+pub(crate) fn forget(table: &'static str) {
+    with_cache(|cache| {
+        cache.entries.retain(|key, _| key.table != table);
+        cache.stats.bytes = cache.entries.values().map(|e| e.list.bytes()).sum();
+    });
+}
+
+/// The score list of `phrase` (FTS5 syntax) in `table` with `weights` at `snapshot`: from the
+/// cache, or computed with `bm25()` in `conn`'s transaction (and cached when it is large
+/// enough and the snapshot allows); `None` when it has no compact form ([`PhraseList::new`]).
+pub(crate) async fn phrase_list(
+    conn: &mut SqliteConnection,
+    snapshot: &Snapshot,
+    table: &'static str,
+    weights: &[f64],
+    phrase: &str,
+) -> Result<Option<Arc<PhraseList>>> {
+    let key = snapshot.db.as_ref().map(|db| Key {
+        db: Arc::clone(db),
+        table,
+        weights: weights.iter().map(|w| w.to_bits()).collect(),
+        phrase: phrase.to_owned(),
+    });
+    if let Some(key) = &key
+        && let Some(list) = with_cache(|cache| cache.get(key, &snapshot.version))
+    {
+        return Ok(Some(list));
+    }
+    // The rows grouped by term: each distinct term comes as a double (exact), the rowids as
+    // text, which is far cheaper than a row per match through the driver.
+    let weight_args = weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
+    let groups: Vec<(f64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r, group_concat(rowid) FROM (SELECT rowid, bm25({table}, {weight_args}) AS r FROM {table} \
+         WHERE {table} MATCH ?1 LIMIT -1) GROUP BY r"
+    )))
+    .bind(phrase)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| FtsError::sqlx(table, e))?;
+    let groups: Option<Vec<(f64, Vec<i64>)>> = groups
+        .into_iter()
+        .map(|(rank, rowids)| {
+            Some((-rank, rowids.split(',').map(|r| r.parse().ok()).collect::<Option<_>>()?))
+        })
+        .collect();
+    let Some(list) = groups.and_then(PhraseList::new).map(Arc::new) else { return Ok(None) };
+    if let Some(key) = key
+        && list.len() >= MIN_CACHED_ROWS
+    {
+        with_cache(|cache| cache.put(key, &snapshot.version, Arc::clone(&list)));
+    }
+    Ok(Some(list))
+}
+
+impl Cache {
+    fn get(&mut self, key: &Key, version: &Arc<[u8]>) -> Option<Arc<PhraseList>> {
+        self.clock += 1;
+        match self.entries.get_mut(key) {
+            Some(entry) if entry.version == *version => {
+                entry.used = self.clock;
+                self.stats.hits += 1;
+                Some(Arc::clone(&entry.list))
+            }
+            _ => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    fn put(&mut self, key: Key, version: &Arc<[u8]>, list: Arc<PhraseList>) {
+        let bytes = list.bytes();
+        if bytes > self.stats.limit {
+            return;
+        }
+        self.clock += 1;
+        if let Some(old) = self.entries.remove(&key) {
+            self.stats.bytes -= old.list.bytes();
+        }
+        // Least recently used out first; lists of other versions are never used again.
+        while self.stats.bytes + bytes > self.stats.limit {
+            let Some(oldest) = self.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(old) = self.entries.remove(&oldest) {
+                self.stats.bytes -= old.list.bytes();
+            }
+        }
+        self.stats.bytes += bytes;
+        self.entries.insert(key, Entry { version: Arc::clone(version), list, used: self.clock });
+        debug!(entries = self.entries.len(), bytes = self.stats.bytes, "fts score list cached");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_compact_or_absent() {
+        let list = PhraseList::new(vec![(0.5, vec![4_000_000_005, 5]), (1.25, vec![9])]).unwrap_or_default();
+        let back: Vec<(i64, f64)> =
+            (0..list.len()).filter_map(|i| Some((list.rowid(i)?, list.term(i)?))).collect();
+        assert_eq!(back, [(5, 0.5), (9, 1.25), (4_000_000_005, 0.5)]);
+        assert_eq!(list.bytes(), 3 * 6 + 2 * 8);
+        assert!(PhraseList::new(vec![(1.0, vec![0, 1 << 33])]).is_none(), "rowids 2^33 apart");
+        let distinct: Vec<(f64, Vec<i64>)> = (0..70_000).map(|i| (i as f64, vec![i])).collect();
+        assert!(PhraseList::new(distinct).is_none(), "70,000 distinct terms");
+    }
+}

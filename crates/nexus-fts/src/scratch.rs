@@ -1,0 +1,121 @@
+//! FTS5 snippets of given rows, computed in a private in-memory FTS5 table.
+//!
+//! `snippet()` on a real index costs what setting up the query costs there — for a prefix
+//! phrase (`sea*`), a merge of the doclists of every term with that prefix, ~20 ms on 100,000
+//! code chunks — plus reading the row from the index's content table, which for the code index
+//! is a view that computes the camelCase-split column of every row it reads (~0.3–0.6 ms a
+//! row). `snippet()` only looks at the text of the rows' snippet columns and at where the
+//! query's phrases occur in it, so the same statement over a table holding just those rows,
+//! with the same tokenizer and the same expression, gives the same snippets, at a cost that
+//! does not depend on the index.
+//!
+//! Two scratch tables, one per shape of snippet:
+//! * `prose (a, b)`: the snippet columns of an episode, requirement, task or transcript entry
+//!   (the second `NULL` when there is one), which are all the columns of their index, so
+//!   `snippet(…, -1, …)` picks the best column among the same ones;
+//! * `code (a, m)`: a code chunk's `content` (the snippet column of its index; the chunk may
+//!   match the query through other columns only, so every row also matches `m : "x"`, a phrase
+//!   that only ever occurs in `m` and so never counts in the snippet of `a`).
+//!
+//! Connections are kept in a small process-wide pool between searches.
+
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+
+use nexus_db::Json;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, SqliteConnection};
+
+use crate::error::{FtsError, Result};
+use crate::search::SnippetStyle;
+
+/// The tables of a scratch connection, with the tokenizer of every Nexus FTS5 index
+/// (`migrations/0003_fts.sql`): `piece` for [`crate::snippet::LargeRows`], `prose` and `code`
+/// for [`snippets`].
+const TABLES: [&str; 3] = [
+    "CREATE VIRTUAL TABLE piece USING fts5 (t, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE prose USING fts5 (a, b, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE code USING fts5 (a, m, tokenize = 'porter unicode61 remove_diacritics 2')",
+];
+
+/// Idle scratch connections kept for the next searches.
+const POOLED: usize = 4;
+
+static POOL: Mutex<Vec<SqliteConnection>> = Mutex::new(Vec::new());
+
+/// A scratch connection: an idle one from the pool, or a new one.
+pub(crate) async fn connection() -> Result<SqliteConnection> {
+    if let Some(conn) = POOL.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+        return Ok(conn);
+    }
+    let err = |e| FtsError::sqlx("snippet scratch", e);
+    let mut conn =
+        SqliteConnectOptions::from_str("sqlite::memory:").map_err(err)?.connect().await.map_err(err)?;
+    for table in TABLES {
+        sqlx::query(table).execute(&mut conn).await.map_err(err)?;
+    }
+    Ok(conn)
+}
+
+/// Hands `conn` back to the pool once a use of it completed (its tables are empty again).
+pub(crate) fn release(conn: SqliteConnection) {
+    let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+    if pool.len() < POOLED {
+        pool.push(conn);
+    }
+}
+
+/// The snippet column(s) of a row, for [`snippets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A code chunk: its content only.
+    Code,
+    /// Every column of a prose index (one or two), the best one chosen.
+    Prose,
+}
+
+/// FTS5's `snippet()` of each of `rows` (`(rowid, first column, second column)`) for `expr`
+/// (a compiled MATCH expression) in `style`, as the row's own index would cut it: `(rowid,
+/// snippet)` for every row that matches.
+pub(crate) async fn snippets(
+    shape: Shape,
+    expr: &str,
+    rows: &[(i64, Option<&str>, Option<&str>)],
+    style: &SnippetStyle,
+) -> Result<Vec<(i64, String)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = connection().await?;
+    let err = |e| FtsError::sqlx("snippet scratch", e);
+    let (insert, select, expr) = match shape {
+        Shape::Code => (
+            "INSERT INTO code (rowid, a, m) SELECT value ->> 0, value ->> 1, 'x' FROM json_each(?1)",
+            "SELECT rowid, snippet(code, 0, ?2, ?3, ?4, ?5) FROM code WHERE code MATCH ?1",
+            format!("({expr}) OR m : \"x\""),
+        ),
+        Shape::Prose => (
+            "INSERT INTO prose (rowid, a, b) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
+            "SELECT rowid, snippet(prose, -1, ?2, ?3, ?4, ?5) FROM prose WHERE prose MATCH ?1",
+            expr.to_owned(),
+        ),
+    };
+    let clear = match shape {
+        Shape::Code => "DELETE FROM code",
+        Shape::Prose => "DELETE FROM prose",
+    };
+    sqlx::query(insert).bind(Json(rows)).execute(&mut conn).await.map_err(err)?;
+    let found = sqlx::query_as(select)
+        .bind(expr)
+        .bind(&style.open)
+        .bind(&style.close)
+        .bind(&style.ellipsis)
+        .bind(i64::from(style.tokens.clamp(1, 64)))
+        .fetch_all(&mut conn)
+        .await;
+    // Empty the table whatever happened, and keep the connection only if that worked.
+    if sqlx::query(clear).execute(&mut conn).await.is_ok() {
+        release(conn);
+    }
+    found.map_err(err)
+}
