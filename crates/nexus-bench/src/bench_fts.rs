@@ -4,7 +4,9 @@
 //! 1. Generate `--rows` code chunks (Rust-like functions built from a skewed vocabulary of
 //!    about 2,000 words: camelCase, PascalCase and snake_case names, paths, symbols) and insert
 //!    them through `nexus_db::code_chunks::create`, so the FTS triggers index them; then
-//!    `nexus_fts::optimize`.
+//!    `nexus_fts::optimize`; then `nexus_fts::warm` with `--warm-terms` (the score lists of the
+//!    index's most frequent terms, as `nexus serve` computes them when it starts; `warming_*`
+//!    keys; 0 skips it).
 //! 2. Time `--queries` searches (`nexus_fts::search` on the reader pool, code chunks of the
 //!    project, top 10, default [`MatchMode::Any`], then again with `All`): plain words,
 //!    identifier parts, snake_case and camelCase names, file names, prefixes, phrases,
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use nexus_db::{Db, SourceKind, code_chunks, projects};
-use nexus_fts::{FtsQuery, MatchExpression, MatchMode};
+use nexus_fts::{FieldWeights, FtsQuery, MatchExpression, MatchMode};
 
 use crate::eval::percentile_ms;
 
@@ -45,6 +47,9 @@ pub struct Args {
     /// Bound of nexus-fts's cache of per-phrase score lists, in MiB (0: no cache).
     #[arg(long, default_value_t = nexus_fts::DEFAULT_CACHE_BYTES >> 20)]
     cache_mib: usize,
+    /// Terms whose score lists `nexus_fts::warm` computes before the queries (0: none).
+    #[arg(long, default_value_t = nexus_fts::WARM_TERMS)]
+    warm_terms: usize,
     /// Keep the database in this file, and reuse it when it already holds the chunks (for
     /// repeated runs while developing; `load_rows_per_s` is then 0).
     #[arg(long)]
@@ -133,6 +138,16 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         mib(stats.size_bytes)
     );
 
+    let started = Instant::now();
+    let warmed =
+        nexus_fts::warm(&db, SourceKind::CodeChunk, &FieldWeights::default(), args.warm_terms).await?;
+    let warming = started.elapsed();
+    println!(
+        "warmed the score lists of {} terms ({} rows) in {:.2} s",
+        warmed.lists,
+        warmed.rows,
+        warming.as_secs_f64()
+    );
     let queries: Vec<String> = (0..args.queries).map(|i| corpus.query(i)).collect();
     for text in queries.iter().take(20) {
         nexus_fts::search(db.reader(), &search_query(text, &project.id)).await?; // warm-up
@@ -310,6 +325,10 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "warm_cache_hit_rate": hit_rate(second_pass.hits - first_pass.hits, second_pass.misses - first_pass.misses),
         "cache_lists": second_pass.entries,
         "cache_bytes": second_pass.bytes,
+        "warming_terms": args.warm_terms,
+        "warming_lists": warmed.lists,
+        "warming_rows": warmed.rows,
+        "warming_ms": round3(warming.as_secs_f64() * 1e3),
     });
     let mut summary = summary;
     if let (Some(all), serde_json::Value::Object(more)) = (summary.as_object_mut(), cache) {

@@ -10,7 +10,8 @@
 //!
 //! The lists live in one process-wide cache, bounded in bytes ([`set_cache_limit`], 64 MiB by
 //! default), least recently used out first, keyed by database file, index, column weights and
-//! phrase. Each list is tagged with the index's *version*: FTS5's averages record (row and
+//! the phrase's tokens (so `"parse"` and `"parsing"` share one list, [`crate::phrase_key`]);
+//! [`crate::warm`] fills it ahead of searches. Each list is tagged with the index's *version*: FTS5's averages record (row and
 //! token counts) and structure record (segments, write counter), which change with every
 //! write to the index. Every search reads the version in its own read transaction and uses only
 //! lists of that version, so a write by any connection or process invalidates them, and readers
@@ -32,7 +33,7 @@ use crate::error::{FtsError, Result};
 /// The cache's default bound, in bytes.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 /// Lists of fewer rows are not kept: computing them costs well under a millisecond.
-const MIN_CACHED_ROWS: usize = 512;
+pub(crate) const MIN_CACHED_ROWS: usize = 512;
 
 /// The `bm25()` terms of one phrase: the rows holding it, by rowid, and the phrase's term of
 /// each row's score (the negated `bm25()` of the phrase alone, so `> 0`). Compact, about 6
@@ -142,7 +143,8 @@ struct Key {
     table: &'static str,
     /// The column weights' bits.
     weights: Vec<u64>,
-    phrase: String,
+    /// The phrase's tokens ([`crate::phrase_key`]).
+    phrase: Arc<str>,
 }
 
 #[derive(Debug)]
@@ -212,27 +214,63 @@ pub(crate) fn forget(table: &'static str) {
     });
 }
 
-/// The score list of `phrase` (FTS5 syntax) in `table` with `weights` at `snapshot`: from the
-/// cache, or computed with `bm25()` in `conn`'s transaction (and cached when it is large
-/// enough and the snapshot allows); `None` when it has no compact form ([`PhraseList::new`]).
+/// The score list of `phrase` (FTS5 syntax, whose tokens are `key`) in `table` with `weights`
+/// at `snapshot`: from the cache, or computed with `bm25()` in `conn`'s transaction (and cached
+/// when it is large enough and the snapshot allows); `None` when it has no compact form
+/// ([`PhraseList::new`]).
 pub(crate) async fn phrase_list(
     conn: &mut SqliteConnection,
     snapshot: &Snapshot,
     table: &'static str,
     weights: &[f64],
-    phrase: &str,
+    (phrase, key): (&str, &Arc<str>),
 ) -> Result<Option<Arc<PhraseList>>> {
-    let key = snapshot.db.as_ref().map(|db| Key {
-        db: Arc::clone(db),
-        table,
-        weights: weights.iter().map(|w| w.to_bits()).collect(),
-        phrase: phrase.to_owned(),
-    });
+    let key = cache_key(snapshot, table, weights, key);
     if let Some(key) = &key
         && let Some(list) = with_cache(|cache| cache.get(key, &snapshot.version))
     {
         return Ok(Some(list));
     }
+    computed(conn, snapshot, table, weights, phrase, key).await
+}
+
+/// Computes and caches the score list of `phrase` (whose tokens are `key`) unless the cache
+/// already holds it, without counting a hit or a miss ([`crate::warm`]); the rows of the list
+/// computed, `None` when none was.
+pub(crate) async fn fill(
+    conn: &mut SqliteConnection,
+    snapshot: &Snapshot,
+    table: &'static str,
+    weights: &[f64],
+    (phrase, key): (&str, &Arc<str>),
+) -> Result<Option<usize>> {
+    let Some(key) = cache_key(snapshot, table, weights, key) else { return Ok(None) };
+    if with_cache(|cache| cache.holds(&key, &snapshot.version)) {
+        return Ok(None);
+    }
+    Ok(computed(conn, snapshot, table, weights, phrase, Some(key)).await?.map(|list| list.len()))
+}
+
+/// The cache key of a list at `snapshot`; `None` when the snapshot's lists are not cached.
+fn cache_key(snapshot: &Snapshot, table: &'static str, weights: &[f64], phrase: &Arc<str>) -> Option<Key> {
+    snapshot.db.as_ref().map(|db| Key {
+        db: Arc::clone(db),
+        table,
+        weights: weights.iter().map(|w| w.to_bits()).collect(),
+        phrase: Arc::clone(phrase),
+    })
+}
+
+/// The score list of `phrase`, computed with `bm25()` in `conn`'s transaction and cached under
+/// `key` when there is one and the list is large enough.
+async fn computed(
+    conn: &mut SqliteConnection,
+    snapshot: &Snapshot,
+    table: &'static str,
+    weights: &[f64],
+    phrase: &str,
+    key: Option<Key>,
+) -> Result<Option<Arc<PhraseList>>> {
     // The rows grouped by term: each distinct term comes as a double (exact), the rowids as
     // text, which is far cheaper than a row per match through the driver.
     let weight_args = weights.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
@@ -260,6 +298,11 @@ pub(crate) async fn phrase_list(
 }
 
 impl Cache {
+    /// Whether the list of `key` at `version` is held (not counted, not marked as used).
+    fn holds(&self, key: &Key, version: &Arc<[u8]>) -> bool {
+        self.entries.get(key).is_some_and(|entry| entry.version == *version)
+    }
+
     fn get(&mut self, key: &Key, version: &Arc<[u8]>) -> Option<Arc<PhraseList>> {
         self.clock += 1;
         match self.entries.get_mut(key) {

@@ -13,6 +13,8 @@
 //!   anything else is text, so user input can never cause an FTS5 syntax error.
 //! * **Ranking** ([`search`]) — BM25 with per-column [`FieldWeights`], filtered by project
 //!   and kind in the same statement, with snippets, limit and offset.
+//! * **Score lists** — each phrase's BM25 terms, kept in a process-wide cache between
+//!   searches ([`set_cache_limit`], [`cache_stats`]) and filled ahead of them by [`warm`].
 //! * **Maintenance** — [`rebuild`], [`optimize`], [`integrity_check`], [`stats`].
 //!
 //! ```
@@ -49,6 +51,7 @@
 mod cache;
 mod error;
 mod maintenance;
+mod phrase_key;
 pub mod query;
 mod scores;
 mod scratch;
@@ -56,6 +59,7 @@ mod search;
 mod snippet;
 mod tokens;
 mod topk;
+mod warm;
 mod weights;
 
 pub use cache::{CacheStats, DEFAULT_CACHE_BYTES, cache_stats, set_cache_limit};
@@ -64,4 +68,5 @@ pub use maintenance::{IndexStats, index_name, integrity_check, optimize, rebuild
 pub use nexus_db::SourceKind;
 pub use query::{MAX_TERMS, MatchExpression, MatchMode};
 pub use search::{FtsHit, FtsQuery, SnippetStyle, search, snippets};
+pub use warm::{WARM_TERMS, Warmed, warm};
 pub use weights::FieldWeights;

@@ -1,4 +1,5 @@
-//! FTS5 snippets of given rows, computed in a private in-memory FTS5 table.
+//! FTS5 snippets of given rows, and the tokens of given texts, computed in private in-memory
+//! FTS5 tables.
 //!
 //! `snippet()` on a real index costs what setting up the query costs there — for a prefix
 //! phrase (`sea*`), a merge of the doclists of every term with that prefix, ~20 ms on 100,000
@@ -17,6 +18,9 @@
 //!   match the query through other columns only, so every row also matches `m : "x"`, a phrase
 //!   that only ever occurs in `m` and so never counts in the snippet of `a`).
 //!
+//! A third table, `words (t)` with its `fts5vocab` instance table `words_tokens`, gives the
+//! tokens of a text exactly as every index's tokenizer produces them ([`tokens`]).
+//!
 //! Connections are kept in a small process-wide pool between searches.
 
 use std::str::FromStr;
@@ -31,11 +35,13 @@ use crate::search::SnippetStyle;
 
 /// The tables of a scratch connection, with the tokenizer of every Nexus FTS5 index
 /// (`migrations/0003_fts.sql`): `piece` for [`crate::snippet::LargeRows`], `prose` and `code`
-/// for [`snippets`].
-const TABLES: [&str; 3] = [
+/// for [`snippets`], `words` and its instances for [`tokens`].
+const TABLES: [&str; 5] = [
     "CREATE VIRTUAL TABLE piece USING fts5 (t, tokenize = 'porter unicode61 remove_diacritics 2')",
     "CREATE VIRTUAL TABLE prose USING fts5 (a, b, tokenize = 'porter unicode61 remove_diacritics 2')",
     "CREATE VIRTUAL TABLE code USING fts5 (a, m, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE words USING fts5 (t, tokenize = 'porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE words_tokens USING fts5vocab (words, instance)",
 ];
 
 /// Idle scratch connections kept for the next searches.
@@ -118,4 +124,32 @@ pub(crate) async fn snippets(
         release(conn);
     }
     found.map_err(err)
+}
+
+/// The tokens of each of `texts`, in order, as every Nexus index's tokenizer produces them
+/// (case folded, diacritics removed, Porter-stemmed): `"Parsing foo-bar"` gives `pars foo bar`.
+pub(crate) async fn tokens(texts: &[&str]) -> Result<Vec<Vec<String>>> {
+    let mut tokens = vec![Vec::new(); texts.len()];
+    if texts.is_empty() {
+        return Ok(tokens);
+    }
+    let mut conn = connection().await?;
+    let found: std::result::Result<Vec<(i64, String)>, sqlx::Error> = async {
+        sqlx::query("INSERT INTO words (rowid, t) SELECT key, value FROM json_each(?1)")
+            .bind(Json(texts))
+            .execute(&mut conn)
+            .await?;
+        sqlx::query_as("SELECT doc, term FROM words_tokens ORDER BY doc, offset").fetch_all(&mut conn).await
+    }
+    .await;
+    // Empty the table whatever happened, and keep the connection only if that worked.
+    if sqlx::query("DELETE FROM words").execute(&mut conn).await.is_ok() {
+        release(conn);
+    }
+    for (doc, term) in found.map_err(|e| FtsError::sqlx("tokens scratch", e))? {
+        if let Some(text) = usize::try_from(doc).ok().and_then(|doc| tokens.get_mut(doc)) {
+            text.push(term);
+        }
+    }
+    Ok(tokens)
 }

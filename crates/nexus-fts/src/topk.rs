@@ -49,6 +49,7 @@ use tracing::debug;
 use crate::cache::{self, PhraseList, Snapshot};
 use crate::error::{FtsError, Result};
 use crate::maintenance::index_name;
+use crate::phrase_key;
 use crate::query::MatchExpression;
 use crate::scores;
 
@@ -119,20 +120,22 @@ async fn from_lists(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<
     if !snapshot.cacheable() {
         return Ok(None);
     }
-    let mut lists = Vec::with_capacity(flat.phrases.len());
-    for (phrase, _) in &flat.phrases {
-        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
+    let phrases: Vec<&str> = flat
+        .phrases
+        .iter()
+        .map(|(phrase, _)| phrase.as_str())
+        .chain(excluded.iter().map(String::as_str))
+        .collect();
+    let keys = phrase_key::keys(&phrases).await?;
+    let mut lists = Vec::with_capacity(phrases.len());
+    for (phrase, key) in phrases.iter().zip(&keys) {
+        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, (phrase, key)).await?
+        else {
             return Ok(None);
         };
         lists.push(list);
     }
-    let mut excluded_lists = Vec::with_capacity(excluded.len());
-    for phrase in &excluded {
-        let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, phrase).await? else {
-            return Ok(None);
-        };
-        excluded_lists.push(list);
-    }
+    let excluded_lists = lists.split_off(flat.phrases.len());
     let (lists, excluded_lists): (Vec<&PhraseList>, Vec<&PhraseList>) =
         (lists.iter().map(AsRef::as_ref).collect(), excluded_lists.iter().map(AsRef::as_ref).collect());
     let rows = scores::ranked_rows(&lists, &flat.sequence, &excluded_lists);
@@ -792,6 +795,21 @@ mod tests {
             nexus_db::code_chunks::create(&mut *tx, words.chunk(&mine, 10_000 + n)).await?;
         }
         tx.commit().await?;
+        lists_rank_exactly(db, &mut conn, &texts, &mine).await?;
+
+        // Warming computes the lists of the most frequent terms at the index's version: warming
+        // again finds every one of them, the most frequent word is among them whatever its case
+        // (lists are keyed by tokens), and the rankings from them are still exact.
+        let warmed = crate::warm(db, SourceKind::CodeChunk, &body_weights(), 64).await?;
+        assert!(warmed.lists > 0 && warmed.rows >= warmed.lists * cache::MIN_CACHED_ROWS, "{warmed:?}");
+        let again = crate::warm(db, SourceKind::CodeChunk, &body_weights(), 64).await?;
+        assert_eq!(again, crate::Warmed::default(), "warmed twice");
+        let snapshot = Snapshot::read(&mut conn, "code_chunks_fts").await?;
+        let phrase = format!("\"{}\"", words.words[0].to_uppercase());
+        let keys = phrase_key::keys(&[phrase.as_str()]).await?;
+        let filled =
+            cache::fill(&mut conn, &snapshot, "code_chunks_fts", &weights, (&phrase, &keys[0])).await?;
+        assert_eq!(filled, None, "{phrase}: its list was not warmed");
         lists_rank_exactly(db, &mut conn, &texts, &mine).await?;
         Ok(())
     }

@@ -199,6 +199,12 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    // Before the first request: the code index's most frequent terms' score lists, so first
+    // searches do not score every row holding a common word (a failure only costs speed).
+    match store.warm_search().await {
+        Ok(warmed) => tracing::debug!(lists = warmed.lists, rows = warmed.rows, "search warmed"),
+        Err(error) => tracing::warn!(%error, "search not warmed"),
+    }
     let state = AppState::new(store.clone(), config);
     let cleanup = tokio::spawn(cleanup_loop(state.clone()));
     let app = router(state.clone());

@@ -230,6 +230,16 @@ impl Store {
             .chunk_type_weight("block", CODE_BLOCK_WEIGHT)
     }
 
+    /// Fills the process-wide cache of keyword-search score lists with those of the code
+    /// index's [`nexus_fts::WARM_TERMS`] most frequent terms ([`nexus_fts::warm`]), so that the
+    /// first searches using them rank from cached lists instead of scoring every matching row.
+    /// Worth it in a long-running process, after the code index changed (`nexus serve` does it
+    /// when it starts); a write to the code index makes the lists stale again.
+    pub async fn warm_search(&self) -> Result<nexus_fts::Warmed> {
+        let weights = nexus_fts::FieldWeights::default();
+        Ok(nexus_fts::warm(&self.db, SourceKind::CodeChunk, &weights, nexus_fts::WARM_TERMS).await?)
+    }
+
     /// Closes the database cleanly: the access counts of recalls still in memory and the
     /// embedder's queued cache writes are written first (see [`Store::flush_accesses`] and
     /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is

@@ -58,3 +58,18 @@ async fn every_index_rebuilds_optimizes_and_reports_stats() -> TestResult {
     assert_eq!(search(db.reader(), &FtsQuery::new("lantern").limit(100)).await?, before);
     Ok(())
 }
+
+/// Snippets are cut, and score lists keyed, with the tokens of nexus-fts's scratch tables,
+/// whose tokenizer must be every index's (a new index with another one would need its own).
+#[tokio::test]
+async fn every_index_tokenizes_as_the_scratch_tables_do() -> TestResult {
+    let db = TempDb::new().await?;
+    for index in nexus_db::FTS_INDEXES {
+        let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE name = ?1")
+            .bind(index)
+            .fetch_one(db.reader())
+            .await?;
+        assert!(sql.contains("tokenize = 'porter unicode61 remove_diacritics 2'"), "{index}: {sql}");
+    }
+    Ok(())
+}

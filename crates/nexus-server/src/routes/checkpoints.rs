@@ -11,7 +11,7 @@ use nexus_state::{CheckpointRequest, CheckpointSummary};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ListPage, json, off_thread, owned_project};
+use super::{ListPage, check_owner, json, off_thread};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
@@ -35,7 +35,7 @@ pub async fn create(
     Id(id): Id<ProjectId>,
     Body(body): Body<CreateCheckpoint>,
 ) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let saved =
         nexus_state::checkpoint(state.store.db(), &id, CheckpointRequest::manual(body.reason)).await?;
     Ok((StatusCode::CREATED, axum::Json(json(&saved)?)))
@@ -50,7 +50,7 @@ pub async fn list(
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let all = nexus_state::list_checkpoints(state.store.db(), &id).await?;
     Ok(axum::Json(ListPage::of(page.slice(all)?)?))
 }
@@ -75,7 +75,7 @@ pub async fn diff(
     Id((id, checkpoint)): Id<(ProjectId, CheckpointId)>,
     Params(params): Params<DiffParams>,
 ) -> Result<axum::Json<serde_json::Value>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     checkpoint_of(&state, &id, &checkpoint).await?;
     let against = params.against.map(CheckpointId::from);
     if let Some(other) = &against {
@@ -110,7 +110,7 @@ pub async fn restore(
     Extension(Caller(user)): Extension<Caller>,
     Id((id, checkpoint)): Id<(ProjectId, CheckpointId)>,
 ) -> Result<axum::Json<RestoreAnswer>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     checkpoint_of(&state, &id, &checkpoint).await?;
     let store = state.store.clone();
     let target = checkpoint.clone();

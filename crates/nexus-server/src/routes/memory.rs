@@ -10,7 +10,7 @@ use nexus_store::RecallOptions;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ListPage, json, owned_project};
+use super::{ListPage, check_owner, json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
@@ -42,7 +42,7 @@ pub async fn remember(
     Body(body): Body<Remember>,
 ) -> Result<impl IntoResponse> {
     let project = ProjectId::from(body.project);
-    owned_project(&state, &user, &project).await?;
+    check_owner(&state, &user, &project).await?;
     let kind = match body.episode_type.as_deref() {
         None => EpisodeType::Research,
         Some(text) => text.parse().map_err(ServerError::BadRequest)?,
@@ -81,7 +81,7 @@ pub async fn recall(
     Params(params): Params<RecallParams>,
 ) -> Result<axum::Json<ListPage>> {
     let project = ProjectId::from(params.project);
-    owned_project(&state, &user, &project).await?;
+    check_owner(&state, &user, &project).await?;
     let limit = params.limit.unwrap_or(10);
     if limit == 0 || limit > 100 {
         return Err(ServerError::BadRequest("limit must be 1 to 100".to_owned()));

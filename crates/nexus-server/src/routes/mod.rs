@@ -1,5 +1,5 @@
 //! The handlers of `/v1`, one module per resource, and what they share: the list envelope
-//! ([`ListPage`]) and the owner check of projects ([`owned_project`]).
+//! ([`ListPage`]) and the owner check of projects ([`check_owner`], [`owned_project`]).
 
 pub mod checkpoints;
 pub mod history;
@@ -41,13 +41,19 @@ pub fn json<T: Serialize>(row: &T) -> Result<serde_json::Value> {
     serde_json::to_value(row).map_err(|e| ServerError::Export(e.to_string()))
 }
 
-/// The project `id` when `user` owns it; otherwise (another user's, or none) not found.
-pub async fn owned_project(state: &AppState, user: &UserId, id: &ProjectId) -> Result<Project> {
-    let reader = state.store.db().reader();
-    if !users::owns_project(reader, user, id).await? {
+/// Ok when `user` owns the project `id`; otherwise (another user's, or none) not found. One
+/// statement: for the routes that act on a project without returning it.
+pub async fn check_owner(state: &AppState, user: &UserId, id: &ProjectId) -> Result<()> {
+    if !users::owns_project(state.store.db().reader(), user, id).await? {
         return Err(ServerError::NotFound { what: "project" });
     }
-    Ok(project_rows::get(reader, id).await?)
+    Ok(())
+}
+
+/// The project `id` when `user` owns it; otherwise (another user's, or none) not found.
+pub async fn owned_project(state: &AppState, user: &UserId, id: &ProjectId) -> Result<Project> {
+    check_owner(state, user, id).await?;
+    Ok(project_rows::get(state.store.db().reader(), id).await?)
 }
 
 /// Runs the future `make` builds on a blocking thread of the runtime (`block_on` there). For

@@ -11,7 +11,7 @@ use nexus_state::{ProjectState, SaveMode, markdown};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ListPage, json, off_thread, owned_project};
+use super::{ListPage, check_owner, json, off_thread, owned_project};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
@@ -94,7 +94,7 @@ pub async fn state(
     Extension(Caller(user)): Extension<Caller>,
     Id(id): Id<ProjectId>,
 ) -> Result<Value> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     Ok(axum::Json(json(&nexus_state::load(state.store.db(), &id).await?)?))
 }
 
@@ -106,7 +106,7 @@ pub async fn state_md(
     Extension(Caller(user)): Extension<Caller>,
     Id(id): Id<ProjectId>,
 ) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let loaded = nexus_state::load(state.store.db(), &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], nexus_state::markdown::export(&loaded)))
 }
@@ -152,7 +152,7 @@ pub async fn put_state_md(
     Text(text): Text,
 ) -> Result<Value> {
     // Another user's project answers 404 whatever the file holds.
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let parsed = markdown::parse(&text)?;
     save(&state, &user, id, params, parsed).await
 }

@@ -6,7 +6,7 @@ use nexus_db::{ProjectId, users};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ListPage, json, owned_project};
+use super::{ListPage, check_owner, json};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
@@ -39,7 +39,7 @@ pub async fn search(
     let project = match params.project {
         Some(id) => {
             let id = ProjectId::from(id);
-            owned_project(&state, &user, &id).await?;
+            check_owner(&state, &user, &id).await?;
             id
         }
         None => users::knowledge_project(state.store.db().reader(), &user).await?,

@@ -13,7 +13,7 @@ use nexus_state::workflow;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ListPage, json, off_thread, owned_project};
+use super::{ListPage, check_owner, json, off_thread};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Result, ServerError};
@@ -44,7 +44,7 @@ pub async fn create(
     Id(id): Id<ProjectId>,
     Body(body): Body<CreateTask>,
 ) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let mut new = NewTask::new(&id, body.name);
     new.description = body.description;
     new.depends_on = body.depends_on.into_iter().map(TaskId::from).collect();
@@ -61,7 +61,7 @@ pub async fn ready(
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let ready = workflow::ready(state.store.db(), &id, nexus_db::MAX_PAGE).await?;
     Ok(axum::Json(ListPage::of(page.slice(ready)?)?))
 }
@@ -109,7 +109,7 @@ pub async fn workflow(
     Id((id, task_id)): Id<(ProjectId, TaskId)>,
     Body(action): Body<TaskAction>,
 ) -> Result<Value> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     task_of(&state, &id, &task_id).await?;
     let store = state.store.clone();
     let done = off_thread(move || async move {
@@ -167,7 +167,7 @@ pub async fn save_continue_point(
     Id(id): Id<ProjectId>,
     Body(body): Body<SaveContinuePoint>,
 ) -> Result<impl IntoResponse> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let mut new = NewContinuePoint::new(id, body.task_id, body.last_action);
     new.file = body.file;
     new.line = body.line;
@@ -189,7 +189,7 @@ pub async fn resume(
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     let points = nexus_state::resume(state.store.db(), &id).await?;
     Ok(axum::Json(ListPage::of(page.slice(points)?)?))
 }
@@ -204,7 +204,7 @@ pub async fn task_continue_points(
     Id((id, task_id)): Id<(ProjectId, TaskId)>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    owned_project(&state, &user, &id).await?;
+    check_owner(&state, &user, &id).await?;
     task_of(&state, &id, &task_id).await?;
     let points = nexus_state::history(state.store.db(), &id, &task_id).await?;
     Ok(axum::Json(ListPage::of(page.slice(points)?)?))
