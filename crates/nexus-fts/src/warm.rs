@@ -24,9 +24,9 @@ use crate::maintenance::index_name;
 use crate::phrase_key;
 use crate::weights::FieldWeights;
 
-/// Terms [`warm`] is usually asked for: on 100,000 code chunks, the lists of the 256 most
-/// frequent terms take about 20 MiB and a second or two to compute (`docs/fts.md`).
-pub const WARM_TERMS: usize = 256;
+/// Terms [`warm`] is usually asked for: on 100,000 code chunks, the lists of the 1,024 most
+/// frequent terms take about 30 MiB and 4 s of one core to compute (`docs/fts.md`, "Warming").
+pub const WARM_TERMS: usize = 1024;
 
 /// Bytes a cached list takes per row (rowid offset and term index), to budget [`warm`].
 const BYTES_PER_ROW: i64 = 6;
