@@ -310,6 +310,9 @@ impl Store {
             elapsed = ?report.elapsed,
             "indexed tree"
         );
+        if report.chunks_written > 0 || report.chunks_removed > 0 {
+            self.warmer().wrote();
+        }
         Ok(report)
     }
 
@@ -539,6 +542,36 @@ mod tests {
         let report = store.index_dir(&project.id, &tree, |p| done.push(p.files_done)).await?;
         assert_eq!(report.files_indexed, 7);
         assert_eq!(done, [3, 6, 7, 7], "progress after each batch, then after the walk");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_code_index_is_warmed_again_after_it_changed()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree)?;
+        // 600 chunks with `widget`: more rows than a score list needs to be cached.
+        for i in 0..600 {
+            std::fs::write(
+                tree.join(format!("f{i}.rs")),
+                format!("pub fn f{i}() -> u32 {{ widget({i}) }}\n"),
+            )?;
+        }
+        let store = Store::builder(dir.path().join("store.db"))
+            .warm_search_after(Some(std::time::Duration::from_millis(50)))
+            .open()
+            .await?;
+        let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
+        assert_eq!(store.warmer().last(), None);
+        store.index_dir(&project.id, &tree, |_| {}).await?;
+        let started = std::time::Instant::now();
+        while store.warmer().last().is_none() && started.elapsed() < std::time::Duration::from_secs(20) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let warmed = store.warmer().last().ok_or("not warmed 20 s after indexing")?;
+        assert!(warmed.lists >= 1 && warmed.rows >= 600, "{warmed:?}");
+        store.close().await?;
         Ok(())
     }
 

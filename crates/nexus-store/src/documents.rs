@@ -44,11 +44,16 @@ impl Store {
             self.collection().upsert(&mut tx, item).await?;
         }
         tx.commit().await.map_err(nexus_db::DbError::from)?;
+        self.warmer().wrote();
         Ok(count)
     }
 
     /// Deletes the chunks (and their vectors) of `path` in `project`; returns how many.
     pub async fn remove_document(&self, project: &ProjectId, path: &str) -> Result<u64> {
-        Ok(code_chunks::delete_for_file(self.db().writer(), project, path).await?)
+        let removed = code_chunks::delete_for_file(self.db().writer(), project, path).await?;
+        if removed > 0 {
+            self.warmer().wrote();
+        }
+        Ok(removed)
     }
 }

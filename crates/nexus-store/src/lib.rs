@@ -34,6 +34,7 @@ mod memory;
 mod retention;
 mod stats;
 mod store;
+mod warmer;
 
 pub use code_index::{IndexProgress, IndexReport, IntoNewCodeChunk, Unreadable};
 pub use error::{Result, StoreError};
@@ -50,5 +51,6 @@ pub use retention::{CleanupPolicy, CleanupProgress, CleanupReport, Removed, Usag
 pub use stats::{StoreStats, TableCount};
 pub use store::{
     ACCESS_FLUSH_INTERVAL, CODE_BLOCK_WEIGHT, CODE_NAME_MATCH, CODE_RRF_K, CODE_TEST_WEIGHT,
-    CODE_VECTOR_WEIGHT, HASHING_VECTOR_WEIGHT, Store, StoreBuilder, code_fusion, default_fusion,
+    CODE_VECTOR_WEIGHT, HASHING_VECTOR_WEIGHT, SEARCH_WARM_DELAY, Store, StoreBuilder, code_fusion,
+    default_fusion,
 };

@@ -12,6 +12,7 @@ use nexus_vector::{Collection, CollectionSpec, Element};
 
 use crate::access::AccessCounter;
 use crate::error::Result;
+use crate::warmer::SearchWarmer;
 
 /// The Nexus store: typed tables ([`Store::db`]), hybrid search ([`Store::search`]),
 /// episodic memory ([`Store::remember`], [`Store::recall`], [`Store::prune`]) and the code
@@ -23,6 +24,7 @@ pub struct Store {
     embedder: Arc<dyn Embedder>,
     collection: Collection,
     access: Arc<AccessCounter>,
+    warmer: Arc<SearchWarmer>,
 }
 
 /// Configures and opens a [`Store`].
@@ -48,6 +50,7 @@ pub struct StoreBuilder {
     cache: bool,
     access_flush_interval: Duration,
     vector_element: Element,
+    warm_search_after: Option<Duration>,
 }
 
 impl StoreBuilder {
@@ -83,6 +86,15 @@ impl StoreBuilder {
     /// type it was created with, whatever is asked here.
     pub fn vector_element(mut self, element: Element) -> Self {
         self.vector_element = element;
+        self
+    }
+
+    /// How long after the last write to the code index its keyword-search score lists are
+    /// computed again in the background, so that the first searches after an indexing run or
+    /// a document upload do not build them (default [`SEARCH_WARM_DELAY`]; `None`: never;
+    /// see [`Store::warm_search`]).
+    pub fn warm_search_after(mut self, delay: Option<Duration>) -> Self {
+        self.warm_search_after = delay;
         self
     }
 
@@ -134,7 +146,9 @@ impl StoreBuilder {
             _ => Collection::open_or_create(&db, &spec.element(self.vector_element)).await?,
         };
         let access = Arc::new(AccessCounter::new(db.clone(), self.access_flush_interval));
-        Ok(Store { db, embedder, collection, access })
+        let warm_after = self.warm_search_after.filter(|_| !db.is_read_only());
+        let warmer = Arc::new(SearchWarmer::new(db.clone(), warm_after));
+        Ok(Store { db, embedder, collection, access, warmer })
     }
 }
 
@@ -154,6 +168,7 @@ impl Store {
             cache: true,
             access_flush_interval: ACCESS_FLUSH_INTERVAL,
             vector_element: Element::Float32,
+            warm_search_after: Some(SEARCH_WARM_DELAY),
         }
     }
 
@@ -165,6 +180,7 @@ impl Store {
             cache: true,
             access_flush_interval: ACCESS_FLUSH_INTERVAL,
             vector_element: Element::Float32,
+            warm_search_after: Some(SEARCH_WARM_DELAY),
         }
     }
 
@@ -182,6 +198,11 @@ impl Store {
     /// The vector collection of the embedder.
     pub fn collection(&self) -> &Collection {
         &self.collection
+    }
+
+    /// What keeps keyword search warm after writes to the code index.
+    pub(crate) fn warmer(&self) -> &Arc<SearchWarmer> {
+        &self.warmer
     }
 
     /// Where recall counts its accesses.
@@ -233,8 +254,9 @@ impl Store {
     /// Fills the process-wide cache of keyword-search score lists with those of the code
     /// index's [`nexus_fts::WARM_TERMS`] most frequent terms ([`nexus_fts::warm`]), so that the
     /// first searches using them rank from cached lists instead of scoring every matching row.
-    /// Worth it in a long-running process, after the code index changed (`nexus serve` does it
-    /// when it starts); a write to the code index makes the lists stale again.
+    /// Worth it once in a long-running process (`nexus serve` does it when it starts); after
+    /// the store's own writes to the code index the store warms it again by itself
+    /// ([`StoreBuilder::warm_search_after`]).
     pub async fn warm_search(&self) -> Result<nexus_fts::Warmed> {
         let weights = nexus_fts::FieldWeights::default();
         Ok(nexus_fts::warm(&self.db, SourceKind::CodeChunk, &weights, nexus_fts::WARM_TERMS).await?)
@@ -245,6 +267,7 @@ impl Store {
     /// [`Embedder::flush`]; a failure there is logged, not returned), then the WAL is
     /// checkpointed into the main file.
     pub async fn close(self) -> Result<()> {
+        self.warmer.close().await;
         if let Err(error) = self.access.flush().await {
             tracing::warn!(%error, "access counts not written before close");
         }
@@ -254,6 +277,10 @@ impl Store {
         Ok(self.db.close().await?)
     }
 }
+
+/// How long after the last write to the code index the store warms keyword search again by
+/// default ([`StoreBuilder::warm_search_after`]).
+pub const SEARCH_WARM_DELAY: Duration = Duration::from_secs(2);
 
 /// How long [`Store::recall`]'s access counts wait in memory by default before a background
 /// task writes them (see [`StoreBuilder::access_flush_interval`]): the most access statistics
