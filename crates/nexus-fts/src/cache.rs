@@ -11,10 +11,11 @@
 //! The lists live in one process-wide cache, bounded in bytes ([`set_cache_limit`], 64 MiB by
 //! default), least recently used out first, keyed by database file, index, column weights and
 //! the phrase's tokens (so `"parse"` and `"parsing"` share one list, [`crate::phrase_key`]);
-//! [`crate::warm`] fills it ahead of searches. Each list is tagged with the index's *version*: FTS5's averages record (row and
-//! token counts) and structure record (segments, write counter), which change with every
-//! write to the index. Every search reads the version in its own read transaction and uses only
-//! lists of that version, so a write by any connection or process invalidates them, and readers
+//! [`crate::warm`] fills it ahead of searches. Each list is tagged with the index's *version*:
+//! FTS5's averages record (row and token counts) and structure record (segments, write
+//! counter), which change with every write to the index. Every search reads the version in its
+//! own read transaction and uses only lists of that version, so a write by any connection or
+//! process invalidates them, and readers
 //! on older snapshots never see newer lists. Only `query_only` connections (the reader pool)
 //! use the cache: a connection that can write may hold index changes of its open transaction
 //! that the records do not show yet. In-memory databases (no file name to key them by) do not

@@ -444,6 +444,20 @@ mod tests {
 
     use super::*;
 
+    /// A temporary directory holding `tree/` with `files` (name, content) in it, and that
+    /// tree's path (the store goes beside it).
+    fn tree_of(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> io::Result<(tempfile::TempDir, PathBuf)> {
+        let dir = tempfile::tempdir()?;
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree)?;
+        for (name, content) in files {
+            std::fs::write(tree.join(name), content)?;
+        }
+        Ok((dir, tree))
+    }
+
     fn walk_error(path: PathBuf) -> CodeError {
         let io = io::Error::from(io::ErrorKind::PermissionDenied);
         let source = ignore::Error::WithPath { path: path.clone(), err: Box::new(ignore::Error::Io(io)) };
@@ -527,15 +541,11 @@ mod tests {
     #[tokio::test]
     async fn a_batch_is_bounded_by_size_not_only_by_count()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let tree = dir.path().join("tree");
-        std::fs::create_dir(&tree)?;
         // Files just over a third of the byte budget: a batch closes after three of them.
         let line = "a plain line of text, the same in every file\n";
-        for n in 0..7 {
-            let content = format!("file {n}\n{}", line.repeat(BATCH_BYTES / 3 / line.len() + 1));
-            std::fs::write(tree.join(format!("f{n}.txt")), content)?;
-        }
+        let (dir, tree) = tree_of((0..7).map(|n| {
+            (format!("f{n}.txt"), format!("file {n}\n{}", line.repeat(BATCH_BYTES / 3 / line.len() + 1)))
+        }))?;
         let store = Store::open(dir.path().join("store.db")).await?;
         let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
         let mut done = Vec::new();
@@ -548,16 +558,10 @@ mod tests {
     #[tokio::test]
     async fn the_code_index_is_warmed_again_after_it_changed()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let tree = dir.path().join("tree");
-        std::fs::create_dir(&tree)?;
         // 600 chunks with `widget`: more rows than a score list needs to be cached.
-        for i in 0..600 {
-            std::fs::write(
-                tree.join(format!("f{i}.rs")),
-                format!("pub fn f{i}() -> u32 {{ widget({i}) }}\n"),
-            )?;
-        }
+        let (dir, tree) = tree_of(
+            (0..600).map(|i| (format!("f{i}.rs"), format!("pub fn f{i}() -> u32 {{ widget({i}) }}\n"))),
+        )?;
         let store = Store::builder(dir.path().join("store.db"))
             .warm_search_after(Some(std::time::Duration::from_millis(50)))
             .open()
@@ -588,11 +592,10 @@ mod tests {
     #[tokio::test]
     async fn an_unreadable_file_keeps_its_chunks_and_is_reported()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let tree = dir.path().join("tree");
-        std::fs::create_dir(&tree)?;
-        std::fs::write(tree.join("a.rs"), "pub fn a() -> u32 { 1 }\n")?;
-        std::fs::write(tree.join("locked.rs"), "pub fn locked() -> u32 { 2 }\n")?;
+        let (dir, tree) = tree_of([
+            ("a.rs".to_owned(), "pub fn a() -> u32 { 1 }\n".to_owned()),
+            ("locked.rs".to_owned(), "pub fn locked() -> u32 { 2 }\n".to_owned()),
+        ])?;
         let store = Store::open(dir.path().join("store.db")).await?;
         let project = projects::create(store.db().writer(), NewProject::new("p", "/p")).await?;
         let first = store.index_dir(&project.id, &tree, |_| {}).await?;
