@@ -15,10 +15,9 @@
 //! FTS5's averages record (row and token counts) and structure record (segments, write
 //! counter), which change with every write to the index. Every search reads the version in its
 //! own read transaction and uses only lists of that version, so a write by any connection or
-//! process invalidates them, and readers
-//! on older snapshots never see newer lists. Only `query_only` connections (the reader pool)
-//! use the cache: a connection that can write may hold index changes of its open transaction
-//! that the records do not show yet. In-memory databases (no file name to key them by) do not
+//! process invalidates them, and readers on older snapshots never see newer lists. Only
+//! `query_only` connections (the reader pool) use the cache: a connection that can write may
+//! hold index changes of its open transaction that the records do not show yet. In-memory databases (no file name to key them by) do not
 //! use it either, nor does any search while the bound is 0. Those searches rank with the
 //! top-k pruning in SQL of `topk`.
 
