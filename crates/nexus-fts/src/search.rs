@@ -215,8 +215,17 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
             pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
         }
     }
-    let hits =
-        ranked_hits(&mut conn, query, (&prose, &code), wants.map(|(_, wanted)| wanted), &pruned).await?;
+    let hits = if wants.iter().any(|(_, wanted)| *wanted) {
+        ranked_hits(&mut conn, query, (&prose, &code), wants.map(|(_, wanted)| wanted), &pruned).await?
+    } else {
+        // Every wanted index was ranked by `top_k`: merging and paging its rows needs no
+        // statement.
+        let hits = in_order(pruned, query.limit, query.offset);
+        match &query.snippet {
+            Some(style) => with_snippets(&mut conn, style, (&prose, &code), hits).await?,
+            None => hits,
+        }
+    };
     conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     Ok(hits)
 }
@@ -241,13 +250,27 @@ pub async fn snippets<'e>(
         .iter()
         .map(|h| Pruned { kind: h.kind, id: h.id.clone(), rowid: h.rowid, rank: -h.score })
         .collect();
-    let query = FtsQuery {
-        limit: u32::try_from(hits.len()).unwrap_or(u32::MAX),
-        offset: 0,
-        snippet: Some(query.snippet.clone().unwrap_or_default()),
-        ..query.clone()
-    };
-    ranked_hits(&mut conn, &query, (&prose, &code), [false; INDEXES.len()], &given).await
+    let hits = in_order(given, u32::try_from(hits.len()).unwrap_or(u32::MAX), 0);
+    let style = query.snippet.clone().unwrap_or_default();
+    with_snippets(&mut conn, &style, (&prose, &code), hits).await
+}
+
+/// The page of `given` the search statement would return for them alone: best first (by
+/// `bm25()`, then kind, then id, as its `ORDER BY`), after `offset`, at most `limit`; no
+/// snippets yet.
+fn in_order(mut given: Vec<Pruned>, limit: u32, offset: u32) -> Vec<FtsHit> {
+    given.sort_by(|a, b| {
+        a.rank
+            .total_cmp(&b.rank)
+            .then_with(|| a.kind.as_str().cmp(b.kind.as_str()))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    given
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|p| FtsHit { kind: p.kind, id: p.id, rowid: p.rowid, score: -p.rank, snippet: None })
+        .collect()
 }
 
 /// Every index, in the order of [`ranked_hits`]' flags.

@@ -335,12 +335,15 @@ async fn filtered(
     }
     let SqlParts { table, base, id, filters, .. } = sql_parts(target);
     let rowids: Vec<i64> = rows.iter().map(|(rowid, _)| *rowid).collect();
+    // One row (a JSON array of `[rowid, id]`): sqlx hands each row of a result from the
+    // connection's thread over on its own, a wake-up of the reading task each.
     let sql = format!(
-        "SELECT s.rowid, {id} FROM {base} AS s WHERE s.rowid IN (SELECT value FROM json_each(?1)) AND {filters}"
+        "SELECT json_group_array(json_array(s.rowid, {id})) FROM {base} AS s \
+         WHERE s.rowid IN (SELECT value FROM json_each(?1)) AND {filters}"
     );
-    let passing: Vec<(i64, String)> =
+    let (Json(passing),): (Json<Vec<(i64, String)>>,) =
         bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Json(rowids)), target)
-            .fetch_all(&mut *conn)
+            .fetch_one(&mut *conn)
             .await
             .map_err(|e| FtsError::sqlx(table, e))?;
     Ok(passing.into_iter().collect())

@@ -16,6 +16,7 @@ use nexus_db::{Timestamp, research_sessions};
 use nexus_store::Store;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+use tokio_util::task::LocalPoolHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -76,6 +77,9 @@ pub struct AppState {
     /// Fetches knowledge URLs (or why it cannot: the HTTP client failed to build).
     pub(crate) fetcher: Arc<std::result::Result<Fetcher, String>>,
     jobs: Arc<Mutex<JoinSet<()>>>,
+    /// Threads that run the store futures the compiler cannot prove `Send`
+    /// ([`crate::routes::off_thread`]), one per core, each many of them at once.
+    pub(crate) local: LocalPoolHandle,
 }
 
 impl AppState {
@@ -90,7 +94,14 @@ impl AppState {
         if let Err(error) = &fetcher {
             tracing::error!(%error, "knowledge URLs cannot be fetched");
         }
-        Self { store, config: Arc::new(config), fetcher: Arc::new(fetcher), jobs: Arc::default() }
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self {
+            store,
+            config: Arc::new(config),
+            fetcher: Arc::new(fetcher),
+            jobs: Arc::default(),
+            local: LocalPoolHandle::new(threads),
+        }
     }
 
     /// Runs `job` in the background; shutdown waits for it (up to the drain timeout).

@@ -1,7 +1,7 @@
 //! KNN search: a [`KnnQuery`] — k, an optional maximum distance, and project / kind / label
 //! filters that sqlite-vec applies inside its scan — answered with [`Neighbor`]s.
 
-use nexus_db::SourceKind;
+use nexus_db::{Json, SourceKind};
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
@@ -139,8 +139,8 @@ impl Collection {
         let candidates = query.k.saturating_mul(oversample).min(MAX_K);
 
         let mut statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
-        let sql = statement.build_query_as::<(SourceKind, String, f64)>();
-        let rows = sql.fetch_all(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        let sql = statement.build_query_scalar::<Json<Vec<(SourceKind, String, f64)>>>();
+        let Json(rows) = sql.fetch_one(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
 
         let metric = self.metric();
         Ok(rows
@@ -214,9 +214,9 @@ impl Collection {
                     s.push(" AND distance <= ").push_bind(max_l2);
                 }
                 s.push(
-                    ") SELECT vk.kind, vk.source_id, CAST(hits.distance AS REAL) \
-                     FROM hits JOIN vector_keys AS vk ON vk.key = hits.key \
-                     ORDER BY hits.distance, vk.kind, vk.source_id",
+                    "), found AS (SELECT vk.kind AS kind, vk.source_id AS source_id, \
+                     CAST(hits.distance AS REAL) AS distance \
+                     FROM hits JOIN vector_keys AS vk ON vk.key = hits.key)",
                 );
             }
             Some(float_table) => {
@@ -225,16 +225,26 @@ impl Collection {
                     .push(") AS distance FROM hits JOIN ")
                     .push(float_table)
                     .push(
-                        " AS f ON f.key = hits.key) \
-                         SELECT vk.kind, vk.source_id, CAST(scored.distance AS REAL) \
+                        " AS f ON f.key = hits.key), \
+                         found AS (SELECT vk.kind AS kind, vk.source_id AS source_id, \
+                         CAST(scored.distance AS REAL) AS distance \
                          FROM scored JOIN vector_keys AS vk ON vk.key = scored.key",
                     );
                 if let Some(max_l2) = max_l2 {
                     s.push(" WHERE scored.distance <= ").push_bind(max_l2);
                 }
-                s.push(" ORDER BY scored.distance, vk.kind, vk.source_id LIMIT ").push_bind(query.k);
+                s.push(" ORDER BY scored.distance, vk.kind, vk.source_id LIMIT ")
+                    .push_bind(query.k)
+                    .push(")");
             }
         }
+        // One row, a JSON array of `[kind, id, distance]` in order: sqlx hands each row of a
+        // result from the connection's thread over on its own, a wake-up of the reading task
+        // each (JSON keeps 15 significant digits of a distance, more than its float32 has).
+        s.push(
+            " SELECT json_group_array(json_array(kind, source_id, distance) \
+             ORDER BY distance, kind, source_id) FROM found",
+        );
         s
     }
 }

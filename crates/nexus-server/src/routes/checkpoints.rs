@@ -115,7 +115,8 @@ pub async fn restore(
     let store = state.store.clone();
     let target = checkpoint.clone();
     let restored =
-        off_thread(move || async move { Ok(nexus_state::restore(store.db(), &target).await?) }).await?;
+        off_thread(&state, move || async move { Ok(nexus_state::restore(store.db(), &target).await?) })
+            .await?;
     Ok(axum::Json(RestoreAnswer {
         restored: checkpoint.to_string(),
         safety_checkpoint: CheckpointSummary::from(&restored.safety),

@@ -90,7 +90,7 @@ pub async fn recall(
         return Err(ServerError::BadRequest("q must not be empty".to_owned()));
     }
     let options = RecallOptions { limit, ..RecallOptions::default() };
-    let items = super::off_thread(move || async move {
+    let items = super::off_thread(&state.clone(), move || async move {
         let recalled = state.store.recall(&project, &params.q, &options).await?;
         recalled.iter().map(json).collect::<Result<Vec<_>>>()
     })

@@ -51,7 +51,7 @@ pub async fn search(
     if params.q.trim().is_empty() {
         return Err(ServerError::BadRequest("q must not be empty".to_owned()));
     }
-    let page = super::off_thread(move || async move {
+    let page = super::off_thread(&state.clone(), move || async move {
         let mut search = state.store.search().text(params.q).project(project).limit(limit);
         if let Some(cursor) = &params.cursor {
             search = search.after(cursor)?;

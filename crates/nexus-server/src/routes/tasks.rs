@@ -112,7 +112,7 @@ pub async fn workflow(
     check_owner(&state, &user, &id).await?;
     task_of(&state, &id, &task_id).await?;
     let store = state.store.clone();
-    let done = off_thread(move || async move {
+    let done = off_thread(&state, move || async move {
         let db = store.db();
         match action {
             TaskAction::Assign { agent_id } => {
