@@ -32,8 +32,6 @@ use crate::error::{FtsError, Result};
 
 /// The cache's default bound, in bytes.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
-/// Lists of fewer rows are not kept: computing them costs well under a millisecond.
-pub(crate) const MIN_CACHED_ROWS: usize = 512;
 
 /// The `bm25()` terms of one phrase: the rows holding it, by rowid, and the phrase's term of
 /// each row's score (the negated `bm25()` of the phrase alone, so `> 0`). Compact, about 6
@@ -289,9 +287,9 @@ async fn computed(
         })
         .collect();
     let Some(list) = groups.and_then(PhraseList::new).map(Arc::new) else { return Ok(None) };
-    if let Some(key) = key
-        && list.len() >= MIN_CACHED_ROWS
-    {
+    // Small lists are kept too: computing one costs little, but it is a statement, a round
+    // trip to the connection's thread, on every search that has the phrase.
+    if let Some(key) = key {
         with_cache(|cache| cache.put(key, &snapshot.version, Arc::clone(&list)));
     }
     Ok(Some(list))

@@ -97,12 +97,14 @@ pub(crate) async fn snippets(
     let (insert, select, expr) = match shape {
         Shape::Code => (
             "INSERT INTO code (rowid, a, m) SELECT value ->> 0, value ->> 1, 'x' FROM json_each(?1)",
-            "SELECT rowid, snippet(code, 0, ?2, ?3, ?4, ?5) FROM code WHERE code MATCH ?1",
+            "WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(code, 0, ?2, ?3, ?4, ?5) AS s FROM code \
+             WHERE code MATCH ?1) SELECT json_group_array(json_array(r, s)) FROM cut",
             format!("({expr}) OR m : \"x\""),
         ),
         Shape::Prose => (
             "INSERT INTO prose (rowid, a, b) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
-            "SELECT rowid, snippet(prose, -1, ?2, ?3, ?4, ?5) FROM prose WHERE prose MATCH ?1",
+            "WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(prose, -1, ?2, ?3, ?4, ?5) AS s FROM prose \
+             WHERE prose MATCH ?1) SELECT json_group_array(json_array(r, s)) FROM cut",
             expr.to_owned(),
         ),
     };
@@ -111,19 +113,21 @@ pub(crate) async fn snippets(
         Shape::Prose => "DELETE FROM prose",
     };
     sqlx::query(insert).bind(Json(rows)).execute(&mut conn).await.map_err(err)?;
-    let found = sqlx::query_as(select)
+    // One row, a JSON array of `[rowid, snippet]` (sqlx hands each row of a result over on its
+    // own).
+    let found: std::result::Result<Json<Vec<(i64, String)>>, sqlx::Error> = sqlx::query_scalar(select)
         .bind(expr)
         .bind(&style.open)
         .bind(&style.close)
         .bind(&style.ellipsis)
         .bind(i64::from(style.tokens.clamp(1, 64)))
-        .fetch_all(&mut conn)
+        .fetch_one(&mut conn)
         .await;
     // Empty the table whatever happened, and keep the connection only if that worked.
     if sqlx::query(clear).execute(&mut conn).await.is_ok() {
         release(conn);
     }
-    found.map_err(err)
+    found.map(|Json(found)| found).map_err(err)
 }
 
 /// The tokens of each of `texts`, in order, as every Nexus index's tokenizer produces them

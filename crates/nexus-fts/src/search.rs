@@ -393,14 +393,16 @@ async fn with_snippets(
             SourceKind::TranscriptEntry => (Shape::Prose, "s.content", "NULL"),
         };
         let base = kind.table();
-        let texts: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT s.rowid, {first_column}, {second_column} FROM {base} AS s \
-             WHERE s.rowid IN (SELECT value FROM json_each(?1))"
-        )))
-        .bind(Json(&rowids))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+        // One row, a JSON array of the rows (sqlx hands each row of a result over on its own).
+        let (Json(texts),): (Json<Vec<(i64, Option<String>, Option<String>)>>,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT json_group_array(json_array(s.rowid, {first_column}, {second_column})) \
+                 FROM {base} AS s WHERE s.rowid IN (SELECT value FROM json_each(?1))"
+            )))
+            .bind(Json(&rowids))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
         let size = |first: &Option<String>, second: &Option<String>| {
             first.as_deref().map_or(0, str::len) + second.as_deref().map_or(0, str::len)
         };

@@ -804,7 +804,7 @@ mod tests {
         // again finds every one of them, the most frequent word is among them whatever its case
         // (lists are keyed by tokens), and the rankings from them are still exact.
         let warmed = crate::warm(db, SourceKind::CodeChunk, &body_weights(), 64).await?;
-        assert!(warmed.lists > 0 && warmed.rows >= warmed.lists * cache::MIN_CACHED_ROWS, "{warmed:?}");
+        assert!(warmed.lists > 0 && warmed.rows >= warmed.lists * crate::warm::WARM_MIN_ROWS, "{warmed:?}");
         let again = crate::warm(db, SourceKind::CodeChunk, &body_weights(), 64).await?;
         assert_eq!(again, crate::Warmed::default(), "warmed twice");
         let snapshot = Snapshot::read(&mut conn, "code_chunks_fts").await?;

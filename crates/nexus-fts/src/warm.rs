@@ -18,7 +18,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tracing::{debug, info};
 
-use crate::cache::{self, MIN_CACHED_ROWS, Snapshot};
+use crate::cache::{self, Snapshot};
 use crate::error::{FtsError, Result};
 use crate::maintenance::index_name;
 use crate::phrase_key;
@@ -27,6 +27,10 @@ use crate::weights::FieldWeights;
 /// Terms [`warm`] is usually asked for: on 100,000 code chunks, the lists of the 1,024 most
 /// frequent terms take about 30 MiB and 4 s of one core to compute (`docs/fts.md`, "Warming").
 pub const WARM_TERMS: usize = 1024;
+
+/// Terms in fewer rows are not warmed: their lists cost well under a millisecond to compute
+/// when a search first needs them (and are kept from then on).
+pub(crate) const WARM_MIN_ROWS: usize = 512;
 
 /// Bytes a cached list takes per row (rowid offset and term index), to budget [`warm`].
 const BYTES_PER_ROW: i64 = 6;
@@ -91,7 +95,7 @@ async fn warm_on(
     }
     let frequent: Vec<(String, i64)> =
         sqlx::query_as("SELECT term, doc FROM temp.vocab WHERE doc >= ?1 ORDER BY doc DESC, term LIMIT ?2")
-            .bind(i64::try_from(MIN_CACHED_ROWS).unwrap_or(i64::MAX))
+            .bind(i64::try_from(WARM_MIN_ROWS).unwrap_or(i64::MAX))
             .bind(i64::try_from(terms).unwrap_or(i64::MAX))
             .fetch_all(&mut *tx)
             .await
