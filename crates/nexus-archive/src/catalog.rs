@@ -59,6 +59,7 @@ pub const NOT_ARCHIVED: &[(&str, &str)] = &[
     ("agents", "agents are running processes of one installation, not project data"),
     ("embedding_cache", "a cache keyed by text hash, refilled on demand"),
     ("vector_collections", "written from the manifest's collections on import"),
+    ("vector_generation", "a counter of this file's vector writes (resident copies), moved by the import's"),
     ("vector_keys", "re-created with each imported vector"),
     // The HTTP API's users and their research domain (migration 0012) belong to one
     // installation's accounts, not to a project; the importing server assigns ownership.

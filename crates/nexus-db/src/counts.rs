@@ -22,7 +22,7 @@ const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
     "agents", "api_keys", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes",
     "features", "history", "indexed_files", "knowledge_items", "metrics", "project_owners", "projects",
     "requirements", "research_sessions", "sessions", "sub_features", "tasks", "transcript_entries", "transcripts",
-    "users", "vector_collections", "vector_keys",
+    "users", "vector_collections", "vector_generation", "vector_keys",
 );
 
 /// The FTS5 indexes of the Nexus schema (migrations `0003_fts.sql`, `0011_transcripts_fts.sql`,

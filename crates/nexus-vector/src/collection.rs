@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use nexus_db::{Db, DbError, SourceKind};
-use sqlx::{AssertSqlSafe, Connection, SqliteConnection, SqliteExecutor};
+use sqlx::{Acquire, AssertSqlSafe, Connection, Sqlite, SqliteConnection, SqliteExecutor};
 use tracing::{debug, info};
 
 use crate::encode;
 use crate::error::{Result, VectorError};
 use crate::keys;
 use crate::registry::{self, CollectionInfo};
+use crate::resident::{self, Resident};
 use crate::spec::{CollectionSpec, Element, Metric};
 use crate::sql::CollectionSql;
 
@@ -57,12 +58,14 @@ impl<'a> Item<'a> {
 pub struct Collection {
     pub(crate) info: Arc<CollectionInfo>,
     pub(crate) sql: Arc<CollectionSql>,
+    /// The resident copies of its partitions ([`crate::resident`]), shared by the clones.
+    pub(crate) resident: Arc<Resident>,
 }
 
 impl Collection {
     fn from_info(info: CollectionInfo) -> Self {
         let sql = CollectionSql::new(&info);
-        Self { info: Arc::new(info), sql: Arc::new(sql) }
+        Self { info: Arc::new(info), sql: Arc::new(sql), resident: Arc::default() }
     }
 
     /// Opens the collection `spec.name`, creating it (registry row, vec0 table, delete
@@ -127,6 +130,7 @@ impl Collection {
                 .map_err(|e| VectorError::sqlx(self.name(), "remove", e))?;
         }
         registry::delete(&mut *tx, self.info.id).await?;
+        resident::bump(&mut tx, self.name()).await?;
         tx.commit().await.map_err(|e| DbError::from_sqlx("commit", e))?;
         info!(collection = %self.name(), "vector collection removed");
         Ok(())
@@ -205,7 +209,7 @@ impl Collection {
         let quantized = self.quantize(&vector);
         let sqlx_err = |operation| move |e| VectorError::sqlx(self.name(), operation, e);
 
-        let mut tx = conn.begin().await.map_err(|e| DbError::from_sqlx("savepoint", e))?;
+        let mut tx = Connection::begin(conn).await.map_err(|e| DbError::from_sqlx("savepoint", e))?;
         let project = keys::source_project(&mut tx, item.kind, item.id).await?;
         let key = keys::ensure_key(&mut tx, item.kind, item.id).await?;
         let stored_project: Option<String> = sqlx::query_scalar(AssertSqlSafe(self.sql.project_of.clone()))
@@ -251,6 +255,7 @@ impl Collection {
                 .await
                 .map_err(sqlx_err("store float32"))?;
         }
+        resident::bump(&mut tx, self.name()).await?;
         tx.commit().await.map_err(|e| DbError::from_sqlx("release savepoint", e))?;
         Ok(())
     }
@@ -260,13 +265,23 @@ impl Collection {
     /// Deleting the source row itself (or its project) deletes its vectors in every
     /// collection automatically; this is for dropping a vector while keeping the row.
     #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), %kind, id))]
-    pub async fn delete<'e>(&self, ex: impl SqliteExecutor<'e>, kind: SourceKind, id: &str) -> Result<bool> {
+    pub async fn delete<'e>(
+        &self,
+        ex: impl Acquire<'e, Database = Sqlite>,
+        kind: SourceKind,
+        id: &str,
+    ) -> Result<bool> {
+        let mut tx = ex.begin().await.map_err(|e| DbError::from_sqlx("begin", e))?;
         let done = sqlx::query(AssertSqlSafe(self.sql.delete_source.clone()))
             .bind(kind)
             .bind(id)
-            .execute(ex)
+            .execute(&mut *tx)
             .await
             .map_err(|e| VectorError::sqlx(self.name(), "delete", e))?;
+        if done.rows_affected() > 0 {
+            resident::bump(&mut tx, self.name()).await?;
+        }
+        tx.commit().await.map_err(|e| DbError::from_sqlx("release savepoint", e))?;
         Ok(done.rows_affected() > 0)
     }
 

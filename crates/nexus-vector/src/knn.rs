@@ -3,7 +3,7 @@
 
 use nexus_db::{Json, SourceKind};
 use serde::Serialize;
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use sqlx::{Acquire, QueryBuilder, Sqlite};
 
 use crate::collection::Collection;
 use crate::encode;
@@ -102,12 +102,19 @@ impl Collection {
     /// The nearest neighbours of `query.vector` that pass the query's filters, nearest first
     /// (ties by kind, then id).
     ///
-    /// One statement: pass `db.reader()` to search concurrently with other reads, or `&mut *tx`
-    /// to see the transaction's own writes. Float32 collections are exact. Int8 and bit
+    /// Pass `db.reader()` to search concurrently with other reads, or `&mut *tx` to see the
+    /// transaction's own writes. Float32 collections are exact: a query with a project and no
+    /// label filter is answered from the collection's resident copy of its partitions when that
+    /// copy is current (one statement; see [`Collection::resident_stats`] and `docs/vector.md`,
+    /// "Resident partitions"), any other by sqlite-vec (one statement). Int8 and bit
     /// collections scan their quantised vectors for `k × oversample` candidates, then rank those
     /// by their exact float32 distance.
     #[tracing::instrument(level = "debug", skip_all, fields(collection = %self.name(), k = query.k))]
-    pub async fn knn<'e>(&self, ex: impl SqliteExecutor<'e>, query: &KnnQuery<'_>) -> Result<Vec<Neighbor>> {
+    pub async fn knn<'e>(
+        &self,
+        ex: impl Acquire<'e, Database = Sqlite>,
+        query: &KnnQuery<'_>,
+    ) -> Result<Vec<Neighbor>> {
         let invalid =
             |reason: String| VectorError::InvalidQuery { collection: self.name().to_owned(), reason };
         if query.k == 0 || query.k > MAX_K {
@@ -135,12 +142,17 @@ impl Collection {
                 problem,
             }
         })?;
+        let mut conn = ex.acquire().await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        if let Some(found) = self.knn_resident(&mut conn, query, &vector, max_l2).await? {
+            return Ok(found);
+        }
         let quantized = self.quantize(&vector);
         let candidates = query.k.saturating_mul(oversample).min(MAX_K);
 
         let mut statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
         let sql = statement.build_query_scalar::<Json<Vec<(SourceKind, String, f64)>>>();
-        let Json(rows) = sql.fetch_one(ex).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        let Json(rows) =
+            sql.fetch_one(&mut *conn).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
 
         let metric = self.metric();
         Ok(rows
@@ -253,7 +265,7 @@ impl Collection {
 /// kinds are not even read). Partition keys take `=` and `!=` but not `IN` (SQLite would run one
 /// KNN per value), so a set is written as the kinds it excludes.
 #[derive(Debug, PartialEq)]
-enum KindFilter {
+pub(crate) enum KindFilter {
     /// No constraint.
     All,
     /// `kind = ?`.
@@ -262,7 +274,7 @@ enum KindFilter {
     AllBut(Vec<SourceKind>),
 }
 
-fn kind_filter(kinds: &[SourceKind]) -> KindFilter {
+pub(crate) fn kind_filter(kinds: &[SourceKind]) -> KindFilter {
     // Only kinds that have vectors can be excluded: the others are never in a collection.
     let excluded: Vec<SourceKind> =
         SourceKind::ALL.iter().copied().filter(|k| k.has_vectors() && !kinds.contains(k)).collect();

@@ -4,5 +4,6 @@
 mod collections;
 mod common;
 mod knn;
+mod resident;
 mod scifact;
 mod writes;
