@@ -394,15 +394,14 @@ async fn with_snippets(
         };
         let base = kind.table();
         // One row, a JSON array of the rows (sqlx hands each row of a result over on its own).
-        let (Json(texts),): (Json<Vec<(i64, Option<String>, Option<String>)>>,) =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT json_group_array(json_array(s.rowid, {first_column}, {second_column})) \
+        let Json(texts): Json<Vec<SnippetColumns>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT json_group_array(json_array(s.rowid, {first_column}, {second_column})) \
                  FROM {base} AS s WHERE s.rowid IN (SELECT value FROM json_each(?1))"
-            )))
-            .bind(Json(&rowids))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+        )))
+        .bind(Json(&rowids))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
         let size = |first: &Option<String>, second: &Option<String>| {
             first.as_deref().map_or(0, str::len) + second.as_deref().map_or(0, str::len)
         };
@@ -433,6 +432,9 @@ async fn with_snippets(
     }
     Ok(hits)
 }
+
+/// A row's snippet columns, by rowid: its first and second column (either may be `NULL`).
+type SnippetColumns = (i64, Option<String>, Option<String>);
 
 /// A row ranked by [`top_k`], handed to the search statement as JSON.
 #[derive(Debug, Serialize)]

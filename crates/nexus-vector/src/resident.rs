@@ -218,6 +218,9 @@ impl Drop for Loading<'_> {
     }
 }
 
+/// A `vector_keys` row: key, kind, source id.
+type KeyedSource = (i64, SourceKind, String);
+
 /// A row of the copy statement: generation, file, `query_only`, and one chunk (kind,
 /// validity bitmap, rowids, vectors) when the partitions have any.
 type ChunkRow = (i64, String, i64, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
@@ -333,7 +336,7 @@ impl Collection {
         generation: i64,
     ) -> Result<Option<Vec<Neighbor>>> {
         let keys: Vec<i64> = nearest.iter().map(|(key, _)| *key).collect();
-        let (now, file, Json(rows)): (i64, String, Json<Vec<(i64, SourceKind, String)>>) = sqlx::query_as(
+        let (now, file, Json(rows)): (i64, String, Json<Vec<KeyedSource>>) = sqlx::query_as(
             "SELECT (SELECT generation FROM vector_generation WHERE id = 1), \
              (SELECT file FROM pragma_database_list WHERE name = 'main'), \
              (SELECT json_group_array(json_array(key, kind, source_id)) FROM vector_keys \
@@ -381,7 +384,7 @@ fn append_chunk(
     vectors: &[u8],
 ) -> bool {
     let slots = rowids.len() / 8;
-    if rowids.len() % 8 != 0 || validity.len() * 8 < slots || vectors.len() != slots * dims * 4 {
+    if !rowids.len().is_multiple_of(8) || validity.len() * 8 < slots || vectors.len() != slots * dims * 4 {
         return false;
     }
     let rowid_bytes = rowids.chunks_exact(8);
@@ -452,7 +455,7 @@ fn nearest(
 /// that are a multiple of 16, eight lanes (element `i` into lane `i % 8`) added up lane by lane;
 /// for others, one running sum. (The compiler vectorises the lanes.)
 fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() % 16 != 0 {
+    if !a.len().is_multiple_of(16) {
         return a.iter().zip(b).fold(0.0, |sum, (x, y)| sum + (x - y) * (x - y));
     }
     let mut lanes = [0f32; 8];

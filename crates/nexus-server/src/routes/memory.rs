@@ -90,8 +90,9 @@ pub async fn recall(
         return Err(ServerError::BadRequest("q must not be empty".to_owned()));
     }
     let options = RecallOptions { limit, ..RecallOptions::default() };
-    let items = super::off_thread(&state.clone(), move || async move {
-        let recalled = state.store.recall(&project, &params.q, &options).await?;
+    let store = state.store.clone();
+    let items = super::off_thread(&state, move || async move {
+        let recalled = store.recall(&project, &params.q, &options).await?;
         recalled.iter().map(json).collect::<Result<Vec<_>>>()
     })
     .await?;

@@ -180,7 +180,7 @@ async fn save(
     let mode = if params.force.unwrap_or(false) { SaveMode::Force } else { SaveMode::CheckRevision };
     let store = state.store.clone();
     let saved =
-        off_thread(&state, move || async move { Ok(nexus_state::save(store.db(), &target, mode).await?) })
+        off_thread(state, move || async move { Ok(nexus_state::save(store.db(), &target, mode).await?) })
             .await?;
     Ok(axum::Json(json(&saved)?))
 }

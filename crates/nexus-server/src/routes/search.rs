@@ -51,8 +51,9 @@ pub async fn search(
     if params.q.trim().is_empty() {
         return Err(ServerError::BadRequest("q must not be empty".to_owned()));
     }
-    let page = super::off_thread(&state.clone(), move || async move {
-        let mut search = state.store.search().text(params.q).project(project).limit(limit);
+    let store = state.store.clone();
+    let page = super::off_thread(&state, move || async move {
+        let mut search = store.search().text(params.q).project(project).limit(limit);
         if let Some(cursor) = &params.cursor {
             search = search.after(cursor)?;
         }
