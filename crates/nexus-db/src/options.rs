@@ -58,7 +58,11 @@ pub struct DbOptions {
 
 impl DbOptions {
     fn with_location(location: Location) -> Self {
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32).clamp(2, 8);
+        // Two per core: a reader sits idle while the task holding it works between statements
+        // (each statement is a hand-off to the connection's thread and back), so one per core
+        // leaves cores idle under concurrent searches (docs/server.md, "Sixth session").
+        let readers =
+            std::thread::available_parallelism().map_or(4, |n| n.get() as u32).saturating_mul(2).clamp(4, 16);
         Self {
             location,
             readers,
@@ -85,7 +89,7 @@ impl DbOptions {
         Self::with_location(Location::InMemory)
     }
 
-    /// Maximum number of reader connections (default: available cores, 2 to 8).
+    /// Maximum number of reader connections (default: twice the available cores, 4 to 16).
     /// There is always exactly one writer connection besides them.
     pub fn readers(mut self, readers: u32) -> Self {
         self.readers = readers;

@@ -38,7 +38,7 @@ use tracing::{debug, warn};
 use crate::error::{Result, StoreError};
 
 /// Episodes with pending accesses at which a write starts without waiting for the interval.
-pub(crate) const MAX_PENDING: usize = 1024;
+pub(crate) const MAX_PENDING: usize = 65_536;
 
 /// The accesses of one episode not written yet.
 #[derive(Debug, Clone, Copy)]
