@@ -11,8 +11,9 @@
 //!   requirement or task. [`Collection::upsert`] and [`Collection::delete`] run in the caller's
 //!   transaction; deleting the row (or its project) deletes its vectors.
 //! * [`Collection::knn`] answers a [`KnnQuery`] — k, a maximum distance, and project, kind and
-//!   label filters that sqlite-vec applies inside its scan — from any executor, typically
-//!   `db.reader()`.
+//!   label filters that sqlite-vec applies inside its scan — from a pool or a connection,
+//!   typically `db.reader()`. Float32 queries with a project are answered from resident copies
+//!   of the partitions they read, kept current by the vector generation (`resident`).
 //! * [`Collection::stats`] counts vectors per project and kind and measures the bytes used.
 //!
 //! ```

@@ -60,8 +60,8 @@ pub async fn owned_project(state: &AppState, user: &UserId, id: &ProjectId) -> R
 /// per core, each driving many such futures at once). For the store's futures the compiler
 /// cannot prove `Send` (hybrid search and the task workflow hold references across awaits
 /// inside higher-ranked bounds), which a handler's future must be; the closure only moves owned
-/// values across threads. (A blocking thread per request, as before, parked and woke once per
-/// row sqlx handed over: about a third more CPU per recall under load, docs/server.md.)
+/// values across threads. (A blocking thread per request, as before, parked and woke at every
+/// hand-off from sqlx: 12 % more CPU per recall under load, docs/server.md, "Sixth session".)
 pub async fn off_thread<T, F, Fut>(state: &AppState, make: F) -> Result<T>
 where
     T: Send + 'static,
