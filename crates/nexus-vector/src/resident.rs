@@ -278,8 +278,8 @@ impl Collection {
     }
 
     /// Reads `project`'s `kinds` partitions from vec0's shadow tables, in one statement; `None`
-    /// when they must not be kept (an in-memory database, a connection that may write) or do
-    /// not have the expected shape.
+    /// when they must not be kept (an in-memory database, a connection that may write: then the
+    /// statement reads no vectors) or do not have the expected shape.
     async fn read_partitions(
         &self,
         conn: &mut SqliteConnection,
@@ -293,6 +293,8 @@ impl Collection {
              FROM vector_generation AS g \
              LEFT JOIN \"{table}_chunks\" AS c \
                ON c.partition00 = ?1 AND c.partition01 IN (SELECT value FROM json_each(?2)) \
+               AND (SELECT query_only FROM pragma_query_only) \
+               AND (SELECT file FROM pragma_database_list WHERE name = 'main') <> '' \
              LEFT JOIN \"{table}_vector_chunks00\" AS v ON v.rowid = c.chunk_id \
              WHERE g.id = 1 ORDER BY c.chunk_id"
         )))
