@@ -221,9 +221,10 @@ impl Drop for Loading<'_> {
 /// A `vector_keys` row: key, kind, source id.
 type KeyedSource = (i64, SourceKind, String);
 
-/// A row of the copy statement: generation, file, `query_only`, and one chunk (kind,
-/// validity bitmap, rowids, vectors) when the partitions have any.
-type ChunkRow = (i64, String, i64, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+/// A row of the copy statement: generation, file, `query_only`, whether the copy fits the
+/// bound, and one chunk (kind, validity bitmap, rowids, vectors) when it does and the
+/// partitions have any.
+type ChunkRow = (i64, String, i64, bool, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 impl Collection {
     /// What this collection's resident copies hold and did (module docs of `resident`).
@@ -287,25 +288,35 @@ impl Collection {
         kinds: &[SourceKind],
     ) -> Result<Option<(String, Vec<Arc<Partition>>)>> {
         let table = &self.sql.table;
+        // The vectors are only read when the copy would fit the bound (`length()` of a BLOB
+        // reads its size, not its pages), on a `query_only` connection to a file.
         let rows: Vec<ChunkRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT g.generation, (SELECT file FROM pragma_database_list WHERE name = 'main'), \
-             (SELECT query_only FROM pragma_query_only), c.partition01, c.validity, c.rowids, v.vectors \
-             FROM vector_generation AS g \
-             LEFT JOIN \"{table}_chunks\" AS c \
-               ON c.partition00 = ?1 AND c.partition01 IN (SELECT value FROM json_each(?2)) \
-               AND (SELECT query_only FROM pragma_query_only) \
+            "WITH wanted AS (SELECT chunk_id, partition01 AS kind, validity, rowids FROM \"{table}_chunks\" \
+               WHERE partition00 = ?1 AND partition01 IN (SELECT value FROM json_each(?2))), \
+             size AS (SELECT coalesce(sum(length(v.vectors)), 0) AS bytes FROM wanted \
+               JOIN \"{table}_vector_chunks00\" AS v ON v.rowid = wanted.chunk_id) \
+             SELECT g.generation, (SELECT file FROM pragma_database_list WHERE name = 'main'), \
+             (SELECT query_only FROM pragma_query_only), size.bytes <= ?3, \
+             w.kind, w.validity, w.rowids, v.vectors \
+             FROM vector_generation AS g CROSS JOIN size \
+             LEFT JOIN wanted AS w ON size.bytes <= ?3 AND (SELECT query_only FROM pragma_query_only) \
                AND (SELECT file FROM pragma_database_list WHERE name = 'main') <> '' \
-             LEFT JOIN \"{table}_vector_chunks00\" AS v ON v.rowid = c.chunk_id \
-             WHERE g.id = 1 ORDER BY c.chunk_id"
+             LEFT JOIN \"{table}_vector_chunks00\" AS v ON v.rowid = w.chunk_id \
+             WHERE g.id = 1 ORDER BY w.chunk_id"
         )))
         .bind(project)
         .bind(Json(kinds))
+        .bind(i64::try_from(resident_limit()).unwrap_or(i64::MAX))
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| VectorError::sqlx(self.name(), "read resident partitions", e))?;
-        let Some((generation, file, query_only, ..)) = rows.first() else { return Ok(None) };
+        let Some((generation, file, query_only, fits, ..)) = rows.first() else { return Ok(None) };
         let (generation, file) = (*generation, file.clone());
         if file.is_empty() || *query_only == 0 {
+            return Ok(None);
+        }
+        if !fits {
+            debug!(collection = %self.name(), project, "partitions larger than the resident bound; sqlite-vec answers");
             return Ok(None);
         }
         let dims = self.dimensions();
@@ -313,7 +324,7 @@ impl Collection {
             .iter()
             .map(|&kind| Partition { generation, kind, keys: Vec::new(), vectors: Vec::new() })
             .collect();
-        for (_, _, _, kind, validity, rowids, vectors) in rows {
+        for (_, _, _, _, kind, validity, rowids, vectors) in rows {
             let (Some(kind), Some(validity), Some(rowids), Some(vectors)) = (kind, validity, rowids, vectors)
             else {
                 continue;

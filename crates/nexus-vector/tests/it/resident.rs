@@ -10,6 +10,9 @@ use nexus_vector::{Collection, CollectionSpec, Item, KnnQuery, Metric, Neighbor}
 
 const DIMS: usize = 24;
 
+/// The resident bound is process-wide: the tests that depend on it take turns.
+static BOUND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The answer of sqlite-vec itself: a freshly opened collection (no copies) on the writer (a
 /// connection that may write never reads copies).
 async fn sqlite_vec(db: &Db, name: &str, query: &KnnQuery<'_>) -> TestResult<Vec<Neighbor>> {
@@ -43,6 +46,7 @@ async fn add(
 
 #[tokio::test]
 async fn resident_answers_are_sqlite_vecs_and_follow_every_write() -> TestResult {
+    let _bound = BOUND.lock().await;
     let f = fixture().await?;
     let db = f.db();
     let (p, q) = (project(db, "p").await?, project(db, "q").await?);
@@ -138,6 +142,7 @@ async fn resident_answers_are_sqlite_vecs_and_follow_every_write() -> TestResult
 
 #[tokio::test]
 async fn queries_without_a_project_or_with_labels_are_answered_by_sqlite_vec() -> TestResult {
+    let _bound = BOUND.lock().await;
     let f = fixture().await?;
     let db = f.db();
     let p = project(db, "p").await?;
@@ -158,5 +163,30 @@ async fn queries_without_a_project_or_with_labels_are_answered_by_sqlite_vec() -
         (1, 4),
         "one partition per kind with vectors"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn partitions_larger_than_the_bound_are_never_copied() -> TestResult {
+    let _bound = BOUND.lock().await;
+    let f = fixture().await?;
+    let db = f.db();
+    let p = project(db, "p").await?;
+    let c = Collection::open_or_create(db, &CollectionSpec::new("bounded", "m", DIMS, Metric::L2)).await?;
+    let mut rng = Rng::new(11);
+    for _ in 0..40 {
+        add(db, &c, SourceKind::Episode, &p, &rng.vector(DIMS)).await?;
+    }
+    let v = rng.vector(DIMS);
+    let query = KnnQuery::new(&v, 5).project(&p).kinds(&[SourceKind::Episode]);
+    // One chunk of vectors is far more than 1 KiB.
+    nexus_vector::set_resident_limit(1024);
+    let bounded = c.knn(db.reader(), &query).await;
+    nexus_vector::set_resident_limit(nexus_vector::DEFAULT_RESIDENT_BYTES);
+    assert_same(&bounded?, &sqlite_vec(db, "bounded", &query).await?, "over the bound");
+    assert_eq!(c.resident_stats(), Default::default(), "nothing copied, nothing answered from memory");
+    let copied = c.knn(db.reader(), &query).await?;
+    assert_same(&copied, &sqlite_vec(db, "bounded", &query).await?, "within the bound");
+    assert_eq!((c.resident_stats().answered, c.resident_stats().vectors), (1, 40));
     Ok(())
 }
