@@ -56,6 +56,7 @@ pub const ARCHIVED: &[ArchivedTable] = &[
 /// Tables an archive leaves out, with the reason.
 pub const NOT_ARCHIVED: &[(&str, &str)] = &[
     ("_sqlx_migrations", "the migration history of this file; the manifest records the version"),
+    ("access_writes", "a counter of this file's access-statistics writes (recall), moved by later writes"),
     ("agents", "agents are running processes of one installation, not project data"),
     ("embedding_cache", "a cache keyed by text hash, refilled on demand"),
     ("vector_collections", "written from the manifest's collections on import"),

@@ -1,5 +1,6 @@
 //! `cargo xtask bench serve [--connections N] [--seconds S] [--episodes N] [--corpus C]
-//! [--access-flush-ms N] [--vector-element float32|int8] [--readers N] [--mmap-mib N]`: the HTTP API under load.
+//! [--access-flush-ms N] [--vector-element float32|int8] [--readers N] [--mmap-mib N]
+//! [--max-concurrent N]`: the HTTP API under load.
 //!
 //! 1. A fresh database with one user, one project and `--episodes` episodes (hashing
 //!    embedder), served by `nexus_server::serve` on 127.0.0.1 (ephemeral port).
@@ -79,6 +80,10 @@ pub struct Args {
     /// 0 turns it off).
     #[arg(long)]
     mmap_mib: Option<u64>,
+    /// Body-less requests the server runs at once (`ServerConfig::max_concurrent`; default
+    /// the server's, four per core; 0: no limit, every request at once).
+    #[arg(long)]
+    max_concurrent: Option<usize>,
 }
 
 /// The text generators of `--corpus`.
@@ -338,7 +343,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(nexus_server::serve(store.clone(), listener, ServerConfig::default(), async {
+    let max_concurrent = args.max_concurrent.unwrap_or_else(nexus_server::admission::default_max_concurrent);
+    let config = ServerConfig { max_concurrent, ..ServerConfig::default() };
+    let server = tokio::spawn(nexus_server::serve(store.clone(), listener, config, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
@@ -416,6 +423,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "access_flush_ms": args.access_flush_ms.unwrap_or(nexus_store::ACCESS_FLUSH_INTERVAL.as_millis() as u64),
         "readers": args.readers,
         "mmap_mib": args.mmap_mib,
+        "max_concurrent": max_concurrent,
         "vector_element": format!("{:?}", args.vector_element).to_lowercase(),
         "knn_recall_at_10": knn_recall,
         "direct_recall_p50_ms": direct_p50,

@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// get `api://` roots only: checkpoints run git in a project's root).
     #[arg(long, value_name = "DIR")]
     pub projects_dir: Option<std::path::PathBuf>,
+    /// Requests without a body (GET, HEAD, DELETE) that run at once; more wait their turn in
+    /// arrival order (default: four per core; 0: no limit).
+    #[arg(long, value_name = "N")]
+    pub max_concurrent: Option<usize>,
     /// The embedder.
     #[command(flatten)]
     pub embedder: EmbedderArgs,

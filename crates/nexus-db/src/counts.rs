@@ -19,7 +19,7 @@ macro_rules! allow_list {
 
 /// The tables of the Nexus schema (the migrations), sorted by name, with their count.
 const TABLES: &[(&str, &str)] = allow_list!("SELECT count(*) FROM ";
-    "agents", "api_keys", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes",
+    "access_writes", "agents", "api_keys", "artifacts", "checkpoints", "code_chunks", "continue_points", "embedding_cache", "episodes",
     "features", "history", "indexed_files", "knowledge_items", "metrics", "project_owners", "projects",
     "requirements", "research_sessions", "sessions", "sub_features", "tasks", "transcript_entries", "transcripts",
     "users", "vector_collections", "vector_generation", "vector_keys",

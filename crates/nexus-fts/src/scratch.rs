@@ -93,41 +93,40 @@ pub(crate) async fn snippets(
         return Ok(Vec::new());
     }
     let mut conn = connection().await?;
-    let err = |e| FtsError::sqlx("snippet scratch", e);
-    let (insert, select, expr) = match shape {
+    // Fill the table, cut the snippets, empty the table: three statements sent as one (one
+    // hand-off to the connection's thread), with numbered parameters shared by all three. The
+    // snippets come back as one row, a JSON array of `[rowid, snippet]` (sqlx hands each row of
+    // a result over on its own).
+    let (statements, expr) = match shape {
         Shape::Code => (
-            "INSERT INTO code (rowid, a, m) SELECT value ->> 0, value ->> 1, 'x' FROM json_each(?1)",
-            "WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(code, 0, ?2, ?3, ?4, ?5) AS s FROM code \
-             WHERE code MATCH ?1) SELECT json_group_array(json_array(r, s)) FROM cut",
+            "INSERT INTO code (rowid, a, m) SELECT value ->> 0, value ->> 1, 'x' FROM json_each(?1); \
+             WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(code, 0, ?3, ?4, ?5, ?6) AS s FROM code \
+             WHERE code MATCH ?2) SELECT json_group_array(json_array(r, s)) FROM cut; \
+             DELETE FROM code",
             format!("({expr}) OR m : \"x\""),
         ),
         Shape::Prose => (
-            "INSERT INTO prose (rowid, a, b) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1)",
-            "WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(prose, -1, ?2, ?3, ?4, ?5) AS s FROM prose \
-             WHERE prose MATCH ?1) SELECT json_group_array(json_array(r, s)) FROM cut",
+            "INSERT INTO prose (rowid, a, b) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1); \
+             WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(prose, -1, ?3, ?4, ?5, ?6) AS s FROM prose \
+             WHERE prose MATCH ?2) SELECT json_group_array(json_array(r, s)) FROM cut; \
+             DELETE FROM prose",
             expr.to_owned(),
         ),
     };
-    let clear = match shape {
-        Shape::Code => "DELETE FROM code",
-        Shape::Prose => "DELETE FROM prose",
-    };
-    sqlx::query(insert).bind(Json(rows)).execute(&mut conn).await.map_err(err)?;
-    // One row, a JSON array of `[rowid, snippet]` (sqlx hands each row of a result over on its
-    // own).
-    let found: std::result::Result<Json<Vec<(i64, String)>>, sqlx::Error> = sqlx::query_scalar(select)
+    let found: Vec<Json<Vec<(i64, String)>>> = sqlx::query_scalar(statements)
+        .bind(Json(rows))
         .bind(expr)
         .bind(&style.open)
         .bind(&style.close)
         .bind(&style.ellipsis)
         .bind(i64::from(style.tokens.clamp(1, 64)))
-        .fetch_one(&mut conn)
-        .await;
-    // Empty the table whatever happened, and keep the connection only if that worked.
-    if sqlx::query(clear).execute(&mut conn).await.is_ok() {
-        release(conn);
-    }
-    found.map(|Json(found)| found).map_err(err)
+        .fetch_all(&mut conn)
+        .await
+        .map_err(|e| FtsError::sqlx("snippet scratch", e))?;
+    // Only here did all three run, the table being empty again: the connection can be reused
+    // (after an error it is dropped instead).
+    release(conn);
+    Ok(found.into_iter().next().map(|Json(found)| found).unwrap_or_default())
 }
 
 /// The tokens of each of `texts`, in order, as every Nexus index's tokenizer produces them

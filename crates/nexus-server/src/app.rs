@@ -21,6 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::admission::{Admission, admit, default_max_concurrent};
 use crate::auth::require_key;
 use crate::error::{Result, ServerError};
 use crate::fetch::{FetchConfig, Fetcher};
@@ -49,6 +50,9 @@ pub struct ServerConfig {
     /// `root_path` (`nexus serve --projects-dir`). Default none: such projects get `api://`
     /// roots only, so that checkpoints never run `git` in a directory a user chose.
     pub projects_dir: Option<std::path::PathBuf>,
+    /// Requests without a body (`GET`, `HEAD`, `DELETE`) that run at once; more wait for a turn
+    /// in arrival order ([`crate::admission`]). Default four per core; 0: no limit.
+    pub max_concurrent: usize,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +66,7 @@ impl Default for ServerConfig {
             fetch_max_redirects: 5,
             allow_private_urls: false,
             projects_dir: None,
+            max_concurrent: default_max_concurrent(),
         }
     }
 }
@@ -157,7 +162,9 @@ pub fn router(state: AppState) -> Router {
         .route("/history/export", get(history::export_all))
         .route("/history/{id}", get(history::get).delete(history::delete))
         .route("/history/{id}/export", get(history::export_one))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key))
+        // Outside authentication: a request waits for its turn before it reads the database.
+        .route_layer(middleware::from_fn_with_state(Admission::new(state.config.max_concurrent), admit));
     Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi::document))

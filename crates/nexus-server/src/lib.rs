@@ -12,6 +12,8 @@
 //! * Lists are cursor-paginated (`?cursor=&limit=`, `next_cursor` in the answer).
 //! * Bodies over the limit get 413 before they are read; each request has a trace span with
 //!   its request id (`x-request-id`, generated when absent, echoed in the response).
+//! * At most [`ServerConfig::max_concurrent`] body-less requests run at once, the others wait
+//!   their turn in arrival order ([`admission`]).
 //! * [`serve`] shuts down gracefully: stops accepting, finishes requests in flight and
 //!   background jobs, then closes the database (WAL checkpointed).
 //! * The OpenAPI 3.1 document ([`ApiDoc`]) is generated from the handlers, served at
@@ -19,6 +21,7 @@
 //!
 //! See `docs/server.md` for the routes and a curl walk-through.
 
+pub mod admission;
 mod app;
 pub mod auth;
 mod error;

@@ -15,23 +15,31 @@
 //! still in memory — at most an interval's worth of access statistics, never an episode.
 //!
 //! A returned episode shows its counted access: its stored count plus the accesses pending in
-//! memory, its own included. That sum is only consistent when the stored count was read while
-//! no write of the map could commit, so each recall takes a [`Ticket`] before its search: if
-//! no write began since and none was under way then, the row the search read is current; if
-//! one did, the recall reads its episodes again while no write can run (the write holds
-//! [`AccessCounter::gate`]), and leaves out an episode deleted meanwhile.
+//! memory, its own included. That sum is only consistent when one knows which writes of the
+//! map the stored count includes, so each recall takes a [`Ticket`] before its search: if no
+//! write began since and none was under way then, the row the search read includes every write
+//! so far. If one did, the recall reads its episodes again together with the number of the last
+//! access write the database holds (`access_writes`, migration 0015: each write numbers itself
+//! in its own transaction, so numbers grow in commit order), and adds the batches of this
+//! counter's writes that number does not cover — the one in flight, and the last
+//! [`KEPT_WRITES`] committed ones. So a recall overlapping a write never waits for it (a write
+//! of a few thousand episodes takes 20–30 ms, and every recall in flight used to wait that
+//! long). In the two cases that number cannot settle — the rows predate the committed writes
+//! still kept, or a write has committed in the database but not reported back yet — the recall
+//! reads its episodes again while no write can run ([`AccessCounter::gate`]). Either way an
+//! episode deleted meanwhile is left out.
 //!
 //! With an interval of zero each recall writes the map itself before it returns (concurrent
 //! recalls share the write: the first takes everyone's pending accesses), as the store did
 //! before the counts were kept in memory; `cargo xtask bench serve --access-flush-ms 0`
 //! measures that.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use nexus_db::episodes::{self, AccessDelta, Episode};
-use nexus_db::{Db, EpisodeId, Timestamp};
+use nexus_db::{Db, DbError, EpisodeId, Timestamp};
 use tokio::sync::RwLock;
 use tracing::{debug, warn};
 
@@ -39,6 +47,9 @@ use crate::error::{Result, StoreError};
 
 /// Episodes with pending accesses at which a write starts without waiting for the interval.
 pub(crate) const MAX_PENDING: usize = 65_536;
+
+/// Committed writes whose batches stay known, for recalls whose rows were read before them.
+pub(crate) const KEPT_WRITES: usize = 4;
 
 /// The accesses of one episode not written yet.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +68,21 @@ struct State {
     finished: u64,
     /// A timer task will write `pending`.
     scheduled: bool,
+    /// This counter's write in flight, if any, after its last committed ones, oldest first.
+    writes: VecDeque<Write>,
+    /// The highest number of this counter's committed writes no longer in `writes` (0: none).
+    forgotten: i64,
+}
+
+/// A write of the map: what it took from `pending`, and its number once its transaction has
+/// one (`access_writes`).
+#[derive(Debug)]
+struct Write {
+    /// `State::started` when it began.
+    serial: u64,
+    number: Option<i64>,
+    batch: HashMap<EpisodeId, Pending>,
+    committed: bool,
 }
 
 impl State {
@@ -67,14 +93,60 @@ impl State {
     }
 
     /// `episode` with its pending accesses added.
-    fn counted(&self, mut episode: Episode) -> Episode {
-        if let Some(pending) = self.pending.get(&episode.id) {
-            episode.access_count += pending.count;
-            episode.last_accessed_at =
-                Some(episode.last_accessed_at.map_or(pending.last, |t| t.max(pending.last)));
-        }
-        episode
+    fn counted(&self, episode: Episode) -> Episode {
+        let pending = self.pending.get(&episode.id).copied();
+        with(episode, pending)
     }
+
+    /// `episode`, read when the last access write in the database was number `seen`, with the
+    /// batches of this counter's writes that `seen` does not cover and its pending accesses
+    /// added; `None` when `seen` cannot settle it (module docs).
+    fn counted_after(&self, episode: Episode, seen: i64) -> Option<Episode> {
+        if seen < self.forgotten {
+            return None;
+        }
+        let mut episode = episode;
+        for write in &self.writes {
+            let covered = match write.number {
+                // Not numbered yet: its transaction has not committed.
+                None => false,
+                Some(number) if write.committed => number <= seen,
+                // Committed in the database but not reported back, or failed with its number
+                // reused by another process: cannot tell.
+                Some(number) if number <= seen => return None,
+                Some(_) => false,
+            };
+            if !covered {
+                let accesses = write.batch.get(&episode.id).copied();
+                episode = with(episode, accesses);
+            }
+        }
+        Some(self.counted(episode))
+    }
+
+    /// Marks the write `serial` committed, and forgets the batches of committed writes beyond
+    /// [`KEPT_WRITES`].
+    fn committed(&mut self, serial: u64) {
+        if let Some(write) = self.writes.iter_mut().find(|w| w.serial == serial) {
+            write.committed = true;
+        }
+        while self.writes.iter().filter(|w| w.committed).count() > KEPT_WRITES {
+            let Some(oldest) = self.writes.iter().position(|w| w.committed) else { break };
+            if let Some(number) = self.writes.remove(oldest).and_then(|w| w.number) {
+                self.forgotten = self.forgotten.max(number);
+            }
+        }
+    }
+}
+
+/// `episode` with `accesses` added to its statistics.
+fn with(mut episode: Episode, accesses: Option<Pending>) -> Episode {
+    if let Some(pending) = accesses {
+        episode.access_count += pending.count;
+        episode.last_accessed_at =
+            Some(episode.last_accessed_at.map_or(pending.last, |t| t.max(pending.last)));
+    }
+    episode
 }
 
 /// Where the writes of the map were when a recall's search began (see the module docs).
@@ -91,9 +163,10 @@ pub(crate) struct AccessCounter {
     /// How long accesses wait in memory; zero: each recall writes before it returns.
     interval: Duration,
     state: Mutex<State>,
-    /// Held for writing by a write of the map from taking its batch until its statement has
-    /// ended; for reading by a recall reading its episodes' stored counts again. So those
-    /// reads never see a batch both in the database and in `pending`, or in neither.
+    /// Held for writing by a write of the map from taking its batch until its transaction has
+    /// ended; for reading by a recall reading its episodes' stored counts again when the write
+    /// numbers cannot settle them (module docs). So those reads never see a batch both in the
+    /// database and in `pending`, or in neither.
     gate: RwLock<()>,
 }
 
@@ -171,15 +244,31 @@ impl AccessCounter {
         self.reread(&episodes).await
     }
 
-    /// `episodes` as stored now plus their pending accesses; `None` for those deleted.
+    /// `episodes` as stored now with the accesses counted since (module docs); `None` for
+    /// those deleted.
     async fn reread(&self, episodes: &[Episode]) -> Result<Vec<Option<Episode>>> {
         let ids: Vec<EpisodeId> = episodes.iter().map(|e| e.id.clone()).collect();
+        // The rows and the number of the last access write they include, in one snapshot.
+        let mut tx = self.db.reader().begin().await.map_err(DbError::from)?;
+        let seen = episodes::last_access_write(&mut tx).await?;
+        let stored = episodes::get_many(&mut *tx, &ids).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        let counted: Option<Vec<Option<Episode>>> = {
+            let mut stored = by_id(stored);
+            let state = self.lock();
+            ids.iter()
+                .map(|id| match stored.remove(id) {
+                    Some(episode) => state.counted_after(episode, seen).map(Some),
+                    None => Some(None),
+                })
+                .collect()
+        };
+        if let Some(counted) = counted {
+            return Ok(counted);
+        }
+        // The number could not settle it: read again while no write can run.
         let _gate = self.gate.read().await;
-        let mut stored: HashMap<EpisodeId, Episode> = episodes::get_many(self.db.reader(), &ids)
-            .await?
-            .into_iter()
-            .map(|e| (e.id.clone(), e))
-            .collect();
+        let mut stored = by_id(episodes::get_many(self.db.reader(), &ids).await?);
         let state = self.lock();
         Ok(ids.iter().map(|id| stored.remove(id).map(|e| state.counted(e))).collect())
     }
@@ -211,33 +300,82 @@ impl AccessCounter {
         guard.armed = false;
     }
 
-    /// One statement with every pending access.
+    /// Writes every pending access in one numbered transaction (module docs).
     async fn write(self: Arc<Self>) -> Result<()> {
         let _gate = self.gate.write().await;
-        let batch: Vec<AccessDelta> = {
+        let (serial, deltas) = {
             let mut state = self.lock();
             if state.pending.is_empty() {
                 return Ok(());
             }
             state.started += 1;
-            state.pending.drain().map(|(id, p)| AccessDelta { id, count: p.count, last: p.last }).collect()
+            let serial = state.started;
+            let batch = std::mem::take(&mut state.pending);
+            let deltas: Vec<AccessDelta> = batch
+                .iter()
+                .map(|(id, p)| AccessDelta { id: id.clone(), count: p.count, last: p.last })
+                .collect();
+            state.writes.push_back(Write { serial, number: None, batch, committed: false });
+            (serial, deltas)
         };
-        let written = episodes::add_accesses(self.db.writer(), &batch).await;
+        let unfinished = Unfinished { counter: &self, serial };
+        let written = self.write_numbered(serial, &deltas).await;
+        std::mem::forget(unfinished);
         let mut state = self.lock();
         state.finished += 1;
         match written {
             Ok(updated) => {
-                debug!(episodes = batch.len(), updated, "access statistics written");
+                state.committed(serial);
+                debug!(episodes = deltas.len(), updated, "access statistics written");
                 Ok(())
             }
             Err(error) => {
-                for delta in batch {
-                    state.add(&delta.id, delta.count, delta.last);
+                // Back into `pending`, in the same step that drops the write: counted once.
+                if let Some(index) = state.writes.iter().position(|w| w.serial == serial)
+                    && let Some(write) = state.writes.remove(index)
+                {
+                    for (id, pending) in write.batch {
+                        state.add(&id, pending.count, pending.last);
+                    }
                 }
-                Err(error.into())
+                Err(error)
             }
         }
     }
+
+    /// The transaction of the write `serial`: its number (recorded before it can commit), then
+    /// `deltas`; the episodes updated.
+    async fn write_numbered(&self, serial: u64, deltas: &[AccessDelta]) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let number = episodes::next_access_write(&mut tx).await?;
+        if let Some(write) = self.lock().writes.iter_mut().find(|w| w.serial == serial) {
+            write.number = Some(number);
+        }
+        let updated = episodes::add_accesses(&mut *tx, deltas).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(updated)
+    }
+}
+
+/// Drops the write `serial` from the counter's writes if its future is dropped before the
+/// write ended (its runtime shut down): its batch is then lost, as in a crash (module docs),
+/// and no recall goes on counting it.
+struct Unfinished<'a> {
+    counter: &'a AccessCounter,
+    serial: u64,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        let mut state = self.counter.lock();
+        state.writes.retain(|w| w.serial != self.serial);
+        state.finished += 1;
+    }
+}
+
+/// `episodes` by id.
+fn by_id(episodes: Vec<Episode>) -> HashMap<EpisodeId, Episode> {
+    episodes.into_iter().map(|e| (e.id.clone(), e)).collect()
 }
 
 #[cfg(test)]
@@ -305,6 +443,104 @@ mod tests {
         assert_eq!(counted[1].as_ref().map(|e| e.access_count), Some(2), "stored 1 + its own access");
         counter.flush().await?;
         assert_eq!(stored(&db, &kept).await?, 2);
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_recall_overlapping_a_write_in_flight_does_not_wait_for_it()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = Db::open(dir.path().join("a.db")).await?;
+        let kept = episode(&db, "kept").await?;
+        let counter = Arc::new(AccessCounter::new(db.clone(), Duration::from_secs(3600)));
+        counter.record(counter.ticket(), vec![kept.clone()]).await?;
+        let ticket = counter.ticket();
+        let read = episodes::get(db.reader(), &kept.id).await?;
+        // A write takes the pending access, then waits for the writer connection held here.
+        let writer = db.writer().acquire().await?;
+        let writing = tokio::spawn({
+            let counter = Arc::clone(&counter);
+            async move { counter.flush().await }
+        });
+        while counter.lock().started == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let counted =
+            tokio::time::timeout(Duration::from_secs(5), counter.record(ticket, vec![read])).await??;
+        assert_eq!(
+            counted[0].as_ref().map(|e| e.access_count),
+            Some(2),
+            "stored 0 + the write in flight 1 + its own access, without waiting for the write"
+        );
+        drop(writer);
+        writing.await??;
+        assert_eq!(stored(&db, &kept).await?, 1);
+        let read = episodes::get(db.reader(), &kept.id).await?;
+        let counted = counter.record(ticket, vec![read]).await?;
+        assert_eq!(counted[0].as_ref().map(|e| e.access_count), Some(3), "stored 1 (the write) + 2 pending");
+        counter.flush().await?;
+        assert_eq!(stored(&db, &kept).await?, 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_puts_its_batch_back_and_it_is_counted_once()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = Db::open(dir.path().join("a.db")).await?;
+        let kept = episode(&db, "kept").await?;
+        let counter = Arc::new(AccessCounter::new(db.clone(), Duration::from_secs(3600)));
+        counter.record(counter.ticket(), vec![kept.clone()]).await?;
+        let ticket = counter.ticket();
+        let read = episodes::get(db.reader(), &kept.id).await?;
+        // The write cannot number itself, so it fails and rolls back.
+        sqlx::query("ALTER TABLE access_writes RENAME TO access_writes_away").execute(db.writer()).await?;
+        assert!(counter.flush().await.is_err());
+        sqlx::query("ALTER TABLE access_writes_away RENAME TO access_writes").execute(db.writer()).await?;
+        assert_eq!(stored(&db, &kept).await?, 0);
+        let counted = counter.record(ticket, vec![read]).await?;
+        assert_eq!(
+            counted[0].as_ref().map(|e| e.access_count),
+            Some(2),
+            "the failed batch (pending again) + its own"
+        );
+        counter.flush().await?;
+        assert_eq!(stored(&db, &kept).await?, 2);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn write_numbers_settle_which_batches_a_row_includes()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = Db::open(dir.path().join("a.db")).await?;
+        let row = episode(&db, "row").await?;
+        let batch = |count| HashMap::from([(row.id.clone(), Pending { count, last: Timestamp::now() })]);
+        let mut state = State::default();
+        for serial in 1..=6 {
+            state.writes.push_back(Write {
+                serial,
+                number: Some(serial as i64 + 10),
+                batch: batch(1),
+                committed: false,
+            });
+            state.committed(serial);
+        }
+        assert_eq!(state.writes.len(), KEPT_WRITES, "older committed writes are forgotten");
+        assert_eq!(state.forgotten, 12, "numbers 11 and 12 forgotten");
+        let count = |state: &State, seen| state.counted_after(row.clone(), seen).map(|e| e.access_count);
+        assert_eq!(count(&state, 11), None, "rows older than a forgotten write cannot be settled");
+        assert_eq!(count(&state, 12), Some(4), "writes 13 to 16 are not in rows read at 12");
+        assert_eq!(count(&state, 14), Some(2));
+        assert_eq!(count(&state, 16), Some(0));
+        state.writes.push_back(Write { serial: 7, number: None, batch: batch(5), committed: false });
+        state.add(&row.id, 3, Timestamp::now());
+        assert_eq!(count(&state, 16), Some(8), "a write not numbered yet has not committed; pending counts");
+        if let Some(write) = state.writes.back_mut() {
+            write.number = Some(17);
+        }
+        assert_eq!(count(&state, 16), Some(8), "numbered, not in rows read at 16");
+        assert_eq!(count(&state, 17), None, "committed in the database but not reported back: unknown");
         Ok(())
     }
 

@@ -28,6 +28,7 @@ pub async fn run(db: &Path, args: &ServeArgs) -> anyhow::Result<()> {
         body_limit: args.body_limit,
         allow_private_urls: args.allow_private_urls,
         projects_dir,
+        max_concurrent: args.max_concurrent.unwrap_or_else(nexus_server::admission::default_max_concurrent),
         ..ServerConfig::default()
     };
     nexus_server::serve(store, listener, config, nexus_server::shutdown_signal()).await?;

@@ -2,8 +2,8 @@
 //! Embeddings are not stored here; nexus-vector keeps them keyed by episode id.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteExecutor;
 use sqlx::types::Json;
+use sqlx::{SqliteConnection, SqliteExecutor};
 
 use super::Page;
 use crate::error::{Result, ResultExt, ReturningExt};
@@ -250,6 +250,25 @@ pub async fn add_accesses<'e>(ex: impl SqliteExecutor<'e>, deltas: &[AccessDelta
     .await
     .in_table(TABLE)?;
     Ok(done.rows_affected())
+}
+
+/// Numbers a write of access statistics (migration 0015, `access_writes`): increments the
+/// counter and returns the new number. Run it in the write's transaction, before
+/// [`add_accesses`]: numbers then grow in commit order, and a rollback takes the number back.
+pub async fn next_access_write(conn: &mut SqliteConnection) -> Result<i64> {
+    sqlx::query_scalar!("UPDATE access_writes SET n = n + 1 WHERE id = 1 RETURNING n")
+        .fetch_all(&mut *conn)
+        .await
+        .returned_row("access_writes", "1")
+}
+
+/// The number of the last access write (see [`next_access_write`]) that a read in the same
+/// transaction sees.
+pub async fn last_access_write(conn: &mut SqliteConnection) -> Result<i64> {
+    sqlx::query_scalar!("SELECT n FROM access_writes WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await
+        .in_table("access_writes")
 }
 
 /// Number of episodes a project has.

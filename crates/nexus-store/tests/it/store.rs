@@ -302,7 +302,7 @@ async fn stats_count_rows_indexes_and_vectors() -> TestResult {
     assert!(stats.database_bytes > 0);
     let json = serde_json::to_value(&stats)?;
     assert!(json["tables"].is_array());
-    assert_eq!(json["tables"][0], serde_json::json!({ "table": "agents", "rows": 0 }));
+    assert_eq!(json["tables"][0], serde_json::json!({ "table": "access_writes", "rows": 1 }));
     // The schema's tables: every table but the FTS and vector ones and sqlx's own.
     let health = store.db().health().await?;
     let schema: Vec<&String> = health
