@@ -423,18 +423,34 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_search_overlapping_a_write_reads_its_episodes_again()
-    -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// One episode `kept` with one access pending in a counter, and a search begun after it:
+    /// its ticket taken and the row read (stored count 0).
+    struct Overlap {
+        _dir: tempfile::TempDir,
+        db: Db,
+        kept: Episode,
+        counter: Arc<AccessCounter>,
+        ticket: Ticket,
+        read: Episode,
+    }
+
+    async fn overlap() -> std::result::Result<Overlap, Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let db = Db::open(dir.path().join("a.db")).await?;
         let kept = episode(&db, "kept").await?;
-        let gone = episode(&db, "gone").await?;
         let counter = Arc::new(AccessCounter::new(db.clone(), Duration::from_secs(3600)));
         counter.record(counter.ticket(), vec![kept.clone()]).await?;
-        // A search begins, reads the row (count 0) ...
         let ticket = counter.ticket();
         let read = episodes::get(db.reader(), &kept.id).await?;
+        Ok(Overlap { _dir: dir, db, kept, counter, ticket, read })
+    }
+
+    #[tokio::test]
+    async fn a_search_overlapping_a_write_reads_its_episodes_again()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
+        // A search begins, reads the row (count 0) ...
+        let Overlap { _dir, db, kept, counter, ticket, read } = overlap().await?;
+        let gone = episode(&db, "gone").await?;
         // ... a write commits the pending access meanwhile, and an episode goes.
         counter.flush().await?;
         episodes::delete(db.writer(), &gone.id).await?;
@@ -449,13 +465,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_recall_overlapping_a_write_in_flight_does_not_wait_for_it()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let db = Db::open(dir.path().join("a.db")).await?;
-        let kept = episode(&db, "kept").await?;
-        let counter = Arc::new(AccessCounter::new(db.clone(), Duration::from_secs(3600)));
-        counter.record(counter.ticket(), vec![kept.clone()]).await?;
-        let ticket = counter.ticket();
-        let read = episodes::get(db.reader(), &kept.id).await?;
+        let Overlap { _dir, db, kept, counter, ticket, read } = overlap().await?;
         // A write takes the pending access, then waits for the writer connection held here.
         let writer = db.writer().acquire().await?;
         let writing = tokio::spawn({
@@ -486,13 +496,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_write_puts_its_batch_back_and_it_is_counted_once()
     -> std::result::Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let db = Db::open(dir.path().join("a.db")).await?;
-        let kept = episode(&db, "kept").await?;
-        let counter = Arc::new(AccessCounter::new(db.clone(), Duration::from_secs(3600)));
-        counter.record(counter.ticket(), vec![kept.clone()]).await?;
-        let ticket = counter.ticket();
-        let read = episodes::get(db.reader(), &kept.id).await?;
+        let Overlap { _dir, db, kept, counter, ticket, read } = overlap().await?;
         // The write cannot number itself, so it fails and rolls back.
         sqlx::query("ALTER TABLE access_writes RENAME TO access_writes_away").execute(db.writer()).await?;
         assert!(counter.flush().await.is_err());
