@@ -318,9 +318,9 @@ impl AccessCounter {
             state.writes.push_back(Write { serial, number: None, batch, committed: false });
             (serial, deltas)
         };
-        let unfinished = Unfinished { counter: &self, serial };
+        let mut unfinished = Unfinished { counter: &self, serial, armed: true };
         let written = self.write_numbered(serial, &deltas).await;
-        std::mem::forget(unfinished);
+        unfinished.armed = false;
         let mut state = self.lock();
         state.finished += 1;
         match written {
@@ -363,10 +363,14 @@ impl AccessCounter {
 struct Unfinished<'a> {
     counter: &'a AccessCounter,
     serial: u64,
+    armed: bool,
 }
 
 impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let mut state = self.counter.lock();
         state.writes.retain(|w| w.serial != self.serial);
         state.finished += 1;
