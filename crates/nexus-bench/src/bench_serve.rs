@@ -28,7 +28,8 @@
 //! Requests/s, p50/p99, and per request the CPU milliseconds, page faults and context
 //! switches of the whole process over the workload divided by the requests answered (server
 //! and load generator together, from `getrusage`) per workload; the same per direct recall and
-//! per stage; and the vector leg's recall@10 against an exact scan (`knn_recall_at_10`, which
+//! per stage; how many vectors per KNN the int8 prefilter left to score exactly
+//! (`vector_rescored_per_knn`); and the vector leg's recall@10 against an exact scan (`knn_recall_at_10`, which
 //! `--vector-element int8` trades for speed). The last line is one JSON object with the figures
 //! and the load average before and after. Load generator and server share the machine's
 //! cores: on busy cores the wall-clock figures follow the load, the CPU figures do not.
@@ -388,6 +389,13 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
     let _ = stop.send(());
     server.await.context("server task")??;
+    // How many vectors per KNN the int8 prefilter left to score exactly (of `episodes`).
+    let resident = store.collection().resident_stats();
+    let rescored_per_knn = resident.rescored as f64 / resident.answered.max(1) as f64;
+    println!(
+        "resident KNN: {} answered, {rescored_per_knn:.1} vectors scored exactly per query",
+        resident.answered
+    );
     drop(store);
 
     // Every acknowledged write must be in the file; the file must be intact.
@@ -426,6 +434,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "max_concurrent": max_concurrent,
         "vector_element": format!("{:?}", args.vector_element).to_lowercase(),
         "knn_recall_at_10": knn_recall,
+        "vector_rescored_per_knn": rescored_per_knn,
         "direct_recall_p50_ms": direct_p50,
         "direct_recall_p99_ms": direct_p99,
         "direct_recall_cpu_ms": direct_cpu_ms,

@@ -48,6 +48,7 @@ mod encode;
 mod error;
 mod keys;
 mod knn;
+mod prefilter;
 mod registry;
 mod resident;
 mod spec;

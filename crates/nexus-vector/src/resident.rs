@@ -19,7 +19,7 @@
 //! sqlite-vec's, summed in another order (last-bit differences).
 //!
 //! **Memory.** Each collection keeps at most [`resident_limit`] bytes of copies (default
-//! [`DEFAULT_RESIDENT_BYTES`], 256 MiB: 170,000 vectors of 384 dimensions), least recently used
+//! [`DEFAULT_RESIDENT_BYTES`], 256 MiB: 137,000 vectors of 384 dimensions with their int8 codes), least recently used
 //! out first; a partition larger than that is never copied. [`set_resident_limit`]`(0)` turns
 //! copies off.
 //!
@@ -41,6 +41,7 @@ use tracing::debug;
 use crate::collection::Collection;
 use crate::error::{Result, VectorError};
 use crate::knn::{KindFilter, KnnQuery, Neighbor, kind_filter};
+use crate::prefilter::{Codes, QueryCodes, Threshold};
 use crate::spec::{Element, Metric};
 
 /// The default bound of [`resident_limit`], in bytes.
@@ -77,10 +78,14 @@ pub struct ResidentStats {
     pub partitions: usize,
     /// Vectors held.
     pub vectors: usize,
-    /// Bytes held (vectors and their keys).
+    /// Bytes held (vectors, their int8 codes and their keys).
     pub bytes: usize,
     /// KNN queries answered from memory.
     pub answered: u64,
+    /// Vectors whose exact distance those queries computed: the candidates the int8 codes
+    /// could not rule out (`docs/vector.md`, "The int8 prefilter"); the rest were only scanned
+    /// as codes.
+    pub rescored: u64,
     /// Partitions read from the database.
     pub loaded: u64,
 }
@@ -94,11 +99,13 @@ struct Partition {
     keys: Vec<i64>,
     /// The vectors, `keys.len() × dimensions` values.
     vectors: Vec<f32>,
+    /// Their int8 codes, scanned first ([`crate::prefilter`]).
+    codes: Codes,
 }
 
 impl Partition {
     fn bytes(&self) -> usize {
-        self.keys.len() * 8 + self.vectors.len() * 4
+        self.keys.len() * 8 + self.vectors.len() * 4 + self.codes.bytes()
     }
 }
 
@@ -119,6 +126,7 @@ struct State {
 pub(crate) struct Resident {
     state: Mutex<State>,
     answered: AtomicU64,
+    rescored: AtomicU64,
     loaded: AtomicU64,
 }
 
@@ -198,6 +206,7 @@ impl Resident {
             vectors: state.entries.values().map(|(p, _)| p.keys.len()).sum(),
             bytes: state.bytes,
             answered: self.answered.load(AtomicOrdering::Relaxed),
+            rescored: self.rescored.load(AtomicOrdering::Relaxed),
             loaded: self.loaded.load(AtomicOrdering::Relaxed),
         }
     }
@@ -258,7 +267,7 @@ impl Collection {
         };
         let k = query.k as usize;
         if let Some(partitions) = self.resident.get(project, &kinds) {
-            let nearest = nearest(&partitions, vector, self.dimensions(), k, max_l2);
+            let nearest = self.resident.nearest(&partitions, vector, self.dimensions(), k, max_l2);
             if let Some(found) = self.resolve(conn, &nearest, partitions[0].generation).await? {
                 self.resident.answered.fetch_add(1, AtomicOrdering::Relaxed);
                 return Ok(Some(found));
@@ -270,7 +279,7 @@ impl Collection {
         };
         self.resident.store(&file, project, &partitions);
         let generation = partitions.first().map_or(0, |p| p.generation);
-        let nearest = nearest(&partitions, vector, self.dimensions(), k, max_l2);
+        let nearest = self.resident.nearest(&partitions, vector, self.dimensions(), k, max_l2);
         let found = self.resolve(conn, &nearest, generation).await?;
         if found.is_some() {
             self.resident.answered.fetch_add(1, AtomicOrdering::Relaxed);
@@ -306,7 +315,7 @@ impl Collection {
         )))
         .bind(project)
         .bind(Json(kinds))
-        .bind(i64::try_from(resident_limit()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(float_share(resident_limit(), self.dimensions())).unwrap_or(i64::MAX))
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| VectorError::sqlx(self.name(), "read resident partitions", e))?;
@@ -322,7 +331,13 @@ impl Collection {
         let dims = self.dimensions();
         let mut partitions: Vec<Partition> = kinds
             .iter()
-            .map(|&kind| Partition { generation, kind, keys: Vec::new(), vectors: Vec::new() })
+            .map(|&kind| Partition {
+                generation,
+                kind,
+                keys: Vec::new(),
+                vectors: Vec::new(),
+                codes: Codes::default(),
+            })
             .collect();
         for (_, _, _, _, kind, validity, rowids, vectors) in rows {
             let (Some(kind), Some(validity), Some(rowids), Some(vectors)) = (kind, validity, rowids, vectors)
@@ -336,6 +351,9 @@ impl Collection {
                 debug!(collection = %self.name(), "a vec0 chunk of unexpected shape; sqlite-vec answers");
                 return Ok(None);
             }
+        }
+        for partition in &mut partitions {
+            partition.codes = Codes::new(&partition.vectors, dims);
         }
         Ok(Some((file, partitions.into_iter().map(Arc::new).collect())))
     }
@@ -384,6 +402,14 @@ impl Collection {
         });
         Ok(Some(found))
     }
+}
+
+/// The part of `bytes` of copies that is float32 vectors of `dims` dimensions (the rest: their
+/// keys and int8 codes with their scales and bounds), which the copy statement compares with
+/// the size of the vector chunks.
+fn float_share(bytes: usize, dims: usize) -> usize {
+    let per_vector = 8 + dims * 4 + dims + Codes::BYTES_PER_VECTOR;
+    ((bytes as u128 * (dims as u128 * 4)) / per_vector as u128) as usize
 }
 
 /// Appends the valid slots of one vec0 chunk to `partition`; false when the blobs do not have
@@ -435,29 +461,55 @@ impl Ord for Candidate {
     }
 }
 
-/// The `k` vectors of `partitions` nearest to `query` (within `max_l2`, when given), as
-/// `(key, l2)` in no particular order.
-fn nearest(
-    partitions: &[Arc<Partition>],
+impl Resident {
+    /// The `k` vectors of `partitions` nearest to `query` (within `max_l2`, when given), as
+    /// `(key, l2)` in no particular order: the int8 codes scanned for bounds, then the exact
+    /// distance of each candidate they leave ([`crate::prefilter`]), counted in `rescored`.
+    fn nearest(
+        &self,
+        partitions: &[Arc<Partition>],
+        query: &[f32],
+        dims: usize,
+        k: usize,
+        max_l2: Option<f64>,
+    ) -> Vec<(i64, f32)> {
+        let mut threshold = Threshold::new(k, max_l2, dims);
+        let query_codes = QueryCodes::new(query);
+        let mut candidates: Vec<(&Partition, usize, f32)> = Vec::new();
+        let mut admitted = Vec::new();
+        for partition in partitions {
+            partition.codes.scan(&query_codes, &mut threshold, &mut admitted);
+            candidates.extend(admitted.drain(..).map(|(i, lower)| (partition.as_ref(), i, lower)));
+        }
+        candidates.retain(|&(_, _, lower)| threshold.admits(lower));
+        self.rescored.fetch_add(candidates.len() as u64, AtomicOrdering::Relaxed);
+        let exact = candidates.into_iter().filter_map(|(partition, i, _)| {
+            Some((*partition.keys.get(i)?, partition.vectors.get(i * dims..(i + 1) * dims)?))
+        });
+        exact_nearest(exact, query, k, max_l2)
+    }
+}
+
+/// The `k` of `vectors` (`(key, vector)`) nearest to `query` by the exact float32 L2 distance
+/// (within `max_l2`, when given), as `(key, l2)` in no particular order; ties by key.
+fn exact_nearest<'v>(
+    vectors: impl Iterator<Item = (i64, &'v [f32])>,
     query: &[f32],
-    dims: usize,
     k: usize,
     max_l2: Option<f64>,
 ) -> Vec<(i64, f32)> {
     let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(k + 1);
-    for partition in partitions {
-        for (key, vector) in partition.keys.iter().zip(partition.vectors.chunks_exact(dims)) {
-            let squared = l2_squared(vector, query);
-            if max_l2.is_some_and(|max| f64::from(squared.sqrt()) > max) {
-                continue;
-            }
-            let candidate = Candidate(squared, *key);
-            if heap.len() < k {
-                heap.push(candidate);
-            } else if heap.peek().is_some_and(|worst| candidate < *worst) {
-                heap.pop();
-                heap.push(candidate);
-            }
+    for (key, vector) in vectors {
+        let squared = l2_squared(vector, query);
+        if max_l2.is_some_and(|max| f64::from(squared.sqrt()) > max) {
+            continue;
+        }
+        let candidate = Candidate(squared, key);
+        if heap.len() < k {
+            heap.push(candidate);
+        } else if heap.peek().is_some_and(|worst| candidate < *worst) {
+            heap.pop();
+            heap.push(candidate);
         }
     }
     heap.into_iter().map(|Candidate(squared, key)| (key, squared.sqrt())).collect()
@@ -497,9 +549,58 @@ mod tests {
     }
 
     #[test]
+    fn the_prefiltered_scan_finds_the_exact_nearest() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let dims = 64;
+        let partitions: Vec<Arc<Partition>> = [SourceKind::Episode, SourceKind::CodeChunk]
+            .into_iter()
+            .enumerate()
+            .map(|(p, kind)| {
+                let keys: Vec<i64> = (0..500).map(|i| (p * 1000 + i) as i64).collect();
+                let mut vectors: Vec<f32> = (0..500 * dims).map(|_| rng.f32() - 0.5).collect();
+                // Ties: a run of copies of one vector.
+                for copy in 1..20 {
+                    vectors.copy_within(0..dims, copy * dims);
+                }
+                let codes = Codes::new(&vectors, dims);
+                Arc::new(Partition { generation: 1, kind, keys, vectors, codes })
+            })
+            .collect();
+        let resident = Resident::default();
+        let everything =
+            || partitions.iter().flat_map(|p| p.keys.iter().copied().zip(p.vectors.chunks_exact(dims)));
+        let sorted = |mut found: Vec<(i64, f32)>| {
+            found.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            found
+        };
+        for round in 0..40 {
+            let query: Vec<f32> = if round % 4 == 0 {
+                partitions[0].vectors[..dims].to_vec()
+            } else {
+                (0..dims).map(|_| rng.f32() - 0.5).collect()
+            };
+            for (k, max_l2) in
+                [(1, None), (10, None), (25, None), (10, Some(2.2)), (700, None), (5, Some(0.0))]
+            {
+                let want = sorted(exact_nearest(everything(), &query, k, max_l2));
+                let got = sorted(resident.nearest(&partitions, &query, dims, k, max_l2));
+                assert_eq!(got, want, "round {round}, k {k}, max {max_l2:?}");
+            }
+        }
+        // 240 queries over 1,000 vectors: the codes rule most of them out.
+        let rescored = resident.rescored.load(AtomicOrdering::Relaxed);
+        assert!(rescored < 240 * 1000 / 4, "{rescored} of {} rescored", 240 * 1000);
+    }
+
+    #[test]
     fn chunks_keep_only_valid_slots_and_reject_other_shapes() {
-        let mut partition =
-            Partition { generation: 1, kind: SourceKind::Episode, keys: vec![], vectors: vec![] };
+        let mut partition = Partition {
+            generation: 1,
+            kind: SourceKind::Episode,
+            keys: vec![],
+            vectors: vec![],
+            codes: Codes::default(),
+        };
         let rowids: Vec<u8> = [7i64, 8, 9, 0].iter().flat_map(|r| r.to_ne_bytes()).collect();
         let vectors: Vec<u8> = (0..8).flat_map(|i| (i as f32).to_ne_bytes()).collect();
         // Slots 0 and 2 valid.
