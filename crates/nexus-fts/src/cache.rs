@@ -20,12 +20,19 @@
 //! hold index changes of its open transaction that the records do not show yet. In-memory databases (no file name to key them by) do not
 //! use it either, nor does any search while the bound is 0. Those searches rank with the
 //! top-k pruning in SQL of `topk`.
+//!
+//! Each index also has a *presumed* snapshot ([`presumed`]): the last cacheable one a search
+//! read. A warm search ranks from the lists cached at it before it has read anything, and the
+//! one statement that applies its filters also returns the snapshot it read, which must be the
+//! presumed one for the answer to count (`topk::from_presumed`; `docs/fts.md`, "One statement
+//! for a warm search").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
-use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -104,17 +111,25 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads where `conn` is and the version of `table`, in `conn`'s current transaction.
-    pub async fn read(conn: &mut SqliteConnection, table: &'static str) -> Result<Self> {
-        let (query_only, file, averages, structure): SnapshotRow =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT (SELECT query_only FROM pragma_query_only), \
-                 (SELECT file FROM pragma_database_list WHERE name = 'main'), \
-                 (SELECT block FROM {table}_data WHERE id = 1), (SELECT block FROM {table}_data WHERE id = 10)"
-            )))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| FtsError::sqlx(table, e))?;
+    /// The SQL of a snapshot's four columns, in the order [`Snapshot::from_row`] reads them:
+    /// `query_only`, the main database file, and `table`'s averages and structure records. Each
+    /// is a scalar subquery, so they can end any `SELECT` (the one-statement search appends them
+    /// to its filter statement, `topk::from_presumed`) and come from that statement's snapshot.
+    pub fn columns(table: &'static str) -> String {
+        format!(
+            "(SELECT query_only FROM pragma_query_only), \
+             (SELECT file FROM pragma_database_list WHERE name = 'main'), \
+             (SELECT block FROM {table}_data WHERE id = 1), (SELECT block FROM {table}_data WHERE id = 10)"
+        )
+    }
+
+    /// The snapshot in the [`Snapshot::columns`] of `row`, starting at column `at`.
+    pub fn from_row(row: &SqliteRow, at: usize, table: &'static str) -> Result<Self> {
+        let column = |e| FtsError::sqlx(table, e);
+        let query_only: bool = row.try_get(at).map_err(column)?;
+        let file: Option<String> = row.try_get(at + 1).map_err(column)?;
+        let averages: Option<Vec<u8>> = row.try_get(at + 2).map_err(column)?;
+        let structure: Option<Vec<u8>> = row.try_get(at + 3).map_err(column)?;
         let on = with_cache(|cache| cache.stats.limit > 0);
         let db = file.filter(|f| on && query_only && !f.is_empty()).map(Arc::from);
         let mut version = averages.unwrap_or_default();
@@ -125,14 +140,31 @@ impl Snapshot {
         Ok(Self { db, version: version.into() })
     }
 
+    /// Reads where `conn` is and the version of `table`, in `conn`'s current transaction; a
+    /// cacheable snapshot becomes `table`'s presumed one ([`presumed`]).
+    pub async fn read(conn: &mut SqliteConnection, table: &'static str) -> Result<Self> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {}", Self::columns(table))))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(table, e))?;
+        let snapshot = Self::from_row(&row, 0, table)?;
+        if snapshot.cacheable() {
+            with_cache(|cache| cache.presumed.insert(table, snapshot.clone()));
+        }
+        Ok(snapshot)
+    }
+
     /// Whether lists read at this snapshot may be cached.
     pub fn cacheable(&self) -> bool {
         self.db.is_some()
     }
-}
 
-/// `query_only`, the database file, and the averages and structure records.
-type SnapshotRow = (bool, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+    /// Whether both snapshots are cacheable, of the same database file and the same version of
+    /// the index: lists cached at one are the lists at the other.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.db.is_some() && self.db == other.db && self.version == other.version
+    }
+}
 
 /// What a cached list is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -166,11 +198,22 @@ pub struct CacheStats {
     pub bytes: usize,
     /// The bound.
     pub limit: usize,
+    /// Searches answered by one statement, at the presumed snapshot (`docs/fts.md`, "One
+    /// statement for a warm search"). Their lists count as hits, one per list, as in a search
+    /// that reads them in its transaction.
+    pub one_statement: u64,
+    /// Searches that ran that statement and then discarded its answer (another version of the
+    /// index or another database than presumed, a connection that may write, or filters that
+    /// needed more than one round) and ran in a read transaction instead, counting their
+    /// lookups there.
+    pub one_statement_fallbacks: u64,
 }
 
 #[derive(Debug)]
 struct Cache {
     entries: HashMap<Key, Entry>,
+    /// Per index, the last cacheable snapshot [`Snapshot::read`] found ([`presumed`]).
+    presumed: HashMap<&'static str, Snapshot>,
     clock: u64,
     stats: CacheStats,
 }
@@ -182,6 +225,7 @@ fn with_cache<T>(f: impl FnOnce(&mut Cache) -> T) -> T {
     let mut guard = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     let cache = guard.get_or_insert_with(|| Cache {
         entries: HashMap::new(),
+        presumed: HashMap::new(),
         clock: 0,
         stats: CacheStats { limit: DEFAULT_CACHE_BYTES, ..CacheStats::default() },
     });
@@ -194,6 +238,7 @@ fn with_cache<T>(f: impl FnOnce(&mut Cache) -> T) -> T {
 pub fn set_cache_limit(bytes: usize) {
     with_cache(|cache| {
         cache.entries.clear();
+        cache.presumed.clear();
         cache.stats = CacheStats { limit: bytes, ..CacheStats::default() };
     });
 }
@@ -208,7 +253,55 @@ pub fn cache_stats() -> CacheStats {
 pub(crate) fn forget(table: &'static str) {
     with_cache(|cache| {
         cache.entries.retain(|key, _| key.table != table);
+        cache.presumed.remove(table);
         cache.stats.bytes = cache.entries.values().map(|e| e.list.bytes()).sum();
+    });
+}
+
+/// The snapshot of `table` that the last search to read one through [`Snapshot::read`] found
+/// cacheable (a `query_only` connection to a database file): the index's version a search is
+/// presumed to find before it has read it; `None` when there is none. One per index: a process
+/// that searches two database files in turn replaces it at each switch (its searches then fall
+/// back more often, never answer wrongly).
+pub(crate) fn presumed(table: &'static str) -> Option<Snapshot> {
+    with_cache(|cache| cache.presumed.get(table).cloned())
+}
+
+/// The score lists of the phrases whose tokens are `keys` in `table` with `weights` at
+/// `snapshot`, if the cache holds every one of them; `None` otherwise. Nothing is computed and
+/// nothing counted (the caller counts with [`count_one_statement`] once it knows whether it
+/// used them); the lists found are marked as used.
+pub(crate) fn cached_lists(
+    snapshot: &Snapshot,
+    table: &'static str,
+    weights: &[f64],
+    keys: &[Arc<str>],
+) -> Option<Vec<Arc<PhraseList>>> {
+    let keys: Vec<Key> =
+        keys.iter().map(|key| cache_key(snapshot, table, weights, key)).collect::<Option<_>>()?;
+    with_cache(|cache| {
+        cache.clock += 1;
+        let clock = cache.clock;
+        let mut lists = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let entry = cache.entries.get_mut(key).filter(|entry| entry.version == snapshot.version)?;
+            entry.used = clock;
+            lists.push(Arc::clone(&entry.list));
+        }
+        Some(lists)
+    })
+}
+
+/// Counts one run of the one-statement search: `Some(lists)` when it answered, with the lists
+/// it used, which count as hits (the lookups a search in a read transaction would have counted);
+/// `None` when its answer was discarded (the search that follows counts its own lookups).
+pub(crate) fn count_one_statement(answered: Option<usize>) {
+    with_cache(|cache| match answered {
+        Some(lists) => {
+            cache.stats.one_statement += 1;
+            cache.stats.hits += u64::try_from(lists).unwrap_or(u64::MAX);
+        }
+        None => cache.stats.one_statement_fallbacks += 1,
     });
 }
 

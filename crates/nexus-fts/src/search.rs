@@ -7,7 +7,7 @@
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
 use serde::{Deserialize, Serialize};
-use sqlx::{Acquire, Sqlite, SqliteConnection};
+use sqlx::{Acquire, Connection, Sqlite, SqliteConnection};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -15,7 +15,7 @@ use crate::maintenance::index_name;
 use crate::query::{MatchExpression, MatchMode};
 use crate::scratch::{self, Shape};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
-use crate::topk::{Ranked, SMALL_MATCHES, Target, top_k};
+use crate::topk::{Presumed, Ranked, SMALL_MATCHES, Target, from_presumed, top_k};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -175,6 +175,9 @@ pub struct FtsHit {
 ///
 /// `ex` is a pool (`db.reader()`) or `&mut` a connection: a search runs a few statements (the
 /// top-k pruning of `docs/fts.md`, then the one that returns the hits) in one read transaction.
+/// A warm search without snippets on one index (hybrid search's keyword leg, its score lists
+/// cached) is answered by a single statement instead when it can be (`in_one_statement`;
+/// `docs/fts.md`, "One statement for a warm search").
 ///
 /// To make a search cancellable, run it on a reader taken with [`nexus_db::InterruptGuard`]:
 /// dropping the search (or cutting it with a timeout) then interrupts its statement.
@@ -187,11 +190,13 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
+    let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts search", e))?;
+    if let Some(hits) = in_one_statement(&mut conn, query, (&prose, &code)).await? {
+        return Ok(hits);
+    }
     // One read transaction (a savepoint inside the caller's), so the pre-ranked rows and the
     // statement that returns them see the same snapshot.
-    let mut conn = ex.begin().await.map_err(|e| FtsError::sqlx("fts search", e))?;
-    let w = &query.weights;
-    let (limit, offset) = (i64::from(query.limit), i64::from(query.offset));
+    let mut conn = Connection::begin(&mut *conn).await.map_err(|e| FtsError::sqlx("fts search", e))?;
     // The best `limit + offset` rows of each index whose top k can be found without scoring
     // every match (`topk`); the statement below ranks the other wanted indexes in full and
     // merges both.
@@ -201,15 +206,8 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
         if !*wanted {
             continue;
         }
-        let target = Target {
-            kind: *kind,
-            expr: if *kind == SourceKind::CodeChunk { &code } else { &prose },
-            weights: &w.of(*kind),
-            project: query.project.as_deref(),
-            episode_types: Some(&query.episode_types),
-            k: usize::try_from(limit + offset).unwrap_or(usize::MAX),
-            prune_above: SMALL_MATCHES,
-        };
+        let weights = query.weights.of(*kind);
+        let target = target(query, *kind, (&prose, &code), &weights);
         if let Some(top) = top_k(&mut conn, &target).await? {
             *wanted = false;
             pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
@@ -228,6 +226,61 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     };
     conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     Ok(hits)
+}
+
+/// The hits of `query` from one statement, without a transaction ([`from_presumed`]), or `None`
+/// when the search must run in a read transaction. Tried only for a query without snippets
+/// whose `limit + offset` rows come from one index; `from_presumed` then runs its statement
+/// only when every score list of the query is cached at the index's presumed snapshot, and the
+/// answer is used only when that statement read that very snapshot on a `query_only`
+/// connection and settled the top k.
+///
+/// Not tried when `conn` is inside a transaction, the caller's: on the writer (`Db::begin`) its
+/// uncommitted index changes are not in the version records yet, so the check would reject the
+/// answer and the statement would be wasted (in a reader's transaction the search's own is a
+/// savepoint anyway: it runs there as before). The presumed snapshot
+/// itself only ever comes from a `query_only` connection ([`Snapshot::read`] records only
+/// cacheable ones), so nothing a writer reads makes a reader trust stale lists; a search on
+/// the writer outside a transaction (which nothing in Nexus runs) spends the statement and is
+/// rejected by its `query_only` column.
+///
+/// [`Snapshot::read`]: crate::cache::Snapshot::read
+async fn in_one_statement(
+    conn: &mut SqliteConnection,
+    query: &FtsQuery,
+    exprs: (&MatchExpression, &MatchExpression),
+) -> Result<Option<Vec<FtsHit>>> {
+    if query.snippet.is_some() || conn.is_in_transaction() {
+        return Ok(None);
+    }
+    let mut wanted = INDEXES.into_iter().filter(|kind| query.wants(*kind));
+    let (Some(kind), None) = (wanted.next(), wanted.next()) else { return Ok(None) };
+    let weights = query.weights.of(kind);
+    match from_presumed(conn, &target(query, kind, exprs, &weights)).await? {
+        Presumed::Answered(top) => {
+            let top = top.into_iter().map(|r| Pruned::new(kind, r)).collect();
+            Ok(Some(in_order(top, query.limit, query.offset)))
+        }
+        Presumed::NotTried | Presumed::Discarded => Ok(None),
+    }
+}
+
+/// What [`top_k`] ranks for `query` in the index of `kind`: its best `limit + offset` rows.
+fn target<'q>(
+    query: &'q FtsQuery,
+    kind: SourceKind,
+    (prose, code): (&'q MatchExpression, &'q MatchExpression),
+    weights: &'q [f64],
+) -> Target<'q> {
+    Target {
+        kind,
+        expr: if kind == SourceKind::CodeChunk { code } else { prose },
+        weights,
+        project: query.project.as_deref(),
+        episode_types: Some(&query.episode_types),
+        k: usize::try_from(u64::from(query.limit) + u64::from(query.offset)).unwrap_or(usize::MAX),
+        prune_above: SMALL_MATCHES,
+    }
 }
 
 /// Snippets for `hits`, rows found by a search of `query` run without them (`snippet: None`),

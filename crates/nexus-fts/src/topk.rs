@@ -5,6 +5,8 @@
 //! summed per row in `bm25()`'s own order ([`crate::scores`]), which gives every match's exact
 //! `bm25()` without FTS5; then the filters, checked on the best rows first ([`best_first`]).
 //! Warm, a search costs a merge of in-memory arrays; cold, one `bm25()` pass per phrase.
+//! A warm search can skip its read transaction: [`from_presumed`] ranks from the lists of the
+//! index's presumed snapshot and checks, in the one statement of its filters, that it read it.
 //!
 //! **MaxScore in SQL** (connections that may not use the cache, such as a writer inside its
 //! transaction or an in-memory database). FTS5's `bm25()` is a sum over the phrases of the
@@ -40,10 +42,11 @@
 //! `docs/fts.md`, "Top-k pruning" and "Score lists", has the measurements.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
-use sqlx::SqliteConnection;
+use sqlx::{Row, SqliteConnection};
 use tracing::debug;
 
 use crate::cache::{self, PhraseList, Snapshot};
@@ -114,33 +117,105 @@ pub(crate) async fn top_k(conn: &mut SqliteConnection, target: &Target<'_>) -> R
 /// connection may not use the cache.
 async fn from_lists(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Option<Vec<Ranked>>> {
     let table = index_name(target.kind);
-    let Some(flat) = FlatOr::parse(target.expr.as_str()) else { return Ok(None) };
-    let Some(excluded) = flat.excluded_phrases() else { return Ok(None) };
+    let Some(query) = ListQuery::parse(target.expr) else { return Ok(None) };
     let snapshot = Snapshot::read(conn, table).await?;
     if !snapshot.cacheable() {
         return Ok(None);
     }
-    let phrases: Vec<&str> = flat
-        .phrases
-        .iter()
-        .map(|(phrase, _)| phrase.as_str())
-        .chain(excluded.iter().map(String::as_str))
-        .collect();
-    let keys = phrase_key::keys(&phrases).await?;
-    let mut lists = Vec::with_capacity(phrases.len());
-    for (phrase, key) in phrases.iter().zip(&keys) {
+    let keys = query.keys().await?;
+    let mut lists = Vec::with_capacity(keys.len());
+    for (phrase, key) in query.phrases.iter().zip(&keys) {
         let Some(list) = cache::phrase_list(conn, &snapshot, table, target.weights, (phrase, key)).await?
         else {
             return Ok(None);
         };
         lists.push(list);
     }
-    let excluded_lists = lists.split_off(flat.phrases.len());
-    let (lists, excluded_lists): (Vec<&PhraseList>, Vec<&PhraseList>) =
-        (lists.iter().map(AsRef::as_ref).collect(), excluded_lists.iter().map(AsRef::as_ref).collect());
-    let rows = scores::ranked_rows(&lists, &flat.sequence, &excluded_lists);
+    let rows = query.ranked_rows(&lists);
     debug!(table, phrases = lists.len(), matches = rows.len(), "top-k: from score lists");
     best_first(conn, target, rows).await.map(Some)
+}
+
+/// What [`from_presumed`] came to.
+#[derive(Debug)]
+pub(crate) enum Presumed {
+    /// It ran no statement: the expression is not a flat OR, the index has no presumed
+    /// snapshot, or the cache does not hold every list at it.
+    NotTried,
+    /// The exact top k, from one statement.
+    Answered(Vec<Ranked>),
+    /// Its statement ran, but the answer cannot be used: the caller must rank as usual.
+    Discarded,
+}
+
+/// The exact top k of [`from_lists`] in ONE statement, without a transaction, when the lists of
+/// the index's *presumed* snapshot ([`cache::presumed`]: the last one a search found cacheable)
+/// are all cached: the rows are ranked from those lists, and the first round of
+/// [`best_first`]'s filters runs in a statement that also returns the [`Snapshot`] columns. A
+/// statement reads one consistent snapshot of the database, so when the snapshot it returns is
+/// the presumed one (a `query_only` connection to the same file, the same version of the index)
+/// the lists are that snapshot's, and the answer is the one `from_lists` gives in a read
+/// transaction at it, provided that round settles the top k. Anything else is
+/// [`Presumed::Discarded`]. Counted in [`crate::CacheStats`] (`one_statement`,
+/// `one_statement_fallbacks`); the lists count as hits only when the answer is used.
+pub(crate) async fn from_presumed(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Presumed> {
+    let table = index_name(target.kind);
+    if target.k == 0 {
+        return Ok(Presumed::NotTried);
+    }
+    let Some(query) = ListQuery::parse(target.expr) else { return Ok(Presumed::NotTried) };
+    let Some(presumed) = cache::presumed(table) else { return Ok(Presumed::NotTried) };
+    let keys = query.keys().await?;
+    let Some(lists) = cache::cached_lists(&presumed, table, target.weights, &keys) else {
+        return Ok(Presumed::NotTried);
+    };
+    let rows = query.ranked_rows(&lists);
+    let matches = rows.len();
+    let mut rounds = BestFirst::new(target.k, rows);
+    let (ids, seen) = filtered_at_snapshot(conn, target, rounds.round()).await?;
+    if !seen.same_as(&presumed) {
+        debug!(table, "top-k: one statement found another snapshot than presumed; read transaction");
+        cache::count_one_statement(None);
+        return Ok(Presumed::Discarded);
+    }
+    if !rounds.passed(&ids) {
+        debug!(table, matches, "top-k: one round of filters does not settle the top k; read transaction");
+        cache::count_one_statement(None);
+        return Ok(Presumed::Discarded);
+    }
+    debug!(table, phrases = lists.len(), matches, "top-k: one statement at the presumed snapshot");
+    cache::count_one_statement(Some(lists.len()));
+    Ok(Presumed::Answered(rounds.into_ranked()))
+}
+
+/// A flat OR expression and the phrases whose score lists rank it: its positive phrases, in the
+/// order of [`FlatOr::phrases`], then its excluded ones.
+struct ListQuery {
+    flat: FlatOr,
+    phrases: Vec<String>,
+}
+
+impl ListQuery {
+    /// `None` when `expr` is not a flat OR.
+    fn parse(expr: &MatchExpression) -> Option<Self> {
+        let flat = FlatOr::parse(expr.as_str())?;
+        let excluded = flat.excluded_phrases()?;
+        let phrases = flat.phrases.iter().map(|(phrase, _)| phrase.clone()).chain(excluded).collect();
+        Some(Self { flat, phrases })
+    }
+
+    /// The cache keys of the phrases, in order ([`phrase_key`]).
+    async fn keys(&self) -> Result<Vec<Arc<str>>> {
+        phrase_key::keys(&self.phrases).await
+    }
+
+    /// `(rowid, bm25)` of every match, from the lists of the phrases, in order.
+    fn ranked_rows(&self, lists: &[Arc<PhraseList>]) -> Vec<(i64, f64)> {
+        let (positive, excluded) = lists.split_at(self.flat.phrases.len().min(lists.len()));
+        let positive: Vec<&PhraseList> = positive.iter().map(AsRef::as_ref).collect();
+        let excluded: Vec<&PhraseList> = excluded.iter().map(AsRef::as_ref).collect();
+        scores::ranked_rows(&positive, &self.flat.sequence, &excluded)
+    }
 }
 
 /// The best `k` of `rows` (`(rowid, bm25)`, any order) that pass the target's filters, by
@@ -149,39 +224,85 @@ async fn from_lists(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<
 async fn best_first(
     conn: &mut SqliteConnection,
     target: &Target<'_>,
-    mut rows: Vec<(i64, f64)>,
+    rows: Vec<(i64, f64)>,
 ) -> Result<Vec<Ranked>> {
-    let by_rank = |a: &(i64, f64), b: &(i64, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-    let mut passing: Vec<Ranked> = Vec::new();
-    let mut checked = 0;
-    let mut depth = usize::try_from(sorted_depth(target.k)).unwrap_or(usize::MAX);
-    while checked < rows.len() {
-        let end = depth.min(rows.len());
-        if let Some(unchecked) = rows.get_mut(checked..)
+    let mut rounds = BestFirst::new(target.k, rows);
+    while !rounds.settled() {
+        let ids = filtered(conn, target, rounds.round()).await?;
+        rounds.passed(&ids);
+    }
+    Ok(rounds.into_ranked())
+}
+
+/// The rounds of [`best_first`]: [`BestFirst::round`] gives the rows whose filters to check
+/// next, [`BestFirst::passed`] takes those that pass.
+struct BestFirst {
+    k: usize,
+    rows: Vec<(i64, f64)>,
+    /// The best `k` rows checked so far that pass, best first.
+    passing: Vec<Ranked>,
+    /// How many of the best rows have been checked (they are first in `rows`, best first).
+    checked: usize,
+    /// Where the round under way ends in `rows`.
+    end: usize,
+    /// The next round ends at this many rows.
+    depth: usize,
+}
+
+impl BestFirst {
+    fn new(k: usize, rows: Vec<(i64, f64)>) -> Self {
+        let depth = usize::try_from(sorted_depth(k)).unwrap_or(usize::MAX);
+        Self { k, rows, passing: Vec::new(), checked: 0, end: 0, depth }
+    }
+
+    fn by_rank(a: &(i64, f64), b: &(i64, f64)) -> std::cmp::Ordering {
+        a.1.total_cmp(&b.1).then(a.0.cmp(&b.0))
+    }
+
+    /// The next round's rows, best first: the best unchecked ones, up to the round's depth
+    /// (none when every row is checked).
+    fn round(&mut self) -> &[(i64, f64)] {
+        let (checked, end) = (self.checked, self.depth.min(self.rows.len()).max(self.checked));
+        if let Some(unchecked) = self.rows.get_mut(checked..)
             && end < checked + unchecked.len()
         {
             // Puts the best of the unchecked rows before `end`, and the next best at `end`.
-            unchecked.select_nth_unstable_by(end - checked, by_rank);
+            unchecked.select_nth_unstable_by(end - checked, Self::by_rank);
         }
-        let round = rows.get_mut(checked..end).unwrap_or_default();
-        round.sort_unstable_by(by_rank);
-        let ids = filtered(conn, target, round).await?;
-        passing.extend(
+        let round = self.rows.get_mut(checked..end).unwrap_or_default();
+        round.sort_unstable_by(Self::by_rank);
+        self.end = end;
+        round
+    }
+
+    /// Takes the rows of the round that passed the filters (`ids`: their TEXT ids by rowid);
+    /// whether that settles the top `k`.
+    fn passed(&mut self, ids: &HashMap<i64, String>) -> bool {
+        let round = self.rows.get(self.checked..self.end).unwrap_or_default();
+        self.passing.extend(
             round
                 .iter()
                 .filter_map(|&(rowid, rank)| Some(Ranked { id: ids.get(&rowid)?.clone(), rowid, rank })),
         );
-        passing.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
-        passing.truncate(target.k);
-        checked = end;
-        if let (Some(kth), Some(next)) = (passing.get(target.k - 1), rows.get(checked))
-            && kth.rank < next.1
-        {
-            break;
-        }
-        depth = depth.saturating_mul(4);
+        self.passing.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+        self.passing.truncate(self.k);
+        self.checked = self.end;
+        self.depth = self.depth.saturating_mul(4);
+        self.settled()
     }
-    Ok(passing)
+
+    /// Whether the top `k` is known: every row is checked, or `k` rows pass and the best
+    /// unchecked row scores worse than the `k`-th.
+    fn settled(&self) -> bool {
+        let Some(next) = self.rows.get(self.checked) else { return true };
+        let kth = self.k.checked_sub(1).and_then(|i| self.passing.get(i));
+        kth.is_some_and(|kth| kth.rank < next.1)
+    }
+
+    /// The top `k`, best first.
+    fn into_ranked(self) -> Vec<Ranked> {
+        self.passing
+    }
 }
 
 /// Steps 1 to 5 of the module doc; `None` when they do not apply or would not gain.
@@ -333,20 +454,52 @@ async fn filtered(
     if rows.is_empty() {
         return Ok(HashMap::new());
     }
-    let SqlParts { table, base, id, filters, .. } = sql_parts(target);
-    let rowids: Vec<i64> = rows.iter().map(|(rowid, _)| *rowid).collect();
-    // One row (a JSON array of `[rowid, id]`): sqlx hands each row of a result from the
-    // connection's thread over on its own, a wake-up of the reading task each.
-    let sql = format!(
-        "SELECT json_group_array(json_array(s.rowid, {id})) FROM {base} AS s \
-         WHERE s.rowid IN (SELECT value FROM json_each(?1)) AND {filters}"
-    );
+    let (table, sql) = filter_sql(target);
     let (Json(passing),): (Json<Vec<(i64, String)>>,) =
-        bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(Json(rowids)), target)
+        bind_filters(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rowids_of(rows)), target)
             .fetch_one(&mut *conn)
             .await
             .map_err(|e| FtsError::sqlx(table, e))?;
     Ok(passing.into_iter().collect())
+}
+
+/// [`filtered`] (even for no rows) and the [`Snapshot`] it ran at, in one statement: the filter
+/// statement as a subquery, then [`Snapshot::columns`], all read at the statement's snapshot.
+async fn filtered_at_snapshot(
+    conn: &mut SqliteConnection,
+    target: &Target<'_>,
+    rows: &[(i64, f64)],
+) -> Result<(HashMap<i64, String>, Snapshot)> {
+    let (table, sql) = filter_sql(target);
+    let sql = format!("SELECT ({sql}), {}", Snapshot::columns(table));
+    let (project, episode_types) = filter_args(target);
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(rowids_of(rows))
+        .bind(project)
+        .bind(episode_types)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx(table, e))?;
+    let Json(passing): Json<Vec<(i64, String)>> = row.try_get(0).map_err(|e| FtsError::sqlx(table, e))?;
+    Ok((passing.into_iter().collect(), Snapshot::from_row(&row, 1, table)?))
+}
+
+/// The statement of [`filtered`], on `target`'s index (returned first): one row, a JSON array of
+/// `[rowid, id]` of the rows of `?1` (a JSON array of rowids) that pass the filters (`?2`, `?3`:
+/// [`bind_filters`]). One row, because sqlx hands each row of a result from the connection's
+/// thread over on its own, a wake-up of the reading task each.
+fn filter_sql(target: &Target<'_>) -> (&'static str, String) {
+    let SqlParts { table, base, id, filters, .. } = sql_parts(target);
+    let sql = format!(
+        "SELECT json_group_array(json_array(s.rowid, {id})) FROM {base} AS s \
+         WHERE s.rowid IN (SELECT value FROM json_each(?1)) AND {filters}"
+    );
+    (table, sql)
+}
+
+/// The rowids of `rows`, as JSON.
+fn rowids_of(rows: &[(i64, f64)]) -> Json<Vec<i64>> {
+    Json(rows.iter().map(|(rowid, _)| *rowid).collect())
 }
 
 /// One distinct phrase of the query.
@@ -548,8 +701,15 @@ fn bind_filters<'q, O>(
     query: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments>,
     target: &Target<'q>,
 ) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments> {
+    let (project, episode_types) = filter_args(target);
+    query.bind(project).bind(episode_types)
+}
+
+/// `?2` and `?3` of [`sql_parts`]' filters: the project, and the episode types (episodes index
+/// only, `NULL` for all).
+fn filter_args<'q>(target: &Target<'q>) -> (Option<&'q str>, Option<Json<&'q [EpisodeType]>>) {
     let episode_types = target.episode_types.filter(|t| !t.is_empty() && target.kind == SourceKind::Episode);
-    query.bind(target.project).bind(episode_types.map(Json))
+    (target.project, episode_types.map(Json))
 }
 
 /// `(rowid, bm25)` of every row matching `expr`, no filters.
