@@ -5,9 +5,13 @@
 //! query, each returning up to `candidates` rows. Their lists are fused ([`crate::fusion`]),
 //! cut to a page, and hydrated into typed rows with snippets.
 //!
-//! Every statement runs on a reader taken through [`InterruptGuard`]: a search that is dropped
-//! or cut by a timeout interrupts its running SQLite statement, so the reader returns to the
-//! pool at once instead of when a long statement would have finished.
+//! The legs (and the chunk-type pass over the candidates) run on readers taken through
+//! [`InterruptGuard`]: a search that is dropped or cut by a timeout interrupts its running SQLite
+//! statement, so the reader returns to the pool at once instead of when a long statement would
+//! have finished. Statements that cannot run long — the page's hydration, reading its rows by
+//! key, and a vector leg answered from a resident copy (`Collection::knn_interruptible`) — take
+//! a plain reader: a guard costs a round trip to the connection's thread (for its handle), a
+//! tenth of a recall's.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -408,9 +412,8 @@ impl<'a> Search<'a> {
         if let Some(distance) = self.max_distance {
             query = query.max_distance(distance);
         }
-        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
-        let neighbors = collection.knn(&mut *reader, &query).await?;
-        reader.release();
+        // Guarded whenever a statement could run long (`knn_interruptible`).
+        let neighbors = collection.knn_interruptible(self.db.reader(), &query).await?;
         debug!(hits = neighbors.len(), elapsed = ?started.elapsed(), "vector leg");
         Ok(neighbors)
     }
@@ -499,7 +502,9 @@ impl<'a> Search<'a> {
         depth: u32,
     ) -> Result<Vec<Hit>> {
         let keys: Vec<&HitKey> = page.iter().map(|f| &f.key).collect();
-        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
+        // Reads by key only (module docs): no guard.
+        let mut reader =
+            self.db.reader().acquire().await.map_err(|e| nexus_db::DbError::from_sqlx("acquire", e))?;
         let mut sources = load_sources(&mut reader, &keys).await?;
         let shown: Vec<FtsHit> =
             fts_hits.into_iter().filter(|h| keys.iter().any(|k| k.kind == h.kind && k.id == h.id)).collect();
@@ -509,7 +514,7 @@ impl<'a> Search<'a> {
             }
             _ => Vec::new(),
         };
-        reader.release();
+        drop(reader);
         let mut snippets: HashMap<HitKey, String> = with_snippets
             .into_iter()
             .filter_map(|h| Some((HitKey { kind: h.kind, id: h.id }, h.snippet?)))

@@ -1,9 +1,11 @@
 //! KNN search: a [`KnnQuery`] — k, an optional maximum distance, and project / kind / label
 //! filters that sqlite-vec applies inside its scan — answered with [`Neighbor`]s.
 
-use nexus_db::{Json, SourceKind};
+use std::borrow::Cow;
+
+use nexus_db::{InterruptGuard, Json, SourceKind};
 use serde::Serialize;
-use sqlx::{Acquire, QueryBuilder, Sqlite};
+use sqlx::{Acquire, QueryBuilder, Sqlite, SqlitePool};
 
 use crate::collection::Collection;
 use crate::encode;
@@ -115,6 +117,55 @@ impl Collection {
         ex: impl Acquire<'e, Database = Sqlite>,
         query: &KnnQuery<'_>,
     ) -> Result<Vec<Neighbor>> {
+        let (vector, max_l2, oversample) = self.prepared(query)?;
+        let mut conn = ex.acquire().await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        if let Some(found) = self.knn_resident(&mut conn, query, &vector, max_l2).await? {
+            return Ok(found);
+        }
+        let quantized = self.quantize(&vector);
+        let candidates = query.k.saturating_mul(oversample).min(MAX_K);
+
+        let mut statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
+        let sql = statement.build_query_scalar::<Json<Vec<(SourceKind, String, f64)>>>();
+        let Json(rows) =
+            sql.fetch_one(&mut *conn).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+
+        let metric = self.metric();
+        Ok(rows
+            .into_iter()
+            .map(|(kind, id, l2)| {
+                let distance = match metric {
+                    Metric::Cosine => l2 * l2 / 2.0,
+                    Metric::L2 => l2,
+                };
+                Neighbor { kind, id, distance: distance as f32 }
+            })
+            .collect())
+    }
+
+    /// [`Self::knn`] on a reader of `pool`, cancellable: when the future is dropped (or cut by a
+    /// timeout) while sqlite-vec or the read of a resident copy runs, the statement is
+    /// interrupted and the reader goes back to the pool at once ([`InterruptGuard`]). An answer
+    /// from a current resident copy — computed in memory, then one statement by key that cannot
+    /// run long — takes a plain reader instead: the guard's handle costs a round trip to the
+    /// connection's thread.
+    ///
+    /// # Errors
+    /// As [`Self::knn`].
+    pub async fn knn_interruptible(&self, pool: &SqlitePool, query: &KnnQuery<'_>) -> Result<Vec<Neighbor>> {
+        let (vector, max_l2, _) = self.prepared(query)?;
+        if let Some(found) = self.knn_held(pool, query, &vector, max_l2).await? {
+            return Ok(found);
+        }
+        let mut guard = InterruptGuard::acquire(pool).await?;
+        let found = self.knn(&mut *guard, query).await;
+        guard.release();
+        found
+    }
+
+    /// The query's vector prepared for the collection, the maximum distance as L2, and the
+    /// oversampling factor, or why the query is invalid.
+    fn prepared<'q>(&self, query: &KnnQuery<'q>) -> Result<(Cow<'q, [f32]>, Option<f64>, u32)> {
         let invalid =
             |reason: String| VectorError::InvalidQuery { collection: self.name().to_owned(), reason };
         if query.k == 0 || query.k > MAX_K {
@@ -142,29 +193,7 @@ impl Collection {
                 problem,
             }
         })?;
-        let mut conn = ex.acquire().await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
-        if let Some(found) = self.knn_resident(&mut conn, query, &vector, max_l2).await? {
-            return Ok(found);
-        }
-        let quantized = self.quantize(&vector);
-        let candidates = query.k.saturating_mul(oversample).min(MAX_K);
-
-        let mut statement = self.knn_statement(query, &vector, quantized, candidates, max_l2);
-        let sql = statement.build_query_scalar::<Json<Vec<(SourceKind, String, f64)>>>();
-        let Json(rows) =
-            sql.fetch_one(&mut *conn).await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
-
-        let metric = self.metric();
-        Ok(rows
-            .into_iter()
-            .map(|(kind, id, l2)| {
-                let distance = match metric {
-                    Metric::Cosine => l2 * l2 / 2.0,
-                    Metric::L2 => l2,
-                };
-                Neighbor { kind, id, distance: distance as f32 }
-            })
-            .collect())
+        Ok((vector, max_l2, oversample))
     }
 
     /// The KNN statement for `query`, its arguments bound in placeholder order.

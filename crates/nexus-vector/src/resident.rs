@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use nexus_db::{Json, SourceKind};
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, SqliteConnection};
+use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 use tracing::debug;
 
 use crate::collection::Collection;
@@ -227,6 +227,25 @@ impl Drop for Loading<'_> {
     }
 }
 
+/// The project and kinds whose partitions a copy would answer `query` from, for a collection
+/// of `element`; `None` when copies do not apply (module docs: which queries).
+fn resident_partitions<'q>(query: &KnnQuery<'q>, element: Element) -> Option<(&'q str, Vec<SourceKind>)> {
+    let (Some(project), true, Element::Float32) = (query.project, query.labels.is_empty(), element) else {
+        return None;
+    };
+    if resident_limit() == 0 {
+        return None;
+    }
+    let kinds: Vec<SourceKind> = match kind_filter(query.kinds) {
+        KindFilter::All => SourceKind::ALL.iter().copied().filter(|k| k.has_vectors()).collect(),
+        KindFilter::Only(kind) => vec![kind],
+        KindFilter::AllBut(excluded) => {
+            SourceKind::ALL.iter().copied().filter(|k| k.has_vectors() && !excluded.contains(k)).collect()
+        }
+    };
+    Some((project, kinds))
+}
+
 /// A `vector_keys` row: key, kind, source id.
 type KeyedSource = (i64, SourceKind, String);
 
@@ -250,36 +269,47 @@ impl Collection {
         vector: &[f32],
         max_l2: Option<f64>,
     ) -> Result<Option<Vec<Neighbor>>> {
-        let (Some(project), true, Element::Float32) =
-            (query.project, query.labels.is_empty(), self.element())
-        else {
-            return Ok(None);
-        };
-        if resident_limit() == 0 {
-            return Ok(None);
-        }
-        let kinds: Vec<SourceKind> = match kind_filter(query.kinds) {
-            KindFilter::All => SourceKind::ALL.iter().copied().filter(|k| k.has_vectors()).collect(),
-            KindFilter::Only(kind) => vec![kind],
-            KindFilter::AllBut(excluded) => {
-                SourceKind::ALL.iter().copied().filter(|k| k.has_vectors() && !excluded.contains(k)).collect()
-            }
-        };
-        let k = query.k as usize;
-        if let Some(partitions) = self.resident.get(project, &kinds) {
-            let nearest = self.resident.nearest(&partitions, vector, self.dimensions(), k, max_l2);
-            if let Some(found) = self.resolve(conn, &nearest, partitions[0].generation).await? {
-                self.resident.answered.fetch_add(1, AtomicOrdering::Relaxed);
-                return Ok(Some(found));
-            }
+        let Some((project, kinds)) = resident_partitions(query, self.element()) else { return Ok(None) };
+        if let Some(partitions) = self.resident.get(project, &kinds)
+            && let Some(found) = self.knn_from(conn, &partitions, query, vector, max_l2).await?
+        {
+            return Ok(Some(found));
         }
         let Some(_loading) = self.resident.begin_load(project, &kinds) else { return Ok(None) };
         let Some((file, partitions)) = self.read_partitions(conn, project, &kinds).await? else {
             return Ok(None);
         };
         self.resident.store(&file, project, &partitions);
+        self.knn_from(conn, &partitions, query, vector, max_l2).await
+    }
+
+    /// The KNN of `query` from the copies held now, resolved on a reader of `pool` taken only
+    /// then; `None` when there is no current copy to answer from (nothing is read).
+    pub(crate) async fn knn_held(
+        &self,
+        pool: &SqlitePool,
+        query: &KnnQuery<'_>,
+        vector: &[f32],
+        max_l2: Option<f64>,
+    ) -> Result<Option<Vec<Neighbor>>> {
+        let Some((project, kinds)) = resident_partitions(query, self.element()) else { return Ok(None) };
+        let Some(partitions) = self.resident.get(project, &kinds) else { return Ok(None) };
+        let mut conn = pool.acquire().await.map_err(|e| VectorError::sqlx(self.name(), "knn", e))?;
+        self.knn_from(&mut conn, &partitions, query, vector, max_l2).await
+    }
+
+    /// The KNN of `query` from `partitions` (copies of one generation), resolved on `conn`;
+    /// `None` when the database is no longer at their generation.
+    async fn knn_from(
+        &self,
+        conn: &mut SqliteConnection,
+        partitions: &[Arc<Partition>],
+        query: &KnnQuery<'_>,
+        vector: &[f32],
+        max_l2: Option<f64>,
+    ) -> Result<Option<Vec<Neighbor>>> {
         let generation = partitions.first().map_or(0, |p| p.generation);
-        let nearest = self.resident.nearest(&partitions, vector, self.dimensions(), k, max_l2);
+        let nearest = self.resident.nearest(partitions, vector, self.dimensions(), query.k as usize, max_l2);
         let found = self.resolve(conn, &nearest, generation).await?;
         if found.is_some() {
             self.resident.answered.fetch_add(1, AtomicOrdering::Relaxed);

@@ -190,3 +190,35 @@ async fn partitions_larger_than_the_bound_are_never_copied() -> TestResult {
     assert_eq!((c.resident_stats().answered, c.resident_stats().vectors), (1, 40));
     Ok(())
 }
+
+#[tokio::test]
+async fn interruptible_knn_answers_from_copies_and_reads_them_again_after_a_write() -> TestResult {
+    let _bound = BOUND.lock().await;
+    let f = fixture().await?;
+    let db = f.db();
+    let p = project(db, "p").await?;
+    let c = Collection::open_or_create(db, &CollectionSpec::new("guarded", "m", DIMS, Metric::L2)).await?;
+    let mut rng = Rng::new(5);
+    for _ in 0..200 {
+        add(db, &c, SourceKind::Episode, &p, &rng.vector(DIMS)).await?;
+    }
+    let v = rng.vector(DIMS);
+    let query = KnnQuery::new(&v, 7).project(&p).kinds(&[SourceKind::Episode]);
+    // No copy yet: the guarded path reads it and answers.
+    let first = c.knn_interruptible(db.reader(), &query).await?;
+    assert_same(&first, &sqlite_vec(db, "guarded", &query).await?, "first query");
+    assert_eq!((c.resident_stats().answered, c.resident_stats().loaded), (1, 1));
+    // Held now: answered from memory, nothing read again.
+    let second = c.knn_interruptible(db.reader(), &query).await?;
+    assert_eq!(second, first);
+    assert_eq!((c.resident_stats().answered, c.resident_stats().loaded), (2, 1));
+    // A write makes the copy stale: the next answer has the new vector (the query itself).
+    let id = add(db, &c, SourceKind::Episode, &p, &v).await?;
+    let third = c.knn_interruptible(db.reader(), &query).await?;
+    assert_eq!(third.first().map(|n| n.id.as_str()), Some(id.as_str()), "the new vector is nearest");
+    assert_same(&third, &sqlite_vec(db, "guarded", &query).await?, "after a write");
+    assert_eq!((c.resident_stats().answered, c.resident_stats().loaded), (3, 2));
+    // Bad queries are refused as by `knn`.
+    assert!(c.knn_interruptible(db.reader(), &KnnQuery::new(&v, 0).project(&p)).await.is_err());
+    Ok(())
+}
