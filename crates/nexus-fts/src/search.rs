@@ -220,7 +220,7 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
         // statement.
         let hits = in_order(pruned, query.limit, query.offset);
         match &query.snippet {
-            Some(style) => with_snippets(&mut conn, style, (&prose, &code), hits).await?,
+            Some(style) => with_snippets(&mut conn, style, (&prose, &code), hits, &[]).await?,
             None => hits,
         }
     };
@@ -295,6 +295,35 @@ pub async fn snippets<'e>(
     query: &FtsQuery,
     hits: &[FtsHit],
 ) -> Result<Vec<FtsHit>> {
+    snippets_of_rows(ex, query, hits, &[]).await
+}
+
+/// The snippet columns of a row the caller already holds (read in the same go as the rest of
+/// the row), so [`snippets_of_rows`] need not read them again: for an episode its `content` and
+/// `summary`, a code chunk its `content`, a task its `name` and `description`, a transcript
+/// entry its `content`, a requirement its `description` and `user_stories` as stored (the JSON
+/// text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnippetText<'a> {
+    /// Which index the row is in.
+    pub kind: SourceKind,
+    /// The row's rowid ([`FtsHit::rowid`]).
+    pub rowid: i64,
+    /// The index's snippet columns, in the index's order (the second `None` when there is one).
+    pub columns: [Option<&'a str>; 2],
+}
+
+/// [`snippets`], with the snippet columns of some of the rows given in `texts`; the columns of
+/// the others are read from their tables (one statement per kind).
+///
+/// # Errors
+/// As [`search`].
+pub async fn snippets_of_rows<'e>(
+    ex: impl Acquire<'e, Database = Sqlite>,
+    query: &FtsQuery,
+    hits: &[FtsHit],
+    texts: &[SnippetText<'_>],
+) -> Result<Vec<FtsHit>> {
     query.weights.validate()?;
     let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
@@ -305,7 +334,7 @@ pub async fn snippets<'e>(
         .collect();
     let hits = in_order(given, u32::try_from(hits.len()).unwrap_or(u32::MAX), 0);
     let style = query.snippet.clone().unwrap_or_default();
-    with_snippets(&mut conn, &style, (&prose, &code), hits).await
+    with_snippets(&mut conn, &style, (&prose, &code), hits, texts).await
 }
 
 /// The page of `given` the search statement would return for them alone: best first (by
@@ -412,13 +441,13 @@ async fn ranked_hits(
         .map(|r| FtsHit { kind: r.kind, id: r.id, rowid: r.rowid, score: -r.rank, snippet: None })
         .collect();
     match &query.snippet {
-        Some(style) => with_snippets(conn, style, (prose, code), hits).await,
+        Some(style) => with_snippets(conn, style, (prose, code), hits, &[]).await,
         None => Ok(hits),
     }
 }
 
-/// `hits` with their snippets, per kind. The rows' snippet columns are read from the base
-/// table (one statement per kind); rows of at most [`FULL_ROW_BYTES`] there get FTS5's
+/// `hits` with their snippets, per kind. The rows' snippet columns are taken from `given` or
+/// read from the base table (one statement per kind, for the rows not given); rows of at most [`FULL_ROW_BYTES`] there get FTS5's
 /// `snippet()`, computed in a scratch table that holds just them ([`scratch`]: the same
 /// snippets as on the real index, without setting the query up on it — a merge of every
 /// matching term's doclist for a prefix phrase — or reading rows through the code index's
@@ -429,6 +458,7 @@ async fn with_snippets(
     style: &SnippetStyle,
     (prose, code): (&MatchExpression, &MatchExpression),
     mut hits: Vec<FtsHit>,
+    given: &[SnippetText<'_>],
 ) -> Result<Vec<FtsHit>> {
     let mut large = LargeRows::default();
     for kind in INDEXES {
@@ -436,6 +466,12 @@ async fn with_snippets(
         if rowids.is_empty() {
             continue;
         }
+        let mut texts: Vec<SnippetColumns> = given
+            .iter()
+            .filter(|t| t.kind == kind && rowids.contains(&t.rowid))
+            .map(|t| (t.rowid, t.columns[0].map(str::to_owned), t.columns[1].map(str::to_owned)))
+            .collect();
+        let missing: Vec<i64> = rowids.into_iter().filter(|r| !texts.iter().any(|t| t.0 == *r)).collect();
         let expr = if kind == SourceKind::CodeChunk { code } else { prose };
         // The snippet columns, in the order of the index's columns.
         let (shape, first_column, second_column) = match kind {
@@ -445,16 +481,19 @@ async fn with_snippets(
             SourceKind::Task => (Shape::Prose, "s.name", "s.description"),
             SourceKind::TranscriptEntry => (Shape::Prose, "s.content", "NULL"),
         };
-        let base = kind.table();
-        // One row, a JSON array of the rows (sqlx hands each row of a result over on its own).
-        let Json(texts): Json<Vec<SnippetColumns>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT json_group_array(json_array(s.rowid, {first_column}, {second_column})) \
-                 FROM {base} AS s WHERE s.rowid IN (SELECT value FROM json_each(?1))"
-        )))
-        .bind(Json(&rowids))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+        if !missing.is_empty() {
+            let base = kind.table();
+            // One row, a JSON array of the rows (sqlx hands each row of a result over on its own).
+            let Json(read): Json<Vec<SnippetColumns>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT json_group_array(json_array(s.rowid, {first_column}, {second_column})) \
+                     FROM {base} AS s WHERE s.rowid IN (SELECT value FROM json_each(?1))"
+            )))
+            .bind(Json(&missing))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| FtsError::sqlx(index_name(kind), e))?;
+            texts.extend(read);
+        }
         let size = |first: &Option<String>, second: &Option<String>| {
             first.as_deref().map_or(0, str::len) + second.as_deref().map_or(0, str::len)
         };

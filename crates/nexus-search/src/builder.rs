@@ -20,7 +20,7 @@ use std::time::Instant;
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Db, InterruptGuard, ProjectId, SourceKind, code_chunks};
 use nexus_embed::Embedder;
-use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode};
+use nexus_fts::{FieldWeights, FtsError, FtsHit, FtsQuery, MatchMode, SnippetText};
 use nexus_vector::{Collection, KnnQuery, Neighbor};
 use serde::{Deserialize, Serialize};
 use tracing::{Instrument, debug, info_span};
@@ -510,7 +510,16 @@ impl<'a> Search<'a> {
             fts_hits.into_iter().filter(|h| keys.iter().any(|k| k.kind == h.kind && k.id == h.id)).collect();
         let with_snippets = match text {
             Some(text) if self.snippets && !shown.is_empty() => {
-                nexus_fts::snippets(&mut *reader, &self.fts_query(text, depth), &shown).await?
+                // The rows just read hold the snippet columns: not read again.
+                let texts: Vec<SnippetText<'_>> = shown
+                    .iter()
+                    .filter_map(|h| {
+                        let source = sources.get(&HitKey { kind: h.kind, id: h.id.clone() })?;
+                        Some(SnippetText { kind: h.kind, rowid: h.rowid, columns: source.snippet_columns()? })
+                    })
+                    .collect();
+                nexus_fts::snippets_of_rows(&mut *reader, &self.fts_query(text, depth), &shown, &texts)
+                    .await?
             }
             _ => Vec::new(),
         };

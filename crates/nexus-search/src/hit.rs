@@ -38,6 +38,19 @@ impl Source {
         }
     }
 
+    /// The row's snippet columns as its full-text index holds them (`nexus_fts::SnippetText`),
+    /// when the typed row has them as stored: not a requirement, whose user stories are stored
+    /// as JSON text.
+    pub(crate) fn snippet_columns(&self) -> Option<[Option<&str>; 2]> {
+        match self {
+            Self::Episode(row) => Some([Some(&row.content), row.summary.as_deref()]),
+            Self::CodeChunk(row) => Some([Some(&row.content), None]),
+            Self::Task(row) => Some([Some(&row.name), row.description.as_deref()]),
+            Self::TranscriptEntry(row) => Some([Some(&row.content), None]),
+            Self::Requirement(_) => None,
+        }
+    }
+
     /// The row's kind.
     pub fn kind(&self) -> SourceKind {
         match self {

@@ -464,3 +464,31 @@ async fn searches_on_the_reader_pool_run_while_the_writer_writes() -> TestResult
     assert_eq!(search(db.reader(), &FtsQuery::new("lanterns").limit(1000)).await?.len(), 150);
     Ok(())
 }
+
+#[tokio::test]
+async fn snippets_of_rows_cut_the_given_texts_and_read_the_others() -> TestResult {
+    let db = TempDb::new().await?;
+    let p = project(&db, "p").await?;
+    for i in 0..4 {
+        episode(&db, &p, &format!("Release {i}: the queue was drained before the deploy."), None).await?;
+    }
+    let query = FtsQuery::new("queue deploy").project(&p);
+    let hits = search(db.reader(), &query.clone().snippet(None)).await?;
+    assert_eq!(hits.len(), 4);
+    // Read from the table: the same snippets as the search's own.
+    let read = nexus_fts::snippets(db.reader(), &query, &hits).await?;
+    let searched = search(db.reader(), &query).await?;
+    assert_eq!(read, searched);
+    // Given, for the first hit only: its snippet is cut from the given text (which differs from
+    // the stored one, to tell them apart); the others are read as before.
+    let given = [nexus_fts::SnippetText {
+        kind: SourceKind::Episode,
+        rowid: hits[0].rowid,
+        columns: [Some("Given text: the deploy queue."), None],
+    }];
+    let mixed = nexus_fts::snippets_of_rows(db.reader(), &query, &hits, &given).await?;
+    assert_eq!(mixed[0].id, read[0].id);
+    assert_eq!(mixed[0].snippet.as_deref(), Some("Given text: the <mark>deploy</mark> <mark>queue</mark>."));
+    assert_eq!(mixed[1..], read[1..]);
+    Ok(())
+}
