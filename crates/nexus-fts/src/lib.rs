@@ -67,6 +67,8 @@ pub use error::{FtsError, Result};
 pub use maintenance::{IndexStats, index_name, integrity_check, optimize, rebuild, stats};
 pub use nexus_db::SourceKind;
 pub use query::{MAX_TERMS, MatchExpression, MatchMode};
-pub use search::{FtsHit, FtsQuery, SnippetStyle, SnippetText, search, snippets, snippets_of_rows};
+pub use search::{
+    FtsHit, FtsQuery, SnippetStyle, SnippetText, search, search_interruptible, snippets, snippets_of_rows,
+};
 pub use warm::{WARM_TERMS, Warmed, warm};
 pub use weights::FieldWeights;

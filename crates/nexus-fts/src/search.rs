@@ -5,9 +5,9 @@
 //! writer and with other searches (hybrid search runs it beside a vector query).
 
 use nexus_db::episodes::EpisodeType;
-use nexus_db::{Json, SourceKind};
+use nexus_db::{InterruptGuard, Json, SourceKind};
 use serde::{Deserialize, Serialize};
-use sqlx::{Acquire, Connection, Sqlite, SqliteConnection};
+use sqlx::{Acquire, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -15,7 +15,7 @@ use crate::maintenance::index_name;
 use crate::query::{MatchExpression, MatchMode};
 use crate::scratch::{self, Shape};
 use crate::snippet::{FULL_ROW_BYTES, LargeRows};
-use crate::topk::{Presumed, Ranked, SMALL_MATCHES, Target, from_presumed, top_k};
+use crate::topk::{Presumed, Ranked, Reader, SMALL_MATCHES, Target, from_presumed, top_k};
 use crate::weights::FieldWeights;
 
 /// A full-text query: the user's text and where and how to search.
@@ -191,9 +191,45 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
     let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
     let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts search", e))?;
-    if let Some(hits) = in_one_statement(&mut conn, query, (&prose, &code)).await? {
+    if !conn.is_in_transaction()
+        && let Some(hits) = in_one_statement(Reader::Held(&mut conn), query, (&prose, &code)).await?
+    {
         return Ok(hits);
     }
+    in_transaction(&mut conn, query, (&prose, &code)).await
+}
+
+/// [`search`] on a reader of `pool`, cancellable: when the future is dropped (or cut by a
+/// timeout) while a statement that can run long runs, that statement is interrupted and the
+/// reader goes back to the pool at once ([`InterruptGuard`]). A warm search answered by one
+/// statement at the presumed snapshot (`docs/fts.md`, "One statement for a warm search") —
+/// a filter over the rows already ranked in memory, which cannot run long — takes a plain
+/// reader for that statement instead: the guard's handle costs a round trip to the
+/// connection's thread. This is how hybrid search runs its keyword leg.
+///
+/// # Errors
+/// As [`search`].
+pub async fn search_interruptible(pool: &SqlitePool, query: &FtsQuery) -> Result<Vec<FtsHit>> {
+    query.weights.validate()?;
+    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
+    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search (interruptible)");
+    if let Some(hits) = in_one_statement(Reader::Pool(pool), query, (&prose, &code)).await? {
+        return Ok(hits);
+    }
+    let mut guard = InterruptGuard::acquire(pool).await.map_err(FtsError::from)?;
+    let hits = in_transaction(&mut guard, query, (&prose, &code)).await;
+    guard.release();
+    hits
+}
+
+/// The search in one read transaction on `conn` (module docs of `topk`): the pruned top k of
+/// each index that allows it, the full ranking of the others, merged and paged, with snippets.
+async fn in_transaction(
+    conn: &mut SqliteConnection,
+    query: &FtsQuery,
+    (prose, code): (&MatchExpression, &MatchExpression),
+) -> Result<Vec<FtsHit>> {
     // One read transaction (a savepoint inside the caller's), so the pre-ranked rows and the
     // statement that returns them see the same snapshot.
     let mut conn = Connection::begin(&mut *conn).await.map_err(|e| FtsError::sqlx("fts search", e))?;
@@ -207,20 +243,20 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
             continue;
         }
         let weights = query.weights.of(*kind);
-        let target = target(query, *kind, (&prose, &code), &weights);
+        let target = target(query, *kind, (prose, code), &weights);
         if let Some(top) = top_k(&mut conn, &target).await? {
             *wanted = false;
             pruned.extend(top.into_iter().map(|r| Pruned::new(*kind, r)));
         }
     }
     let hits = if wants.iter().any(|(_, wanted)| *wanted) {
-        ranked_hits(&mut conn, query, (&prose, &code), wants.map(|(_, wanted)| wanted), &pruned).await?
+        ranked_hits(&mut conn, query, (prose, code), wants.map(|(_, wanted)| wanted), &pruned).await?
     } else {
         // Every wanted index was ranked by `top_k`: merging and paging its rows needs no
         // statement.
         let hits = in_order(pruned, query.limit, query.offset);
         match &query.snippet {
-            Some(style) => with_snippets(&mut conn, style, (&prose, &code), hits, &[]).await?,
+            Some(style) => with_snippets(&mut conn, style, (prose, code), hits, &[]).await?,
             None => hits,
         }
     };
@@ -235,7 +271,8 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
 /// answer is used only when that statement read that very snapshot on a `query_only`
 /// connection and settled the top k.
 ///
-/// Not tried when `conn` is inside a transaction, the caller's: on the writer (`Db::begin`) its
+/// [`search`] does not try it when its connection is inside a transaction, the caller's (a
+/// pool's connection never is): on the writer (`Db::begin`) its
 /// uncommitted index changes are not in the version records yet, so the check would reject the
 /// answer and the statement would be wasted (in a reader's transaction the search's own is a
 /// savepoint anyway: it runs there as before). The presumed snapshot
@@ -246,17 +283,17 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
 ///
 /// [`Snapshot::read`]: crate::cache::Snapshot::read
 async fn in_one_statement(
-    conn: &mut SqliteConnection,
+    reader: Reader<'_>,
     query: &FtsQuery,
     exprs: (&MatchExpression, &MatchExpression),
 ) -> Result<Option<Vec<FtsHit>>> {
-    if query.snippet.is_some() || conn.is_in_transaction() {
+    if query.snippet.is_some() {
         return Ok(None);
     }
     let mut wanted = INDEXES.into_iter().filter(|kind| query.wants(*kind));
     let (Some(kind), None) = (wanted.next(), wanted.next()) else { return Ok(None) };
     let weights = query.weights.of(kind);
-    match from_presumed(conn, &target(query, kind, exprs, &weights)).await? {
+    match from_presumed(reader, &target(query, kind, exprs, &weights)).await? {
         Presumed::Answered(top) => {
             let top = top.into_iter().map(|r| Pruned::new(kind, r)).collect();
             Ok(Some(in_order(top, query.limit, query.offset)))

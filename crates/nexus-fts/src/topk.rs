@@ -46,7 +46,7 @@ use std::sync::Arc;
 
 use nexus_db::episodes::EpisodeType;
 use nexus_db::{Json, SourceKind};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use tracing::debug;
 
 use crate::cache::{self, PhraseList, Snapshot};
@@ -158,7 +158,7 @@ pub(crate) enum Presumed {
 /// transaction at it, provided that round settles the top k. Anything else is
 /// [`Presumed::Discarded`]. Counted in [`crate::CacheStats`] (`one_statement`,
 /// `one_statement_fallbacks`); the lists count as hits only when the answer is used.
-pub(crate) async fn from_presumed(conn: &mut SqliteConnection, target: &Target<'_>) -> Result<Presumed> {
+pub(crate) async fn from_presumed(reader: Reader<'_>, target: &Target<'_>) -> Result<Presumed> {
     let table = index_name(target.kind);
     if target.k == 0 {
         return Ok(Presumed::NotTried);
@@ -172,7 +172,14 @@ pub(crate) async fn from_presumed(conn: &mut SqliteConnection, target: &Target<'
     let rows = query.ranked_rows(&lists);
     let matches = rows.len();
     let mut rounds = BestFirst::new(target.k, rows);
-    let (ids, seen) = filtered_at_snapshot(conn, target, rounds.round()).await?;
+    let (ids, seen) = match reader {
+        Reader::Held(conn) => filtered_at_snapshot(conn, target, rounds.round()).await?,
+        // A pool's reader is taken for the statement alone.
+        Reader::Pool(pool) => {
+            let mut conn = pool.acquire().await.map_err(|e| FtsError::sqlx(table, e))?;
+            filtered_at_snapshot(&mut conn, target, rounds.round()).await?
+        }
+    };
     if !seen.same_as(&presumed) {
         debug!(table, "top-k: one statement found another snapshot than presumed; read transaction");
         cache::count_one_statement(None);
@@ -186,6 +193,14 @@ pub(crate) async fn from_presumed(conn: &mut SqliteConnection, target: &Target<'
     debug!(table, phrases = lists.len(), matches, "top-k: one statement at the presumed snapshot");
     cache::count_one_statement(Some(lists.len()));
     Ok(Presumed::Answered(rounds.into_ranked()))
+}
+
+/// Where [`from_presumed`] runs its statement.
+pub(crate) enum Reader<'a> {
+    /// On this connection.
+    Held(&'a mut SqliteConnection),
+    /// On a reader of this pool, taken only if the statement runs.
+    Pool(&'a SqlitePool),
 }
 
 /// A flat OR expression and the phrases whose score lists rank it: its positive phrases, in the

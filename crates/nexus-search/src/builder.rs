@@ -9,8 +9,9 @@
 //! [`InterruptGuard`]: a search that is dropped or cut by a timeout interrupts its running SQLite
 //! statement, so the reader returns to the pool at once instead of when a long statement would
 //! have finished. Statements that cannot run long — the page's hydration, reading its rows by
-//! key, and a vector leg answered from a resident copy (`Collection::knn_interruptible`) — take
-//! a plain reader: a guard costs a round trip to the connection's thread (for its handle), a
+//! key, a vector leg answered from a resident copy (`Collection::knn_interruptible`) and a
+//! keyword leg answered in one statement (`nexus_fts::search_interruptible`) — take a plain
+//! reader: a guard costs a round trip to the connection's thread (for its handle), a
 //! tenth of a recall's.
 
 use std::borrow::Cow;
@@ -363,15 +364,12 @@ impl<'a> Search<'a> {
         let Some(text) = text else { return Ok(Vec::new()) };
         let started = Instant::now();
         let query = self.fts_query(text, depth);
-        // On a guarded reader: if this search is dropped or times out, the statement is
-        // interrupted and the reader is free at once.
-        let mut reader = InterruptGuard::acquire(self.db.reader()).await?;
-        let hits = match nexus_fts::search(&mut *reader, &query).await {
+        // Guarded whenever a statement could run long (`search_interruptible`).
+        let hits = match nexus_fts::search_interruptible(self.db.reader(), &query).await {
             // Text with nothing to search for leaves the vector leg to answer alone.
             Err(FtsError::EmptyQuery) if self.mode == Mode::Hybrid => Vec::new(),
             other => other?,
         };
-        reader.release();
         debug!(hits = hits.len(), elapsed = ?started.elapsed(), "fts leg");
         Ok(hits)
     }

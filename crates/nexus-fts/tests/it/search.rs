@@ -492,3 +492,28 @@ async fn snippets_of_rows_cut_the_given_texts_and_read_the_others() -> TestResul
     assert_eq!(mixed[1..], read[1..]);
     Ok(())
 }
+
+#[tokio::test]
+async fn interruptible_searches_answer_as_searches_do() -> TestResult {
+    let db = TempDb::new().await?;
+    let p = project(&db, "p").await?;
+    for i in 0..30 {
+        episode(&db, &p, &format!("Lantern {i} lights the harbour; lanterns{} glow.", i % 3), None).await?;
+    }
+    let pool = db.reader().clone();
+    for query in [
+        FtsQuery::new("lanterns harbour").project(&p).snippet(None),
+        FtsQuery::new("lantern*").project(&p).limit(5),
+        FtsQuery::new("lanterns1 -harbour"),
+    ] {
+        let want = search(db.reader(), &query).await?;
+        // Twice: cold, then with the score lists cached (one statement); on another task, as
+        // hybrid search runs it.
+        for _ in 0..2 {
+            let (pool, q) = (pool.clone(), query.clone());
+            let got = tokio::spawn(async move { nexus_fts::search_interruptible(&pool, &q).await }).await??;
+            assert_eq!(got, want, "{}", query.text);
+        }
+    }
+    Ok(())
+}
