@@ -85,6 +85,27 @@ fn one_statement_since(before: CacheStats) -> (u64, u64) {
     (now.one_statement - before.one_statement, now.one_statement_fallbacks - before.one_statement_fallbacks)
 }
 
+/// Thirty notes and the keyword leg's query for their top 5, searched twice: the second time
+/// answered by one statement (checked), its hits `warm`.
+struct Warm {
+    db: TempDb,
+    p: ProjectId,
+    query: FtsQuery,
+    warm: Vec<FtsHit>,
+}
+
+async fn warm() -> TestResult<Warm> {
+    let db = TempDb::new().await?;
+    let p = project(&db, "p").await?;
+    notes(&db, &p, 30).await?;
+    let query = keyword_leg(&p, 5);
+    search(db.reader(), &query).await?;
+    let before = cache_stats();
+    let warm = search(db.reader(), &query).await?;
+    assert_eq!(one_statement_since(before), (1, 0), "lists cached at the presumed snapshot");
+    Ok(Warm { db, p, query, warm })
+}
+
 #[tokio::test]
 async fn a_warm_search_is_one_statement_with_the_same_hits() -> TestResult {
     let _serial = serial().await;
@@ -119,14 +140,7 @@ async fn a_warm_search_is_one_statement_with_the_same_hits() -> TestResult {
 #[tokio::test]
 async fn a_write_between_searches_sends_the_search_back_to_its_transaction() -> TestResult {
     let _serial = serial().await;
-    let db = TempDb::new().await?;
-    let p = project(&db, "p").await?;
-    notes(&db, &p, 30).await?;
-    let query = keyword_leg(&p, 5);
-    search(db.reader(), &query).await?;
-    let before = cache_stats();
-    let warm = search(db.reader(), &query).await?;
-    assert_eq!(one_statement_since(before), (1, 0));
+    let Warm { db, p, query, warm } = warm().await?;
 
     // A row that outscores every other: the lists cached before it must not rank the next search.
     let new = note(&db, &p, STRONG).await?;
@@ -150,14 +164,7 @@ async fn a_write_between_searches_sends_the_search_back_to_its_transaction() -> 
 #[tokio::test]
 async fn a_search_on_a_connection_that_can_write_never_answers_from_one_statement() -> TestResult {
     let _serial = serial().await;
-    let db = TempDb::new().await?;
-    let p = project(&db, "p").await?;
-    notes(&db, &p, 30).await?;
-    let query = keyword_leg(&p, 5);
-    search(db.reader(), &query).await?;
-    let before = cache_stats();
-    let warm = search(db.reader(), &query).await?;
-    assert_eq!(one_statement_since(before), (1, 0), "lists cached at the presumed snapshot");
+    let Warm { db, p, query, warm } = warm().await?;
 
     // A reader inside a transaction: not tried, same hits.
     let mut read = db.reader().begin().await?;
