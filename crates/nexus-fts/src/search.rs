@@ -186,9 +186,7 @@ pub struct FtsHit {
 /// [`FtsError::EmptyQuery`] when the text has nothing to search for,
 /// [`FtsError::InvalidWeight`] for a bad weight, [`FtsError::Db`] when SQLite fails.
 pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuery) -> Result<Vec<FtsHit>> {
-    query.weights.validate()?;
-    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
-    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    let (prose, code) = expressions(query)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search");
     let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     if !conn.is_in_transaction()
@@ -210,9 +208,7 @@ pub async fn search<'e>(ex: impl Acquire<'e, Database = Sqlite>, query: &FtsQuer
 /// # Errors
 /// As [`search`].
 pub async fn search_interruptible(pool: &SqlitePool, query: &FtsQuery) -> Result<Vec<FtsHit>> {
-    query.weights.validate()?;
-    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
-    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    let (prose, code) = expressions(query)?;
     debug!(%prose, %code, kinds = ?query.kinds, project = ?query.project, "fts search (interruptible)");
     if let Some(hits) = in_one_statement(Reader::Pool(pool), query, (&prose, &code)).await? {
         return Ok(hits);
@@ -262,6 +258,16 @@ async fn in_transaction(
     };
     conn.commit().await.map_err(|e| FtsError::sqlx("fts search", e))?;
     Ok(hits)
+}
+
+/// `query`'s text compiled for the prose indexes and for the code index, once its weights are
+/// checked.
+fn expressions(query: &FtsQuery) -> Result<(MatchExpression, MatchExpression)> {
+    query.weights.validate()?;
+    Ok((
+        MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?,
+        MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?,
+    ))
 }
 
 /// The hits of `query` from one statement, without a transaction ([`from_presumed`]), or `None`
@@ -361,9 +367,7 @@ pub async fn snippets_of_rows<'e>(
     hits: &[FtsHit],
     texts: &[SnippetText<'_>],
 ) -> Result<Vec<FtsHit>> {
-    query.weights.validate()?;
-    let prose = MatchExpression::parse(&query.text, query.mode, SourceKind::Episode)?;
-    let code = MatchExpression::parse(&query.text, query.mode, SourceKind::CodeChunk)?;
+    let (prose, code) = expressions(query)?;
     let mut conn = ex.acquire().await.map_err(|e| FtsError::sqlx("fts snippets", e))?;
     let given: Vec<Pruned> = hits
         .iter()

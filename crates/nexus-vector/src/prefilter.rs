@@ -111,8 +111,12 @@ impl Codes {
     /// bounds being computed); the caller keeps those that [`Threshold::admits`] in the end.
     pub fn scan(&self, query: &QueryCodes, threshold: &mut Threshold, admitted: &mut Vec<(usize, f32)>) {
         let slack = slack(self.dims);
-        let vectors =
-            self.codes.chunks_exact(self.dims).zip(&self.scales).zip(&self.decoded_norms).zip(&self.errors);
+        let vectors = self
+            .codes
+            .chunks_exact(self.dims.max(1))
+            .zip(&self.scales)
+            .zip(&self.decoded_norms)
+            .zip(&self.errors);
         for (i, (((codes, &scale), &decoded_norm), &error)) in vectors.enumerate() {
             let scale = f64::from(scale);
             let dot = f64::from(dot(codes, &query.codes));
