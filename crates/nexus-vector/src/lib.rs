@@ -46,6 +46,7 @@
 mod collection;
 mod encode;
 mod error;
+mod int_dot;
 mod keys;
 mod knn;
 mod prefilter;

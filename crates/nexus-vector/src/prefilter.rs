@@ -26,6 +26,11 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::int_dot;
+
+/// Vectors whose dot products [`int_dot::dots`] computes at a time in [`Codes::scan`].
+const BLOCK: usize = 64;
+
 /// int8 codes of many vectors of one dimension count, with one scale and one error bound each.
 #[derive(Debug, Default)]
 pub(crate) struct Codes {
@@ -111,30 +116,32 @@ impl Codes {
     /// bounds being computed); the caller keeps those that [`Threshold::admits`] in the end.
     pub fn scan(&self, query: &QueryCodes, threshold: &mut Threshold, admitted: &mut Vec<(usize, f32)>) {
         let slack = slack(self.dims);
-        let vectors = self
-            .codes
-            .chunks_exact(self.dims.max(1))
-            .zip(&self.scales)
-            .zip(&self.decoded_norms)
-            .zip(&self.errors);
-        for (i, (((codes, &scale), &decoded_norm), &error)) in vectors.enumerate() {
-            let scale = f64::from(scale);
-            let dot = f64::from(dot(codes, &query.codes));
-            let approximate = query.decoded_norm - 2.0 * query.scale * scale * dot + decoded_norm;
-            // Each term within a few float64 roundoffs, and 2ts·|d·c| ≤ ‖q̂‖² + ‖v̂‖².
-            let rounding = 8.0 * f64::EPSILON * (query.decoded_norm + decoded_norm);
-            let apart = query.error + error;
-            // `lower > τ` without a square root (with room for this comparison's own rounding).
-            let reach = threshold.reach + apart;
-            if approximate - rounding > reach * reach * (1.0 + 1e-9) {
-                continue;
-            }
-            let lower = ((approximate - rounding).max(0.0).sqrt() - apart).max(0.0) * (1.0 - slack);
-            let upper = ((approximate + rounding).max(0.0).sqrt() + apart) * (1.0 + slack);
-            let lower = rounded_down(if lower.is_nan() { 0.0 } else { lower });
-            let upper = rounded_up(if upper.is_nan() { f64::INFINITY } else { upper });
-            if threshold.offer(lower, upper) {
-                admitted.push((i, lower));
+        let mut dots = [0i32; BLOCK];
+        let blocks = self.codes.chunks(BLOCK * self.dims.max(1)).zip(self.scales.chunks(BLOCK));
+        for (block, (codes, scales)) in blocks.enumerate() {
+            let dots = &mut dots[..scales.len()];
+            int_dot::dots(codes, &query.codes, dots);
+            let first = block * BLOCK;
+            let vectors =
+                dots.iter().zip(scales).zip(&self.decoded_norms[first..]).zip(&self.errors[first..]);
+            for (i, (((&dot, &scale), &decoded_norm), &error)) in (first..).zip(vectors) {
+                let approximate =
+                    query.decoded_norm - 2.0 * query.scale * f64::from(scale) * f64::from(dot) + decoded_norm;
+                // Each term within a few float64 roundoffs, and 2ts·|d·c| ≤ ‖q̂‖² + ‖v̂‖².
+                let rounding = 8.0 * f64::EPSILON * (query.decoded_norm + decoded_norm);
+                let apart = query.error + error;
+                // `lower > τ` without a square root (with room for this comparison's own rounding).
+                let reach = threshold.reach + apart;
+                if approximate - rounding > reach * reach * (1.0 + 1e-9) {
+                    continue;
+                }
+                let lower = ((approximate - rounding).max(0.0).sqrt() - apart).max(0.0) * (1.0 - slack);
+                let upper = ((approximate + rounding).max(0.0).sqrt() + apart) * (1.0 + slack);
+                let lower = rounded_down(if lower.is_nan() { 0.0 } else { lower });
+                let upper = rounded_up(if upper.is_nan() { f64::INFINITY } else { upper });
+                if threshold.offer(lower, upper) {
+                    admitted.push((i, lower));
+                }
             }
         }
     }
@@ -189,11 +196,6 @@ impl QueryCodes {
         let error = if finite { widened(squared_error.sqrt()) } else { f64::INFINITY };
         Self { codes, scale, decoded_norm: scale * scale * norm as f64, error }
     }
-}
-
-/// `Σ c·d`: exact (no overflow for the ranges of [`QueryCodes::new`]), so in any order.
-fn dot(codes: &[i8], query: &[i16]) -> i32 {
-    codes.iter().zip(query).map(|(&c, &d)| i32::from(c) * i32::from(d)).sum()
 }
 
 /// `1.5 · 2²³`: a float32 in `[-2²², 2²²]` plus this is rounded to an integer, kept in the low
