@@ -71,10 +71,10 @@ pub(crate) async fn require_key(State(gate): State<Gate>, mut request: Request, 
         None => {
             return unauthorized("this server needs Authorization: Bearer <key> (see nexus user key add)");
         }
-        Some(key) => api_keys::authenticate(gate.store.db(), key).await,
+        Some(key) => api_keys::authenticate(gate.store.db(), key, None).await,
     };
     let user = match found {
-        Ok(Some(found)) => found.user_id,
+        Ok(Some(found)) => found.key.user_id,
         Ok(None) => return unauthorized("unknown or revoked key"),
         Err(error) => {
             tracing::warn!(%error, "cannot check an API key");

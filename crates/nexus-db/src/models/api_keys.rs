@@ -2,13 +2,14 @@
 //! (`nxk_` + 64 hex digits); only its SHA-256 is stored, with the first characters as a prefix
 //! for display. Keys are revocable and record when they were last used. A server
 //! authenticates a request with [`bearer`] (the key of an `Authorization` header) and
-//! [`authenticate`] (the live key, its use recorded).
+//! [`authenticate`] (the live key, its use recorded, and in the same statement whether its user
+//! owns the project the request names).
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteExecutor;
 
 use crate::error::{Result, ResultExt, ReturningExt};
-use crate::{ApiKeyId, Db, DbError, Timestamp, UserId, hex, sha256_hex};
+use crate::{ApiKeyId, Db, DbError, ProjectId, Timestamp, UserId, hex, sha256_hex};
 
 const TABLE: &str = "api_keys";
 
@@ -50,17 +51,51 @@ pub struct CreatedKey {
     pub key: String,
 }
 
-/// Expands to `query_as!(ApiKey, $head + <every column> + $tail, args..)`.
+/// A live key and whether its user owns the project a request names ([`authenticate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The key.
+    pub key: ApiKey,
+    /// Whether the key's user owns (role `project`) the project passed to [`authenticate`];
+    /// false without one.
+    pub owns_project: bool,
+}
+
+/// [`ApiKey`]'s columns and `owns_project`: the row of [`find_live`].
+struct LiveKeyRow {
+    id: ApiKeyId,
+    user_id: UserId,
+    prefix: String,
+    name: Option<String>,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+    owns_project: bool,
+}
+
+impl From<LiveKeyRow> for Authenticated {
+    fn from(row: LiveKeyRow) -> Self {
+        let LiveKeyRow { id, user_id, prefix, name, created_at, last_used_at, revoked_at, owns_project } =
+            row;
+        let key = ApiKey { id, user_id, prefix, name, created_at, last_used_at, revoked_at };
+        Self { key, owns_project }
+    }
+}
+
+/// Expands to `query_as!(ApiKey, $head + <every column> + $tail, args..)` (or into `as $row`).
 macro_rules! query_keys {
-    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+    (as $row:ident, $head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(
-            ApiKey,
+            $row,
             $head + r#" id AS "id: ApiKeyId", user_id AS "user_id: UserId", prefix, name AS "name?",
                       created_at AS "created_at: Timestamp", last_used_at AS "last_used_at?: Timestamp",
                       revoked_at AS "revoked_at?: Timestamp" "#
                 + $tail $(+ $more)*
             $(, $arg)*
         )
+    };
+    ($head:literal, $tail:literal $(+ $more:literal)* $(, $arg:expr)* $(,)?) => {
+        query_keys!(as ApiKey, $head, $tail $(+ $more)* $(, $arg)*)
     };
 }
 
@@ -97,13 +132,27 @@ pub async fn create<'e>(
     Ok(CreatedKey { row, key })
 }
 
-/// The live (not revoked) key whose secret is `key`, or `None`. Compares hashes only.
-pub async fn find_live<'e>(ex: impl SqliteExecutor<'e>, key: &str) -> Result<Option<ApiKey>> {
+/// The live (not revoked) key whose secret is `key`, or `None`, and whether its user owns
+/// `project`: one statement. Compares hashes only.
+pub async fn find_live<'e>(
+    ex: impl SqliteExecutor<'e>,
+    key: &str,
+    project: Option<&ProjectId>,
+) -> Result<Option<Authenticated>> {
     let hash = sha256_hex(key.as_bytes());
-    query_keys!("SELECT", "FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", hash)
-        .fetch_optional(ex)
-        .await
-        .in_table(TABLE)
+    let row = query_keys!(
+        as LiveKeyRow,
+        "SELECT",
+        r#", EXISTS (SELECT 1 FROM project_owners AS o WHERE o.project_id = ? AND o.user_id = api_keys.user_id
+                      AND o.role = 'project') AS "owns_project!: bool"
+           FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"#,
+        project,
+        hash
+    )
+    .fetch_optional(ex)
+    .await
+    .in_table(TABLE)?;
+    Ok(row.map(Authenticated::from))
 }
 
 /// True when `key.last_used_at` is stale enough that [`touch`] should record this use.
@@ -129,12 +178,14 @@ pub fn bearer(authorization: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }
 
-/// The live key whose secret is `key` ([`find_live`]), its use recorded ([`touch`], at most
-/// once a minute): how a server authenticates a request. `None` for an unknown or revoked key.
-pub async fn authenticate(db: &Db, key: &str) -> Result<Option<ApiKey>> {
-    let Some(found) = find_live(db.reader(), key).await? else { return Ok(None) };
-    if needs_touch(&found, Timestamp::now()) {
-        touch(db.writer(), &found.id).await?;
+/// The live key whose secret is `key` and whether its user owns `project` ([`find_live`], one
+/// statement), its use recorded ([`touch`], at most once a minute): how a server authenticates
+/// a request (and checks the project it names without a second statement). `None` for an
+/// unknown or revoked key.
+pub async fn authenticate(db: &Db, key: &str, project: Option<&ProjectId>) -> Result<Option<Authenticated>> {
+    let Some(found) = find_live(db.reader(), key, project).await? else { return Ok(None) };
+    if needs_touch(&found.key, Timestamp::now()) {
+        touch(db.writer(), &found.key.id).await?;
     }
     Ok(Some(found))
 }

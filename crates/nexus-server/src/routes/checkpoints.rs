@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ListPage, check_owner, json, off_thread};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnedProject};
 use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params};
 use crate::responses::{ChangeErrors, QueryReadErrors, WriteErrors};
@@ -32,10 +32,11 @@ pub struct CreateCheckpoint {
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Body(body): Body<CreateCheckpoint>,
 ) -> Result<impl IntoResponse> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let saved =
         nexus_state::checkpoint(state.store.db(), &id, CheckpointRequest::manual(body.reason)).await?;
     Ok((StatusCode::CREATED, axum::Json(json(&saved)?)))
@@ -47,10 +48,11 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let all = nexus_state::list_checkpoints(state.store.db(), &id).await?;
     Ok(axum::Json(ListPage::of(page.slice(all)?)?))
 }
@@ -72,10 +74,11 @@ pub struct DiffParams {
 pub async fn diff(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id((id, checkpoint)): Id<(ProjectId, CheckpointId)>,
     Params(params): Params<DiffParams>,
 ) -> Result<axum::Json<serde_json::Value>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     checkpoint_of(&state, &id, &checkpoint).await?;
     let against = params.against.map(CheckpointId::from);
     if let Some(other) = &against {
@@ -108,9 +111,10 @@ pub struct RestoreAnswer {
 pub async fn restore(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id((id, checkpoint)): Id<(ProjectId, CheckpointId)>,
 ) -> Result<axum::Json<RestoreAnswer>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     checkpoint_of(&state, &id, &checkpoint).await?;
     let store = state.store.clone();
     let target = checkpoint.clone();

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ListPage, check_owner, json};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnedProject};
 use crate::error::{Result, ServerError};
 use crate::extract::{Body, Params};
 use crate::responses::{QueryReadErrors, WriteErrors};
@@ -39,10 +39,11 @@ pub struct Remember {
 pub async fn remember(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Body(body): Body<Remember>,
 ) -> Result<impl IntoResponse> {
     let project = ProjectId::from(body.project);
-    check_owner(&state, &user, &project).await?;
+    check_owner(&state, &user, &project, owned.as_deref()).await?;
     let kind = match body.episode_type.as_deref() {
         None => EpisodeType::Research,
         Some(text) => text.parse().map_err(ServerError::BadRequest)?,
@@ -78,10 +79,11 @@ pub struct RecallParams {
 pub async fn recall(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Params(params): Params<RecallParams>,
 ) -> Result<axum::Json<ListPage>> {
     let project = ProjectId::from(params.project);
-    check_owner(&state, &user, &project).await?;
+    check_owner(&state, &user, &project, owned.as_deref()).await?;
     let limit = params.limit.unwrap_or(10);
     if limit == 0 || limit > 100 {
         return Err(ServerError::BadRequest("limit must be 1 to 100".to_owned()));

@@ -17,6 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::auth::OwnedProject;
 use crate::error::{Result, ServerError};
 
 /// One page of a list: the items (newest first) and the cursor of the next page.
@@ -41,18 +42,33 @@ pub fn json<T: Serialize>(row: &T) -> Result<serde_json::Value> {
     serde_json::to_value(row).map_err(|e| ServerError::Export(e.to_string()))
 }
 
-/// Ok when `user` owns the project `id`; otherwise (another user's, or none) not found. One
-/// statement: for the routes that act on a project without returning it.
-pub async fn check_owner(state: &AppState, user: &UserId, id: &ProjectId) -> Result<()> {
+/// Ok when `user` owns the project `id`; otherwise (another user's, or none) not found: for the
+/// routes that act on a project without returning it. No statement when `proof` (the request's
+/// [`OwnedProject`], from the statement that authenticated it) is of `id`; one otherwise.
+pub async fn check_owner(
+    state: &AppState,
+    user: &UserId,
+    id: &ProjectId,
+    proof: Option<&OwnedProject>,
+) -> Result<()> {
+    if proof.is_some_and(|owned| owned.0 == *id) {
+        return Ok(());
+    }
     if !users::owns_project(state.store.db().reader(), user, id).await? {
         return Err(ServerError::NotFound { what: "project" });
     }
     Ok(())
 }
 
-/// The project `id` when `user` owns it; otherwise (another user's, or none) not found.
-pub async fn owned_project(state: &AppState, user: &UserId, id: &ProjectId) -> Result<Project> {
-    check_owner(state, user, id).await?;
+/// The project `id` when `user` owns it ([`check_owner`]); otherwise (another user's, or none)
+/// not found.
+pub async fn owned_project(
+    state: &AppState,
+    user: &UserId,
+    id: &ProjectId,
+    proof: Option<&OwnedProject>,
+) -> Result<Project> {
+    check_owner(state, user, id, proof).await?;
     Ok(project_rows::get(state.store.db().reader(), id).await?)
 }
 

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ListPage, check_owner, json, off_thread, owned_project};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnedProject};
 use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params, Text};
 use crate::responses::{ChangeErrors, CreateUniqueErrors, QueryErrors, ReadErrors};
@@ -81,9 +81,10 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
 ) -> Result<Value> {
-    Ok(axum::Json(json(&owned_project(&state, &user, &id).await?)?))
+    Ok(axum::Json(json(&owned_project(&state, &user, &id, owned.as_deref()).await?)?))
 }
 
 /// The project's state (project, features, tasks, requirements, agents, checkpoint, figures).
@@ -92,9 +93,10 @@ pub async fn get(
 pub async fn state(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
 ) -> Result<Value> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     Ok(axum::Json(json(&nexus_state::load(state.store.db(), &id).await?)?))
 }
 
@@ -104,9 +106,10 @@ pub async fn state(
 pub async fn state_md(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
 ) -> Result<impl IntoResponse> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let loaded = nexus_state::load(state.store.db(), &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], nexus_state::markdown::export(&loaded)))
 }
@@ -147,12 +150,13 @@ pub async fn put_state(
 pub async fn put_state_md(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Params(params): Params<SaveParams>,
     Text(text): Text,
 ) -> Result<Value> {
     // Another user's project answers 404 whatever the file holds.
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let parsed = markdown::parse(&text)?;
     save(&state, &user, id, params, parsed).await
 }
@@ -165,7 +169,7 @@ async fn save(
     params: SaveParams,
     mut target: ProjectState,
 ) -> Result<Value> {
-    let current = owned_project(state, user, &id).await?;
+    let current = owned_project(state, user, &id, None).await?;
     if target.project.root_path != current.root_path {
         target.project.root_path =
             roots::check(state.config.projects_dir.as_deref(), &target.project.root_path)?;

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::{ListPage, check_owner, json};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnedProject};
 use crate::error::{Result, ServerError};
 use crate::extract::Params;
 use crate::responses::QueryReadErrors;
@@ -34,12 +34,13 @@ pub struct SearchParams {
 pub async fn search(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Params(params): Params<SearchParams>,
 ) -> Result<axum::Json<ListPage>> {
     let project = match params.project {
         Some(id) => {
             let id = ProjectId::from(id);
-            check_owner(&state, &user, &id).await?;
+            check_owner(&state, &user, &id, owned.as_deref()).await?;
             id
         }
         None => users::knowledge_project(state.store.db().reader(), &user).await?,

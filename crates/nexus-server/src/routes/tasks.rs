@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::{ListPage, check_owner, json, off_thread};
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, OwnedProject};
 use crate::error::{Result, ServerError};
 use crate::extract::{Body, Id, PageParams, Params};
 use crate::responses::{ChangeErrors, QueryReadErrors, WriteErrors};
@@ -41,10 +41,11 @@ pub struct CreateTask {
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Body(body): Body<CreateTask>,
 ) -> Result<impl IntoResponse> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let mut new = NewTask::new(&id, body.name);
     new.description = body.description;
     new.depends_on = body.depends_on.into_iter().map(TaskId::from).collect();
@@ -58,10 +59,11 @@ pub async fn create(
 pub async fn ready(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let ready = workflow::ready(state.store.db(), &id, nexus_db::MAX_PAGE).await?;
     Ok(axum::Json(ListPage::of(page.slice(ready)?)?))
 }
@@ -106,10 +108,11 @@ pub enum TaskAction {
 pub async fn workflow(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id((id, task_id)): Id<(ProjectId, TaskId)>,
     Body(action): Body<TaskAction>,
 ) -> Result<Value> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     task_of(&state, &id, &task_id).await?;
     let store = state.store.clone();
     let done = off_thread(&state, move || async move {
@@ -164,10 +167,11 @@ pub struct SaveContinuePoint {
 pub async fn save_continue_point(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Body(body): Body<SaveContinuePoint>,
 ) -> Result<impl IntoResponse> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let mut new = NewContinuePoint::new(id, body.task_id, body.last_action);
     new.file = body.file;
     new.line = body.line;
@@ -186,10 +190,11 @@ pub async fn save_continue_point(
 pub async fn resume(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     let points = nexus_state::resume(state.store.db(), &id).await?;
     Ok(axum::Json(ListPage::of(page.slice(points)?)?))
 }
@@ -201,10 +206,11 @@ pub async fn resume(
 pub async fn task_continue_points(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id((id, task_id)): Id<(ProjectId, TaskId)>,
     Params(page): Params<PageParams>,
 ) -> Result<axum::Json<ListPage>> {
-    check_owner(&state, &user, &id).await?;
+    check_owner(&state, &user, &id, owned.as_deref()).await?;
     task_of(&state, &id, &task_id).await?;
     let points = nexus_state::history(state.store.db(), &id, &task_id).await?;
     Ok(axum::Json(ListPage::of(page.slice(points)?)?))

@@ -62,3 +62,45 @@ async fn keys_are_stored_only_as_hashes() -> TestResult {
     assert!(!contains(&key.as_bytes()[12..]));
     Ok(())
 }
+
+/// The authenticating statement also says whether the key's user owns the project a request
+/// names (which spares project routes a statement of their own); a key of another user, an
+/// unknown project or none named is not ownership, and the routes still answer 404 for them.
+#[tokio::test]
+async fn authentication_tells_whether_the_named_project_is_owned() -> TestResult {
+    let server = Server::start().await?;
+    let alice = server.user("alice@example.com").await?;
+    let bob = server.user("bob@example.com").await?;
+    let (status, body) = json(
+        server
+            .req(Method::POST, "/v1/projects", &alice)
+            .json(&serde_json::json!({"name": "p"}))
+            .send()
+            .await?,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let project = nexus_db::ProjectId::from(crate::harness::text(&body, "id"));
+    let db = server.store.db();
+    let owns = |key: &str, project: Option<&nexus_db::ProjectId>| {
+        let key = key.to_owned();
+        let project = project.cloned();
+        async move {
+            let found = api_keys::authenticate(db, &key, project.as_ref()).await?;
+            TestResult::Ok(found.map(|f| f.owns_project))
+        }
+    };
+    assert_eq!(owns(&alice, Some(&project)).await?, Some(true));
+    assert_eq!(owns(&bob, Some(&project)).await?, Some(false));
+    assert_eq!(owns(&alice, None).await?, Some(false));
+    assert_eq!(owns(&alice, Some(&nexus_db::ProjectId::from("nope".to_owned()))).await?, Some(false));
+    assert_eq!(owns(&format!("nxk_{}", "0".repeat(64)), Some(&project)).await?, None);
+
+    for path in [format!("/v1/memory?project={project}&q=x"), format!("/v1/projects/{project}/state")] {
+        let (status, _) = json(server.req(Method::GET, &path, &alice).send().await?).await?;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        problem(server.req(Method::GET, &path, &bob).send().await?, StatusCode::NOT_FOUND, "not-found")
+            .await?;
+    }
+    server.stop().await
+}
