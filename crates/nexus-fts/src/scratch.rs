@@ -142,16 +142,21 @@ pub(crate) async fn tokens(texts: &[&str]) -> Result<Vec<Vec<String>>> {
         return Ok(tokens);
     }
     let mut conn = connection().await?;
-    let found: std::result::Result<Vec<(i64, String)>, sqlx::Error> = async {
-        sqlx::query("INSERT INTO words (rowid, t) SELECT key, value FROM json_each(?1)")
-            .bind(Json(texts))
-            .execute(&mut conn)
-            .await?;
-        sqlx::query_as("SELECT doc, term FROM words_tokens ORDER BY doc, offset").fetch_all(&mut conn).await
-    }
+    // Inside a transaction rolled back afterwards, which empties the table without FTS5
+    // flushing the terms to a segment or tokenizing the texts again to delete them (as for
+    // [`snippets`]). Sent as one: one hand-off to the connection's thread.
+    let found: std::result::Result<Vec<(i64, String)>, sqlx::Error> = sqlx::query_as(
+        "BEGIN; \
+         INSERT INTO words (rowid, t) SELECT key, value FROM json_each(?1); \
+         SELECT doc, term FROM words_tokens ORDER BY doc, offset; \
+         ROLLBACK",
+    )
+    .bind(Json(texts))
+    .fetch_all(&mut conn)
     .await;
-    // Empty the table whatever happened, and keep the connection only if that worked.
-    if sqlx::query("DELETE FROM words").execute(&mut conn).await.is_ok() {
+    // Only when every statement ran is the table empty again and the connection reusable
+    // (after an error, possibly inside the transaction, it is dropped instead).
+    if found.is_ok() {
         release(conn);
     }
     for (doc, term) in found.map_err(|e| FtsError::sqlx("tokens scratch", e))? {
@@ -166,8 +171,8 @@ pub(crate) async fn tokens(texts: &[&str]) -> Result<Vec<Vec<String>>> {
 mod tests {
     use super::*;
 
-    /// Snippets of both shapes, twice with the same rowids (a row left behind would collide):
-    /// the pooled connection's tables are empty after each use, and no transaction is open.
+    /// Snippets of both shapes and tokens, twice with the same rowids (a row left behind would
+    /// collide): the pooled connection's tables are empty after each use, and no transaction is open.
     #[tokio::test]
     async fn snippets_leave_the_scratch_tables_empty() -> Result<()> {
         let style = SnippetStyle::default();
@@ -186,14 +191,19 @@ mod tests {
                 code.iter().find(|(rowid, _)| *rowid == 2),
                 Some(&(2, "a <mark>lazy</mark> dog".to_owned()))
             );
+            assert_eq!(
+                tokens(&["Parsing foo-bar", "lazy"]).await?,
+                [vec!["pars", "foo", "bar"], vec!["lazi"]]
+            );
             let mut conn = connection().await?;
             let err = |e| FtsError::sqlx("snippet scratch", e);
-            let left: (i64, i64) =
-                sqlx::query_as("SELECT (SELECT count(*) FROM prose), (SELECT count(*) FROM code)")
-                    .fetch_one(&mut conn)
-                    .await
-                    .map_err(err)?;
-            assert_eq!(left, (0, 0));
+            let left: (i64, i64, i64) = sqlx::query_as(
+                "SELECT (SELECT count(*) FROM prose), (SELECT count(*) FROM code), (SELECT count(*) FROM words)",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .map_err(err)?;
+            assert_eq!(left, (0, 0, 0));
             let autocommit: i64 = sqlx::query_scalar("SELECT count(*) FROM prose WHERE prose MATCH 'fox'")
                 .fetch_one(&mut conn)
                 .await
