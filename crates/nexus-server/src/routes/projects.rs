@@ -133,11 +133,12 @@ pub struct SaveParams {
 pub async fn put_state(
     State(state): State<AppState>,
     Extension(Caller(user)): Extension<Caller>,
+    owned: Option<Extension<OwnedProject>>,
     Id(id): Id<ProjectId>,
     Params(params): Params<SaveParams>,
     Body(body): Body<ProjectState>,
 ) -> Result<Value> {
-    save(&state, &user, id, params, body).await
+    save(&state, &user, id, owned.as_deref(), params, body).await
 }
 
 /// Imports STATE.md (as `GET …/state.md` wrote it, edited) into the project: the file's
@@ -158,18 +159,20 @@ pub async fn put_state_md(
     // Another user's project answers 404 whatever the file holds.
     check_owner(&state, &user, &id, owned.as_deref()).await?;
     let parsed = markdown::parse(&text)?;
-    save(&state, &user, id, params, parsed).await
+    save(&state, &user, id, owned.as_deref(), params, parsed).await
 }
 
-/// Saves `target` as project `id`'s state, for `user` who must own it.
+/// Saves `target` as project `id`'s state, for `user` who must own it (`proof`: the request's
+/// [`OwnedProject`], see [`check_owner`]).
 async fn save(
     state: &AppState,
     user: &nexus_db::UserId,
     id: ProjectId,
+    proof: Option<&OwnedProject>,
     params: SaveParams,
     mut target: ProjectState,
 ) -> Result<Value> {
-    let current = owned_project(state, user, &id, None).await?;
+    let current = owned_project(state, user, &id, proof).await?;
     if target.project.root_path != current.root_path {
         target.project.root_path =
             roots::check(state.config.projects_dir.as_deref(), &target.project.root_path)?;
