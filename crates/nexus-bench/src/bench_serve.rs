@@ -85,6 +85,10 @@ pub struct Args {
     /// the server's, four per core; 0: no limit, every request at once).
     #[arg(long)]
     max_concurrent: Option<usize>,
+    /// Writes every answered request to this CSV file (`workload,sent_ms,latency_ms`, the send
+    /// time counted from the workload's start), to see whether slow requests cluster in time.
+    #[arg(long)]
+    timeline: Option<std::path::PathBuf>,
 }
 
 /// The text generators of `--corpus`.
@@ -116,6 +120,9 @@ enum Op {
 #[derive(Debug, Default)]
 struct Outcome {
     latencies: Vec<Duration>,
+    /// When each answered request was sent, from the workload's start (same order as
+    /// `latencies`).
+    sent: Vec<Duration>,
     errors: u64,
     /// Ids of acknowledged writes: (table, id).
     acked: Vec<(&'static str, String)>,
@@ -387,6 +394,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         outcomes.push((name, outcome));
     }
 
+    if let Some(path) = &args.timeline {
+        write_timeline(path, &outcomes)?;
+    }
     let _ = stop.send(());
     server.await.context("server task")??;
     // How many vectors per KNN the int8 prefilter left to score exactly (of `episodes`).
@@ -470,6 +480,20 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `workload,sent_ms,latency_ms` for every answered request of `outcomes`.
+fn write_timeline(path: &std::path::Path, outcomes: &[(&str, Outcome)]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "workload,sent_ms,latency_ms")?;
+    for (name, outcome) in outcomes {
+        for (sent, latency) in outcome.sent.iter().zip(&outcome.latencies) {
+            writeln!(out, "{name},{:.3},{:.3}", sent.as_secs_f64() * 1e3, latency.as_secs_f64() * 1e3)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Where and as whom the load generator sends.
 #[derive(Clone)]
 struct Target {
@@ -501,6 +525,7 @@ async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duratio
                 match send(&target, op, &mut rng).await {
                     Ok(write) => {
                         outcome.latencies.push(sent.elapsed());
+                        outcome.sent.push(sent - started);
                         if let Some(write) = write {
                             outcome.acked.push(write);
                         }
@@ -516,6 +541,7 @@ async fn load(target: &Target, mix: &[Op], connections: usize, duration: Duratio
         match task.await {
             Ok(o) => {
                 total.latencies.extend(o.latencies);
+                total.sent.extend(o.sent);
                 total.errors += o.errors;
                 total.acked.extend(o.acked);
             }
