@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     episodes: usize,
     /// Milliseconds recall's access counts wait in memory before a background task writes
-    /// them (`StoreBuilder::access_flush_interval`; default: the store's, 1,000); 0: every
+    /// them (`StoreBuilder::access_flush_interval`; default: the store's, 5,000); 0: every
     /// recall writes its counts before it returns, as before they were kept in memory.
     #[arg(long)]
     access_flush_ms: Option<u64>,
@@ -89,6 +89,19 @@ pub struct Args {
     /// time counted from the workload's start), to see whether slow requests cluster in time.
     #[arg(long)]
     timeline: Option<std::path::PathBuf>,
+    /// Only these workloads (comma-separated: recall, search, knowledge, mixed; default all),
+    /// for quicker A/B runs.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    workloads: Vec<Workload>,
+}
+
+/// The workloads of `--workloads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    Recall,
+    Search,
+    Knowledge,
+    Mixed,
 }
 
 /// The text generators of `--corpus`.
@@ -361,11 +374,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
     let duration = Duration::from_secs(args.seconds);
     let mut outcomes = Vec::new();
-    for (name, mix) in [
-        ("recall", &[Op::Recall][..]),
-        ("search", &[Op::Search][..]),
-        ("knowledge", &[Op::Knowledge][..]),
+    for (workload, name, mix) in [
+        (Workload::Recall, "recall", &[Op::Recall][..]),
+        (Workload::Search, "search", &[Op::Search][..]),
+        (Workload::Knowledge, "knowledge", &[Op::Knowledge][..]),
         (
+            Workload::Mixed,
             "mixed",
             &[
                 Op::Recall,
@@ -381,6 +395,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             ][..],
         ),
     ] {
+        if !args.workloads.is_empty() && !args.workloads.contains(&workload) {
+            continue;
+        }
         let outcome = load(&target, mix, args.connections, duration).await;
         let (cpu, faults, switches) = outcome.per_request();
         println!(

@@ -328,10 +328,8 @@ impl Db {
     pub async fn close(self) -> Result<()> {
         self.reader.close().await;
         if matches!(*self.location, Location::File(_)) && !self.read_only {
-            let checkpoint: std::result::Result<(i64, i64, i64), _> =
-                sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.writer).await;
-            match checkpoint.map_err(|e| DbError::from_sqlx("wal_checkpoint", e)) {
-                Ok((busy, log, checkpointed)) => debug!(busy, log, checkpointed, "wal checkpoint on close"),
+            match self.checkpoint(CheckpointMode::Truncate).await {
+                Ok(done) => debug!(?done, "wal checkpoint on close"),
                 Err(e) if e.is_busy() || e.is_read_only() || e.is_full() => {
                     warn!(error = %e, "WAL not checkpointed on close; its commits are safe and are checkpointed later");
                 }
@@ -344,4 +342,60 @@ impl Db {
         self.writer.close().await;
         Ok(())
     }
+
+    /// Copies the pages committed to the WAL back into the main file (`PRAGMA
+    /// wal_checkpoint`), on the writer connection. SQLite does this by itself whenever the WAL
+    /// reaches 1,000 pages; call it to have the main file alone hold every commit (before
+    /// copying it, say) or, with [`CheckpointMode::Truncate`], to empty the `-wal` file as
+    /// [`Db::close`] does.
+    ///
+    /// [`CheckpointMode::Passive`] never waits: pages a reader still needs (it is reading a
+    /// snapshot from before them) stay in the WAL, and [`WalCheckpoint::busy`] says so.
+    /// `Truncate` waits for readers (up to the busy timeout); when one keeps reading it returns
+    /// with `busy` set and the `-wal` file as it was.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> nexus_db::Result<()> {
+    /// use nexus_db::{CheckpointMode, Db};
+    /// let dir = tempfile::tempdir().expect("a temporary directory");
+    /// let db = Db::open(dir.path().join("nexus.db")).await?;
+    /// let done = db.checkpoint(CheckpointMode::Passive).await?;
+    /// assert_eq!(done.wal_pages, done.checkpointed_pages);
+    /// db.close().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn checkpoint(&self, mode: CheckpointMode) -> Result<WalCheckpoint> {
+        let sql = match mode {
+            CheckpointMode::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            CheckpointMode::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        };
+        let (busy, wal_pages, checkpointed_pages): (i64, i64, i64) = sqlx::query_as(sql)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(|e| DbError::from_sqlx("wal_checkpoint", e))?;
+        Ok(WalCheckpoint { busy: busy != 0, wal_pages, checkpointed_pages })
+    }
+}
+
+/// How much a checkpoint ([`Db::checkpoint`]) may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointMode {
+    /// As many pages as no reader needs, without waiting for anyone.
+    Passive,
+    /// Every page, waiting for readers, then empties the `-wal` file (what [`Db::close`] does).
+    Truncate,
+}
+
+/// What a checkpoint ([`Db::checkpoint`]) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalCheckpoint {
+    /// The checkpoint could not finish: a reader needed pages, or another connection held the
+    /// lock.
+    pub busy: bool,
+    /// Pages in the WAL (`-1`: the database has no WAL to checkpoint).
+    pub wal_pages: i64,
+    /// Of those, pages now also in the main file (`-1`: no WAL).
+    pub checkpointed_pages: i64,
 }

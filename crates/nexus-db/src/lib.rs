@@ -45,7 +45,7 @@ mod validate;
 
 pub use bytes::{f32_bytes, f32s_from_bytes, hex, sha256, sha256_hex};
 pub use counts::{FTS_INDEXES, FtsCount, TableCount, TableCounts, VectorTableCount};
-pub use db::Db;
+pub use db::{CheckpointMode, Db, WalCheckpoint};
 pub use error::{ConstraintKind, DbError, FoundExt, OptionExt, Result, ResultExt, ReturningExt};
 pub use extension::configure_sqlite;
 pub use health::Health;

@@ -285,7 +285,13 @@ pub const SEARCH_WARM_DELAY: Duration = Duration::from_secs(2);
 /// How long [`Store::recall`]'s access counts wait in memory by default before a background
 /// task writes them (see [`StoreBuilder::access_flush_interval`]): the most access statistics
 /// a crash can lose.
-pub const ACCESS_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+///
+/// Each write rewrites the rows of every episode recalled since the last one (about 6,000 of
+/// 10,000 per second under the serve benchmark's load, 40–60 ms on the writer while every
+/// request in flight slows down); recalls return the same few episodes again and again, so
+/// a longer interval writes far fewer rows in all. Five seconds instead of one took the
+/// serve benchmark's recall p99 from 74–80 to 67–72 ms (docs/server.md, "Tenth session").
+pub const ACCESS_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Weight of the vector leg in [`Store::search`]'s default fusion when the embedder is the
 /// hashing one ([`LOCAL_MODEL`]). Being lexical like BM25, it only adds noise to the keyword

@@ -1,6 +1,9 @@
 //! `episodes`: the episodic memory of a project — what agents did, learned and decided.
 //! Embeddings are not stored here; nexus-vector keeps them keyed by episode id.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqliteExecutor};
@@ -235,14 +238,16 @@ pub async fn add_accesses<'e>(ex: impl SqliteExecutor<'e>, deltas: &[AccessDelta
     if deltas.is_empty() {
         return Ok(0);
     }
-    let deltas = Json(deltas);
+    // One delta per id, merged here: the statement then needs no `GROUP BY` (a sort of the
+    // whole batch, a fifth of the statement's time for a few thousand episodes).
+    let merged = merge_deltas(deltas);
+    let deltas = Json(merged.as_deref().unwrap_or(deltas));
     let done = sqlx::query!(
         "UPDATE episodes
          SET access_count = access_count + a.count,
              last_accessed_at = max(coalesce(last_accessed_at, a.last), a.last)
-         FROM (SELECT value ->> '$.id' AS id, sum(value ->> '$.count') AS count,
-                      max(value ->> '$.last') AS last
-               FROM json_each(?) GROUP BY 1) AS a
+         FROM (SELECT value ->> '$.id' AS id, value ->> '$.count' AS count, value ->> '$.last' AS last
+               FROM json_each(?)) AS a
          WHERE episodes.id = a.id",
         deltas
     )
@@ -250,6 +255,31 @@ pub async fn add_accesses<'e>(ex: impl SqliteExecutor<'e>, deltas: &[AccessDelta
     .await
     .in_table(TABLE)?;
     Ok(done.rows_affected())
+}
+
+/// `deltas` with the deltas of each id merged into one (counts summed, the latest time), in
+/// the order ids first appear; `None` when every id appears once.
+fn merge_deltas(deltas: &[AccessDelta]) -> Option<Vec<AccessDelta>> {
+    let mut seen = HashSet::with_capacity(deltas.len());
+    if deltas.iter().all(|d| seen.insert(&d.id)) {
+        return None;
+    }
+    let mut position: HashMap<&EpisodeId, usize> = HashMap::with_capacity(seen.len());
+    let mut merged: Vec<AccessDelta> = Vec::with_capacity(seen.len());
+    for delta in deltas {
+        match position.entry(&delta.id) {
+            Entry::Vacant(slot) => {
+                slot.insert(merged.len());
+                merged.push(delta.clone());
+            }
+            Entry::Occupied(slot) => {
+                let into = &mut merged[*slot.get()];
+                into.count += delta.count;
+                into.last = into.last.max(delta.last);
+            }
+        }
+    }
+    Some(merged)
 }
 
 /// Numbers a write of access statistics (migration 0015, `access_writes`): increments the

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use nexus_db::{Db, DbError, DbOptions, Location, projects};
+use nexus_db::{CheckpointMode, Db, DbError, DbOptions, Location, projects};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -114,6 +114,37 @@ async fn transactions_commit_on_ok_and_roll_back_on_err() -> TestResult {
         projects::create(&mut *tx, projects::NewProject::new("dropped", "/d")).await?;
     }
     assert_eq!(projects::list(db.reader(), &projects::ProjectFilter::default()).await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_passive_checkpoint_copies_what_no_reader_needs_and_never_waits() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("nexus.db");
+    let db = Db::open(&path).await?;
+    let first = projects::create(db.writer(), projects::NewProject::new("first", "/1")).await?;
+    let done = db.checkpoint(CheckpointMode::Passive).await?;
+    assert!(!done.busy && done.wal_pages > 0, "{done:?}");
+    assert_eq!(done.checkpointed_pages, done.wal_pages, "no reader: every page");
+    // The main file alone now holds the row, though the WAL was not emptied.
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy)?;
+    let copied = Db::open(&copy).await?;
+    assert_eq!(projects::get(copied.reader(), &first.id).await?.name, "first");
+    copied.close().await?;
+
+    // A reader in a transaction keeps the snapshot from before the next write: the checkpoint
+    // returns at once and leaves that write's pages in the WAL.
+    let mut snapshot = db.reader().begin().await?;
+    assert_eq!(projects::list(&mut *snapshot, &projects::ProjectFilter::default()).await?.len(), 1);
+    projects::create(db.writer(), projects::NewProject::new("second", "/2")).await?;
+    let partial =
+        tokio::time::timeout(Duration::from_secs(5), db.checkpoint(CheckpointMode::Passive)).await??;
+    assert!(partial.checkpointed_pages < partial.wal_pages, "{partial:?}");
+    snapshot.rollback().await?;
+    let rest = db.checkpoint(CheckpointMode::Passive).await?;
+    assert_eq!(rest.checkpointed_pages, rest.wal_pages, "{rest:?}");
+    db.close().await?;
     Ok(())
 }
 
