@@ -24,6 +24,7 @@
 //! matching), with the same markers and ellipsis.
 
 use sqlx::SqliteConnection;
+use sqlx::types::Json;
 use tracing::debug;
 
 use crate::error::{FtsError, Result};
@@ -111,14 +112,6 @@ pub(crate) struct LargeRows {
 }
 
 impl LargeRows {
-    async fn scratch(&mut self) -> Result<&mut SqliteConnection> {
-        let conn = match self.scratch.take() {
-            Some(conn) => conn,
-            None => crate::scratch::connection().await?,
-        };
-        Ok(self.scratch.insert(conn))
-    }
-
     /// The snippet of a row whose snippet columns are `columns` (in index order), for the
     /// positive phrases `terms` (an FTS5 expression), in `style`.
     pub(crate) async fn snippet(
@@ -127,64 +120,87 @@ impl LargeRows {
         terms: &str,
         style: &SnippetStyle,
     ) -> Result<(String, Work)> {
-        let tokens = i64::from(style.tokens.clamp(1, 64));
-        let mut all = columns.iter().enumerate().flat_map(|(i, text)| pieces(i, text, PIECE_BYTES));
-        let mut work = Work::default();
-        let mut batch_len = FIRST_BATCH;
-        let conn = self.scratch().await?;
-        let err = |e| FtsError::sqlx("snippet scratch", e);
-        loop {
-            let batch: Vec<Piece> = all.by_ref().take(batch_len).collect();
-            if batch.is_empty() {
-                break;
-            }
-            sqlx::query("DELETE FROM piece").execute(&mut *conn).await.map_err(err)?;
-            for (i, piece) in batch.iter().enumerate() {
-                let text =
-                    columns.get(piece.column).and_then(|c| c.get(piece.start..piece.end)).unwrap_or("");
-                sqlx::query("INSERT INTO piece (rowid, t) VALUES (?1, ?2)")
-                    .bind(i as i64)
-                    .bind(text)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(err)?;
-                work.pieces += 1;
-                work.bytes += text.len();
-            }
-            // The first few matching pieces of the batch compete with FTS5's own window score:
-            // 1000 per distinct matched term, 1 per repeat; the earlier piece wins ties.
-            let found: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT rowid, snippet(piece, 0, ?2, ?3, ?4, ?5) FROM piece WHERE piece MATCH ?1 \
-                 ORDER BY rowid LIMIT ?6",
-            )
-            .bind(terms)
-            .bind(&style.open)
-            .bind(&style.close)
-            .bind(&style.ellipsis)
-            .bind(tokens)
-            .bind(CANDIDATES)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(err)?;
-            let mut best: Option<(u64, &Piece, String)> = None;
-            for (i, snippet) in found {
-                let Some(piece) = usize::try_from(i).ok().and_then(|i| batch.get(i)) else { continue };
-                let score = window_score(&snippet, style);
-                if best.as_ref().is_none_or(|(top, ..)| score > *top) {
-                    best = Some((score, piece, snippet));
-                }
-            }
-            if let Some((_, piece, snippet)) = best {
-                let len = columns.get(piece.column).map_or(0, |c| c.len());
-                debug!(?work, column = piece.column, at = piece.start, "large-row snippet");
-                return Ok((with_ellipses(snippet, piece, len, &style.ellipsis), work));
-            }
-            batch_len = (batch_len * 2).min(MAX_BATCH);
+        let mut conn = match self.scratch.take() {
+            Some(conn) => conn,
+            None => crate::scratch::connection().await?,
+        };
+        let cut = cut(&mut conn, columns, terms, style).await;
+        // After an error the connection may still be inside a batch's transaction: dropped.
+        if cut.is_ok() {
+            self.scratch = Some(conn);
         }
-        debug!(?work, "large-row snippet: no piece matches, leading words");
-        let first = columns.first().copied().unwrap_or_default();
-        Ok((leading_words(first, usize::from(style.tokens.clamp(1, 64)), &style.ellipsis), work))
+        cut
     }
+}
+
+/// [`LargeRows::snippet`] on the scratch connection `conn`.
+async fn cut(
+    conn: &mut SqliteConnection,
+    columns: &[&str],
+    terms: &str,
+    style: &SnippetStyle,
+) -> Result<(String, Work)> {
+    let tokens = i64::from(style.tokens.clamp(1, 64));
+    let mut all = columns.iter().enumerate().flat_map(|(i, text)| pieces(i, text, PIECE_BYTES));
+    let mut work = Work::default();
+    let mut batch_len = FIRST_BATCH;
+    loop {
+        let batch: Vec<Piece> = all.by_ref().take(batch_len).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let rows: Vec<(usize, &str)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                (i, columns.get(piece.column).and_then(|c| c.get(piece.start..piece.end)).unwrap_or(""))
+            })
+            .collect();
+        work.pieces += rows.len();
+        work.bytes += rows.iter().map(|(_, text)| text.len()).sum::<usize>();
+        // The batch is indexed and matched inside a transaction that is rolled back, which
+        // empties the table without FTS5 writing the terms out or tokenizing the pieces again
+        // to delete them (as `scratch::snippets` does), all in one hand-off to the connection's
+        // thread. The first few matching pieces of the batch compete with FTS5's own window
+        // score: 1000 per distinct matched term, 1 per repeat; the earlier piece wins ties.
+        let found: Vec<Json<Vec<(usize, String)>>> = sqlx::query_scalar(
+            "BEGIN; \
+             INSERT INTO piece (rowid, t) SELECT value ->> 0, value ->> 1 FROM json_each(?1); \
+             WITH cut AS MATERIALIZED (SELECT rowid AS r, snippet(piece, 0, ?3, ?4, ?5, ?6) AS s \
+             FROM piece WHERE piece MATCH ?2 ORDER BY rowid LIMIT ?7) \
+             SELECT json_group_array(json_array(r, s)) FROM cut; \
+             ROLLBACK",
+        )
+        .bind(Json(&rows))
+        .bind(terms)
+        .bind(&style.open)
+        .bind(&style.close)
+        .bind(&style.ellipsis)
+        .bind(tokens)
+        .bind(CANDIDATES)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| FtsError::sqlx("snippet scratch", e))?;
+        let mut found = found.into_iter().next().map(|Json(found)| found).unwrap_or_default();
+        found.sort_by_key(|(i, _)| *i);
+        let mut best: Option<(u64, &Piece, String)> = None;
+        for (i, snippet) in found {
+            let Some(piece) = batch.get(i) else { continue };
+            let score = window_score(&snippet, style);
+            if best.as_ref().is_none_or(|(top, ..)| score > *top) {
+                best = Some((score, piece, snippet));
+            }
+        }
+        if let Some((_, piece, snippet)) = best {
+            let len = columns.get(piece.column).map_or(0, |c| c.len());
+            debug!(?work, column = piece.column, at = piece.start, "large-row snippet");
+            return Ok((with_ellipses(snippet, piece, len, &style.ellipsis), work));
+        }
+        batch_len = (batch_len * 2).min(MAX_BATCH);
+    }
+    debug!(?work, "large-row snippet: no piece matches, leading words");
+    let first = columns.first().copied().unwrap_or_default();
+    Ok((leading_words(first, usize::from(style.tokens.clamp(1, 64)), &style.ellipsis), work))
 }
 
 /// FTS5's window score for a marked snippet: 1000 per distinct marked term (case-folded), 1
@@ -280,6 +296,32 @@ mod tests {
         let (snippet, _) =
             LargeRows::default().snippet(&[&text], "\"checkpoint\" OR \"retry\"", &style).await?;
         assert!(snippet.starts_with("…<mark>checkpoint</mark> <mark>retry</mark>"), "{snippet}");
+        Ok(())
+    }
+
+    /// Each batch is rolled back: the same snippet twice on one scratch connection (a piece
+    /// left behind would collide with the next batch's rowids), the `piece` table empty and no
+    /// transaction open after it; a failed batch drops the connection, the next call works.
+    #[tokio::test]
+    async fn batches_leave_the_piece_table_empty() -> Result<()> {
+        let style = SnippetStyle::default();
+        let mut large = LargeRows::default();
+        let text = "plain words without it ".repeat(2_000) + "and the needle at last";
+        for _ in 0..2 {
+            let (snippet, work) = large.snippet(&[&text], "\"needle\"", &style).await?;
+            assert!(snippet.contains("<mark>needle</mark>") && work.pieces > FIRST_BATCH, "{snippet}");
+            let Some(conn) = large.scratch.as_mut() else { panic!("the scratch connection is kept") };
+            let err = |e| FtsError::sqlx("test", e);
+            let left: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM piece").fetch_one(&mut *conn).await.map_err(err)?;
+            assert_eq!(left, 0);
+            sqlx::query("BEGIN").execute(&mut *conn).await.map_err(err)?;
+            sqlx::query("ROLLBACK").execute(&mut *conn).await.map_err(err)?;
+        }
+        assert!(large.snippet(&[&text], "\"unclosed", &style).await.is_err());
+        assert!(large.scratch.is_none(), "the failed batch's connection is not kept");
+        let (snippet, _) = large.snippet(&[&text], "\"needle\"", &style).await?;
+        assert!(snippet.contains("<mark>needle</mark>"), "{snippet}");
         Ok(())
     }
 
