@@ -286,11 +286,12 @@ pub const SEARCH_WARM_DELAY: Duration = Duration::from_secs(2);
 /// task writes them (see [`StoreBuilder::access_flush_interval`]): the most access statistics
 /// a crash can lose.
 ///
-/// Each write rewrites the rows of every episode recalled since the last one (about 6,000 of
+/// Each write rewrites the row of every episode recalled since the last one (about 6,000 of
 /// 10,000 per second under the serve benchmark's load, 40–60 ms on the writer while every
-/// request in flight slows down); recalls return the same few episodes again and again, so
-/// a longer interval writes far fewer rows in all. Five seconds instead of one took the
-/// serve benchmark's recall p99 from 74–80 to 67–72 ms (docs/server.md, "Tenth session").
+/// request in flight slows down). Recalls return the same episodes again and again, and a
+/// write never updates more rows than there are episodes, so a longer interval writes far
+/// fewer rows in all. Five seconds instead of one took the serve benchmark's recall p99 from
+/// 74–78 to 70–72 ms in interleaved runs (docs/server.md, "Tenth session").
 pub const ACCESS_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Weight of the vector leg in [`Store::search`]'s default fusion when the embedder is the
